@@ -1,0 +1,68 @@
+"""Xiangqing (乡情专家行): the application factory."""
+
+from flask import Flask
+
+from app import config as settings
+from app.core.time import set_local_zone
+from app.extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = str(settings.INSTANCE_DIR.parent / "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the site. ``config`` overrides what the environment says (tests use it)."""
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    register_config(app, config)
+    register_models()
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, config: dict | None) -> None:
+    app.config.from_mapping(settings.from_env())
+    if config:
+        app.config.from_mapping(config)
+    settings.check(app.config)
+    set_local_zone(app.config["TIMEZONE"])
+
+
+def register_models() -> None:
+    """Import every model module so the metadata (and so migrations) see all tables."""
+    import app.auth.models  # noqa: F401
+    import app.core.models  # noqa: F401
+    import app.directory.models  # noqa: F401
+    import app.patients.models  # noqa: F401
+    import app.scheduling.models  # noqa: F401
+
+
+def register_extensions(app: Flask) -> None:
+    from app.core.db import configure_engine
+    from app.web.i18n import select_locale
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth.views import init_login
+    from app.scheduling.views import bp as scheduling_bp
+    from app.web import init_web
+
+    init_web(app)
+    init_login(app)
+    app.register_blueprint(scheduling_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from app.demo.cli import demo_cli
+    from app.scheduler import scheduler_cli
+
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(scheduler_cli)

@@ -1,0 +1,1 @@
+"""Bookings, waitlists, policies and check-in (the booking issue fills this in)."""

@@ -1,0 +1,1 @@
+"""iCal feeds and schedule import (the calendar issue fills this in)."""

@@ -1,0 +1,56 @@
+"""Settings from the environment. ``XQ_ENV`` picks development, testing or production."""
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+DEV_SECRET_KEY = "dev-only-not-secret"
+RELAXED_ENVS = {"development", "testing"}
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def from_env(env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config from environment variables (``os.environ`` by default)."""
+    env = os.environ if env is None else env
+    name = env.get("XQ_ENV", "production")
+    secure = name not in RELAXED_ENVS
+    config = {
+        "ENV_NAME": name,
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY if not secure else ""),
+        "SQLALCHEMY_DATABASE_URI": env.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'xiangqing.sqlite3'}"
+        ),
+        "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
+        "SITE_NAME": env.get("SITE_NAME", "乡情专家行"),
+        "BABEL_DEFAULT_LOCALE": env.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"),
+        "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
+        "LANGUAGES": ["zh_Hans_CN", "en"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure and env.get("INSECURE_COOKIES") != "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure and env.get("INSECURE_COOKIES") != "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SCHEDULE_PAGE_SIZE": int(env.get("SCHEDULE_PAGE_SIZE", "20")),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    if name == "testing":
+        config["TESTING"] = True
+    return config
+
+
+def check(config: dict) -> None:
+    """Refuse to run outside development and testing without a real secret key."""
+    if config["ENV_NAME"] in RELAXED_ENVS:
+        return
+    key = config.get("SECRET_KEY") or ""
+    if len(key) < 32 or key == DEV_SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of at least 32 characters "
+            "outside development and testing (e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')."
+        )

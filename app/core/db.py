@@ -1,0 +1,61 @@
+"""Database plumbing: SQLite connection settings and the explicit write transaction.
+
+pysqlite on its own starts no transaction before a SELECT, so a service that reads
+and then writes would race. We take transaction control away from the driver and
+emit ``BEGIN`` ourselves: plain (deferred) ``BEGIN`` for ordinary units of work, so
+page views never take the write lock, and ``BEGIN IMMEDIATE`` for the units of work
+that a write service opens with :func:`begin_write`.
+"""
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
+
+WRITE_OPTION = "xq_write"
+OUTER_TRANSACTION = "xq_outer_transaction"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the SQLite connection settings; other databases are left as they are."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Autocommit at the driver level: we emit BEGIN ourselves (see module docstring).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: an acknowledged booking survives a power cut, not only a crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: OrmSession) -> None:
+    """Open the current unit of work as a write transaction.
+
+    Call it first thing in a service that writes. On SQLite it takes the write lock
+    up front (``BEGIN IMMEDIATE``) so that the reads the service checks its rules
+    against cannot go stale before its writes; on PostgreSQL it is a no-op, where
+    services rely on row locks and conditional updates instead.
+
+    Calling it after the unit of work already read something is a bug on SQLite:
+    the snapshot those reads came from could be stale, so we refuse.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        options = session.connection().get_execution_options()
+        # Tests run inside an outer transaction that they roll back; it is theirs.
+        if options.get(WRITE_OPTION) or session.info.get(OUTER_TRANSACTION):
+            return
+        raise RuntimeError("begin_write() must come before the unit of work reads anything")
+    session.connection(execution_options={WRITE_OPTION: True})

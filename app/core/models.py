@@ -1,0 +1,67 @@
+"""The declarative base, shared column types and the few tables every package may use."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.types import TypeDecorator
+
+from app.core.time import UTC
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL
+# and make every constraint droppable by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every database.
+
+    SQLite has no time zones, so values are stored as naive UTC there and made
+    aware again on the way out; naive input is a programming error.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware UTC datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    # One explicit registry: Flask-SQLAlchemy subclasses this base, and SQLAlchemy 2.1
+    # only carries a type map over to subclasses when it lives on the registry.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime},
+    )
+
+
+MAIN_SCHEDULER = "main"
+
+
+class SchedulerHeartbeat(Base):
+    """One row per scheduler process name, stamped by its heartbeat job; /healthz reads it."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    beat_dt: Mapped[datetime]
+    pid: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,43 @@
+"""Time at the edges: the database holds aware UTC, people see the programme's zone."""
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+__all__ = ["UTC", "utcnow", "local_zone", "to_local", "local_to_utc", "local_day_bounds"]
+
+DEFAULT_ZONE = "Asia/Shanghai"
+_zone = ZoneInfo(DEFAULT_ZONE)
+
+
+def set_local_zone(name: str) -> None:
+    """Set the programme's zone once at start-up (from the TIMEZONE setting)."""
+    global _zone
+    _zone = ZoneInfo(name)
+
+
+def local_zone() -> ZoneInfo:
+    return _zone
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_local(dt: datetime) -> datetime:
+    return dt.astimezone(_zone)
+
+
+def local_to_utc(day: date, at: time) -> datetime:
+    """The UTC instant of a local wall-clock time on a local day."""
+    return datetime.combine(day, at, tzinfo=_zone).astimezone(UTC)
+
+
+def local_today(now: datetime) -> date:
+    return to_local(now).date()
+
+
+def local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """UTC [start, end) covering local days ``first`` through ``last`` inclusive."""
+    start = local_to_utc(first, time.min)
+    end = local_to_utc(date.fromordinal(last.toordinal() + 1), time.min)
+    return start, end

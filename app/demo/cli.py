@@ -1,0 +1,24 @@
+"""``flask demo seed``: fill an empty database with a realistic Liling."""
+
+
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@demo_cli.command("seed")
+@click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 100),
+              help="Multiply the number of sessions (load tests).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Pretend today is this local date (default: the real today).")
+@with_appcontext
+def seed_command(scale: int, today) -> None:
+    """Seed the demo data; does nothing if the database already holds data."""
+    from app.demo.seed import seed
+
+    seed(scale=scale, today=today.date() if today else None, echo=click.echo)
+
+
+

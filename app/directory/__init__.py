@@ -1,0 +1,1 @@
+"""People and places: institutions, townships, venues, specialties, experts."""

@@ -1,0 +1,27 @@
+"""The experts directory's search form (GET, no CSRF)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional
+
+from app.directory.models import Institution, Specialty
+
+
+def _optional_int(value):
+    return None if value in (None, "") else int(value)
+
+
+class ExpertSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    name = StringField(_l("专家姓名"), validators=[Optional(), Length(max=20)])
+    specialty = SelectField(_l("科室"), coerce=_optional_int, validators=[Optional()])
+    institution = SelectField(_l("所在医院"), coerce=_optional_int, validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)])
+
+    def fill_choices(self, specialties: list[Specialty], institutions: list[Institution]):
+        everything = [("", _l("全部"))]
+        self.specialty.choices = everything + [(s.id, s.name) for s in specialties]
+        self.institution.choices = everything + [(i.id, i.name) for i in institutions]

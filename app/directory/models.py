@@ -1,0 +1,131 @@
+"""Institutions experts come from, the townships and venues they come back to."""
+
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.core.enums import enum_column
+from app.extensions import db
+
+
+class TownshipKind(StrEnum):
+    TOWN = "town"  # 镇
+    STREET = "street"  # 街道
+
+
+class Township(db.Model):
+    """A town or street (乡镇/街道) of the county."""
+
+    __tablename__ = "townships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[TownshipKind] = mapped_column(enum_column(TownshipKind, "township_kind"))
+
+    def __repr__(self) -> str:
+        return f"<Township {self.name}>"
+
+
+class InstitutionKind(StrEnum):
+    HOSPITAL = "hospital"
+    UNIVERSITY = "university"
+
+
+class Institution(db.Model):
+    """Where an expert works (中南大学湘雅医院 …)."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[InstitutionKind] = mapped_column(
+        enum_column(InstitutionKind, "institution_kind")
+    )
+    city: Mapped[str] = mapped_column(String(40), default="长沙")
+
+
+class VenueKind(StrEnum):
+    CITY_HOSPITAL = "city_hospital"
+    TOWNSHIP_CENTRE = "township_centre"
+    LECTURE_HALL = "lecture_hall"
+
+
+class Venue(db.Model):
+    """Where sessions take place: a city hospital, a township health centre, a hall."""
+
+    __tablename__ = "venues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[VenueKind] = mapped_column(enum_column(VenueKind, "venue_kind"))
+    township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+
+    township: Mapped[Township] = relationship(lazy="joined", innerjoin=True)
+    coordinators: Mapped[list[User]] = relationship(secondary="venue_coordinators")
+
+
+class VenueCoordinator(db.Model):
+    """A coordinator (排班员) plans the sessions of the venues they are assigned to."""
+
+    __tablename__ = "venue_coordinators"
+
+    venue_id: Mapped[int] = mapped_column(
+        ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Specialty(db.Model):
+    """A department or specialty (心血管内科 …); clinics are found by it."""
+
+    __tablename__ = "specialties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+
+
+class Expert(db.Model):
+    """An expert born in the county who comes home part-time."""
+
+    __tablename__ = "experts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(40))  # 主任医师, 教授 …
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    specialty_id: Mapped[int] = mapped_column(ForeignKey("specialties.id"), index=True)
+    department: Mapped[str] = mapped_column(String(60), default="")
+    native_township_id: Mapped[int | None] = mapped_column(
+        ForeignKey("townships.id"), index=True
+    )
+    bio: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    institution: Mapped[Institution] = relationship(lazy="joined", innerjoin=True)
+    specialty: Mapped[Specialty] = relationship(lazy="joined", innerjoin=True)
+    native_township: Mapped[Township | None] = relationship(lazy="joined")
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    assistants: Mapped[list[User]] = relationship(secondary="expert_assistants")
+
+    def __repr__(self) -> str:
+        return f"<Expert {self.id} {self.name}>"
+
+
+class ExpertAssistant(db.Model):
+    """An assistant (助手) manages the schedule of the experts assigned to them."""
+
+    __tablename__ = "expert_assistants"
+
+    expert_id: Mapped[int] = mapped_column(
+        ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

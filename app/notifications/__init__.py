@@ -1,0 +1,1 @@
+"""The outbox and its channels: SMS, e-mail and the site inbox."""

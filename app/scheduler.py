@@ -1,0 +1,78 @@
+"""The one scheduler process: ``flask scheduler run``.
+
+APScheduler's job stores cannot be shared between processes, and a scheduler started
+inside every web worker would run each job once per worker, so the jobs live here,
+in a process of their own that ``make run`` (or a systemd unit) starts beside the web
+server. Every job calls one package's service inside an app context and commits once.
+"""
+
+import logging
+import os
+from collections.abc import Callable
+
+import click
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
+from app.core.time import utcnow
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+scheduler_cli = AppGroup("scheduler", help="The reminder and maintenance process.")
+
+HEARTBEAT_SECONDS = 30
+
+
+def write_heartbeat(*, now, name: str = MAIN_SCHEDULER) -> None:
+    """Stamp this process's heartbeat; /healthz reports its age."""
+    beat = db.session.get(SchedulerHeartbeat, name)
+    if beat is None:
+        db.session.add(SchedulerHeartbeat(name=name, beat_dt=now, pid=os.getpid()))
+    else:
+        beat.beat_dt, beat.pid = now, os.getpid()
+
+
+def _in_app(app: Flask, job: Callable[..., None]) -> Callable[[], None]:
+    """Run ``job(now=…)`` in an app context as one unit of work, committed once."""
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                job(now=utcnow())
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("scheduled job %s failed", job.__name__)
+                raise
+            finally:
+                db.session.remove()
+
+    run.__name__ = job.__name__
+    return run
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    """Every periodic job of the site, registered in this one place."""
+    scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
+    scheduler.add_job(
+        _in_app(app, write_heartbeat), "interval", seconds=HEARTBEAT_SECONDS,
+        id="heartbeat", next_run_time=utcnow(), coalesce=True, max_instances=1,
+    )
+    return scheduler
+
+
+@scheduler_cli.command("run")
+@with_appcontext
+def run_command() -> None:
+    """Run the scheduler in the foreground until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(app)
+    click.echo(f"scheduler started (pid {os.getpid()}); Ctrl-C stops it")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped")

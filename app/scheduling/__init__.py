@@ -1,0 +1,1 @@
+"""Sessions of every kind and their bookable slots."""

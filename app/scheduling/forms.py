@@ -1,0 +1,57 @@
+"""The schedule's filter form (a GET form: it changes nothing, so it needs no CSRF token)."""
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from app.scheduling.labels import KIND_LABELS
+from app.scheduling.queries import MAX_RANGE_DAYS, FilterChoices, ScheduleFilter
+from app.scheduling.models import SessionKind
+
+
+def _optional_int(value):
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+class ScheduleFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("开始日期"), validators=[Optional()])
+    end = DateField(_l("结束日期"), validators=[Optional()])
+    township = SelectField(_l("乡镇"), coerce=_optional_int, validators=[Optional()])
+    venue = SelectField(_l("地点"), coerce=_optional_int, validators=[Optional()])
+    specialty = SelectField(_l("科室"), coerce=_optional_int, validators=[Optional()])
+    kind = SelectField(_l("类型"), validators=[Optional()])
+    expert = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)])
+
+    def fill_choices(self, choices: FilterChoices) -> None:
+        everything = [("", _l("全部"))]
+        self.township.choices = everything + [(t.id, t.name) for t in choices.townships]
+        self.venue.choices = everything + [(v.id, v.name) for v in choices.venues]
+        self.specialty.choices = everything + [(s.id, s.name) for s in choices.specialties]
+        self.kind.choices = everything + [(k.value, KIND_LABELS[k]) for k in SessionKind]
+
+    def validate_end(self, field):
+        if self.start.data and field.data:
+            if field.data < self.start.data:
+                raise ValidationError(_l("结束日期不能早于开始日期"))
+            if field.data - self.start.data > timedelta(days=MAX_RANGE_DAYS):
+                raise ValidationError(_l("日期范围不能超过一年"))
+
+    def to_filter(self) -> ScheduleFilter:
+        return ScheduleFilter(
+            start=self.start.data,
+            end=self.end.data,
+            township_id=self.township.data or None,
+            venue_id=self.venue.data or None,
+            specialty_id=self.specialty.data or None,
+            expert_id=self.expert.data or None,
+            kind=SessionKind(self.kind.data) if self.kind.data else None,
+        )

@@ -1,0 +1,149 @@
+"""A session is one scheduled event at a venue; its slots are what residents book."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.enums import enum_column
+from app.core.time import utcnow
+from app.directory.models import Expert, Specialty, Venue
+from app.extensions import db
+
+
+class SessionKind(StrEnum):
+    CLINIC = "clinic"  # 坐诊
+    WARD_ROUND = "ward_round"  # 查房
+    SURGERY = "surgery"  # 手术
+    LECTURE = "lecture"  # 医技大讲堂 / 名医讲座
+    FORUM = "forum"  # 渌江讲坛
+    TEACHING = "teaching"  # 送教
+
+    @property
+    def has_public_slots(self) -> bool:
+        """Surgeries and ward rounds are scheduled, never booked by the public."""
+        return self not in (SessionKind.WARD_ROUND, SessionKind.SURGERY)
+
+
+class SessionStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    STOPPED = "stopped"  # 停诊
+    COMPLETED = "completed"
+
+
+class Audience(StrEnum):
+    PUBLIC = "public"
+    PROFESSIONAL = "professional"  # local doctors
+
+
+class Session(db.Model):
+    """One scheduled event: a clinic, ward round, surgery, lecture, forum or teaching visit."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("end_dt > start_dt", name="end_after_start"),
+        Index("ix_sessions_status_start", "status", "start_dt"),
+        Index("ix_sessions_venue_start", "venue_id", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SessionKind] = mapped_column(enum_column(SessionKind, "session_kind"))
+    status: Mapped[SessionStatus] = mapped_column(
+        enum_column(SessionStatus, "session_status"), default=SessionStatus.DRAFT
+    )
+    audience: Mapped[Audience] = mapped_column(
+        enum_column(Audience, "audience"), default=Audience.PUBLIC
+    )
+    title: Mapped[str] = mapped_column(String(120), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    specialty_id: Mapped[int | None] = mapped_column(ForeignKey("specialties.id"), index=True)
+    start_dt: Mapped[datetime]
+    end_dt: Mapped[datetime]
+    stop_reason: Mapped[str] = mapped_column(String(200), default="")
+    stopped_dt: Mapped[datetime | None]
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    venue: Mapped[Venue] = relationship(lazy="joined", innerjoin=True)
+    specialty: Mapped[Specialty | None] = relationship(lazy="joined")
+    experts: Mapped[list[Expert]] = relationship(
+        secondary="session_experts", order_by=Expert.id, lazy="selectin"
+    )
+    slots: Mapped[list["Slot"]] = relationship(
+        back_populates="session", order_by="Slot.start_dt", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == SessionStatus.PUBLISHED
+
+    @property
+    def is_stopped(self) -> bool:
+        return self.status == SessionStatus.STOPPED
+
+    @property
+    def is_public(self) -> bool:
+        """Visible on the public site: published or stopped (so residents see 停诊)."""
+        return self.status in (
+            SessionStatus.PUBLISHED,
+            SessionStatus.STOPPED,
+            SessionStatus.COMPLETED,
+        )
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        names = "、".join(e.name for e in self.experts)
+        return f"{names} {self.specialty.name}" if self.specialty else names
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id} {self.kind} {self.start_dt:%Y-%m-%d %H:%M}>"
+
+
+class SessionExpert(db.Model):
+    __tablename__ = "session_experts"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    expert_id: Mapped[int] = mapped_column(
+        ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Slot(db.Model):
+    """A bookable part of a session with a capacity (a clinic half hour, a hall's seats).
+
+    ``booked_count`` is kept by the booking engine with conditional updates; the
+    database refuses any value outside ``0 … capacity``, so no race can overbook.
+    """
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("booked_count >= 0", name="booked_not_negative"),
+        CheckConstraint("booked_count <= capacity", name="booked_within_capacity"),
+        CheckConstraint("end_dt > start_dt", name="end_after_start"),
+        Index("ix_slots_session_start", "session_id", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    start_dt: Mapped[datetime]
+    end_dt: Mapped[datetime]
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    session: Mapped[Session] = relationship(back_populates="slots")
+
+    @property
+    def places_left(self) -> int:
+        return self.capacity - self.booked_count
+
+    @property
+    def is_full(self) -> bool:
+        return self.places_left <= 0

@@ -1,0 +1,154 @@
+"""Read-side queries for the public schedule. Each runs a bounded number of statements."""
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from itertools import groupby
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from app.core.time import local_day_bounds, local_today
+from app.directory.models import Specialty, Township, Venue
+from app.extensions import db
+from app.scheduling.models import Session, SessionExpert, SessionKind, SessionStatus, Slot
+
+PUBLIC_STATUSES = (SessionStatus.PUBLISHED, SessionStatus.STOPPED, SessionStatus.COMPLETED)
+HOME_KINDS = tuple(kind for kind in SessionKind if kind.has_public_slots)
+MAX_RANGE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class ScheduleFilter:
+    """What a visitor asked the schedule for; every field optional."""
+
+    start: date | None = None
+    end: date | None = None
+    township_id: int | None = None
+    venue_id: int | None = None
+    specialty_id: int | None = None
+    expert_id: int | None = None
+    kind: SessionKind | None = None
+
+    def as_args(self) -> dict[str, str]:
+        """Query-string arguments that reproduce this filter (for pagination links)."""
+        names = {"township_id": "township", "venue_id": "venue", "specialty_id": "specialty",
+                 "expert_id": "expert"}
+        args = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is not None:
+                args[names.get(field.name, field.name)] = str(value)
+        return args
+
+
+def public_sessions(flt: ScheduleFilter, *, now: datetime) -> Select:
+    """Public sessions matching ``flt``, in time order. With no start date: from today."""
+    first = flt.start or local_today(now)
+    last = flt.end or first + timedelta(days=MAX_RANGE_DAYS)
+    start_dt, end_dt = local_day_bounds(first, last)
+    query = (
+        select(Session)
+        .join(Session.venue)
+        .where(Session.status.in_(PUBLIC_STATUSES))
+        .where(Session.start_dt >= start_dt, Session.start_dt < end_dt)
+        .order_by(Session.start_dt, Session.id)
+        .options(selectinload(Session.experts))
+    )
+    if flt.township_id:
+        query = query.where(Venue.township_id == flt.township_id)
+    if flt.venue_id:
+        query = query.where(Session.venue_id == flt.venue_id)
+    if flt.specialty_id:
+        query = query.where(Session.specialty_id == flt.specialty_id)
+    if flt.kind:
+        query = query.where(Session.kind == flt.kind)
+    if flt.expert_id:
+        query = query.where(
+            select(SessionExpert.session_id)
+            .where(SessionExpert.session_id == Session.id,
+                   SessionExpert.expert_id == flt.expert_id)
+            .exists()
+        )
+    return query
+
+
+def places_left(session_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(places left, capacity) per session, in one statement."""
+    if not session_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Slot.session_id,
+            func.sum(Slot.capacity - Slot.booked_count),
+            func.sum(Slot.capacity),
+        )
+        .where(Slot.session_id.in_(session_ids))
+        .group_by(Slot.session_id)
+    )
+    return {sid: (int(left), int(cap)) for sid, left, cap in rows}
+
+
+def schedule_page(flt: ScheduleFilter, *, now: datetime, page: int, per_page: int):
+    """One page of the schedule (a Flask-SQLAlchemy Pagination)."""
+    return db.paginate(
+        public_sessions(flt, now=now), page=page, per_page=per_page, max_per_page=100,
+        error_out=False,
+    )
+
+
+@dataclass
+class TownshipWeek:
+    township: Township
+    sessions: list[Session]
+    total: int
+
+
+def week_by_township(*, now: datetime, per_township: int = 5) -> list[TownshipWeek]:
+    """The next seven days of bookable public sessions, grouped by township."""
+    today = local_today(now)
+    flt = ScheduleFilter(start=today, end=today + timedelta(days=6))
+    query = public_sessions(flt, now=now).where(Session.kind.in_(HOME_KINDS))
+    query = query.order_by(None).order_by(Venue.township_id, Session.start_dt, Session.id)
+    sessions = db.session.scalars(query).all()
+    groups = []
+    for _, items in groupby(sessions, key=lambda s: s.venue.township_id):
+        items = list(items)
+        groups.append(TownshipWeek(items[0].venue.township, items[:per_township], len(items)))
+    groups.sort(key=lambda g: (-g.total, g.township.id))
+    return groups
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    townships: list[Township]
+    venues: list[Venue]
+    specialties: list[Specialty]
+
+
+def filter_choices() -> FilterChoices:
+    """The options of the schedule's filter form (three small reads)."""
+    return FilterChoices(
+        townships=db.session.scalars(select(Township).order_by(Township.id)).all(),
+        venues=db.session.scalars(select(Venue).order_by(Venue.id)).all(),
+        specialties=db.session.scalars(select(Specialty).order_by(Specialty.id)).all(),
+    )
+
+
+def session_detail(session_id: int) -> Session | None:
+    """A public session with its slots, experts and venue (or None)."""
+    return db.session.scalars(
+        select(Session)
+        .where(Session.id == session_id, Session.status.in_(PUBLIC_STATUSES))
+        .options(selectinload(Session.slots), selectinload(Session.experts))
+    ).first()
+
+
+def expert_upcoming(expert_id: int, *, now: datetime, limit: int = 20) -> list[Session]:
+    flt = ScheduleFilter(expert_id=expert_id)
+    return db.session.scalars(public_sessions(flt, now=now).limit(limit)).all()
+
+
+def venue_upcoming(venue_id: int, *, now: datetime, limit: int = 30) -> list[Session]:
+    flt = ScheduleFilter(venue_id=venue_id)
+    return db.session.scalars(public_sessions(flt, now=now).limit(limit)).all()
+

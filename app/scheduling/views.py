@@ -1,0 +1,78 @@
+"""Public pages: the filterable schedule, one session, and experts and venues with theirs."""
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from app.core.time import utcnow
+from app.directory import queries as directory
+from app.directory.forms import ExpertSearchForm
+from app.scheduling import queries
+from app.scheduling.forms import ScheduleFilterForm
+
+bp = Blueprint("scheduling", __name__)
+
+EXPERTS_PER_PAGE = 24
+
+
+@bp.get("/schedule")
+def schedule():
+    form = ScheduleFilterForm(request.args)
+    form.fill_choices(queries.filter_choices())
+    pagination = None
+    places = {}
+    if form.validate():
+        flt = form.to_filter()
+        pagination = queries.schedule_page(
+            flt, now=utcnow(), page=form.page.data or 1,
+            per_page=current_app.config["SCHEDULE_PAGE_SIZE"],
+        )
+        places = queries.places_left([s.id for s in pagination.items])
+        page_args = flt.as_args()
+    else:
+        page_args = {}
+    return render_template(
+        "scheduling/schedule.html", form=form, pagination=pagination, places=places,
+        page_args=page_args,
+    )
+
+
+@bp.get("/sessions/<int:session_id>")
+def session_page(session_id: int):
+    session = queries.session_detail(session_id) or abort(404)
+    return render_template("scheduling/session.html", session=session)
+
+
+@bp.get("/experts")
+def experts():
+    form = ExpertSearchForm(request.args)
+    form.fill_choices(directory.specialties(), directory.institutions())
+    pagination = None
+    if form.validate():
+        pagination = directory.experts_page(
+            name=(form.name.data or "").strip(), specialty_id=form.specialty.data,
+            institution_id=form.institution.data, page=form.page.data or 1,
+            per_page=EXPERTS_PER_PAGE,
+        )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("scheduling/experts.html", form=form, pagination=pagination,
+                           page_args=args)
+
+
+@bp.get("/experts/<int:expert_id>")
+def expert(expert_id: int):
+    found = directory.expert(expert_id) or abort(404)
+    sessions = queries.expert_upcoming(found.id, now=utcnow())
+    return render_template("scheduling/expert.html", expert=found, sessions=sessions,
+                           places=queries.places_left([s.id for s in sessions]))
+
+
+@bp.get("/venues")
+def venues():
+    return render_template("scheduling/venues.html", groups=directory.venues_by_township())
+
+
+@bp.get("/venues/<int:venue_id>")
+def venue(venue_id: int):
+    found = directory.venue(venue_id) or abort(404)
+    sessions = queries.venue_upcoming(found.id, now=utcnow())
+    return render_template("scheduling/venue.html", venue=found, sessions=sessions,
+                           places=queries.places_left([s.id for s in sessions]))

@@ -1,0 +1,70 @@
+"""The home page, the language switch, the health check and error pages."""
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
+from app.core.time import local_today, utcnow
+from app.extensions import db
+from app.scheduling.queries import week_by_township
+from app.web.forms import LanguageForm
+from app.web.i18n import LANG_COOKIE
+
+bp = Blueprint("web", __name__)
+
+@bp.get("/")
+def home():
+    now = utcnow()
+    return render_template("web/home.html", groups=week_by_township(now=now),
+                           today=local_today(now))
+
+
+@bp.post("/lang")
+def set_language():
+    form = LanguageForm()
+    target = url_for("web.home")
+    if form.validate_on_submit():
+        target = form.safe_next() or target
+        response = redirect(target)
+        response.set_cookie(LANG_COOKIE, form.lang.data, max_age=365 * 86400,
+                            samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+        return response
+    return redirect(target)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Database reachable and the scheduler's last heartbeat, in one primary-key read."""
+    now = utcnow()
+    try:
+        beat = db.session.scalar(
+            select(SchedulerHeartbeat.beat_dt).where(SchedulerHeartbeat.name == MAIN_SCHEDULER)
+        )
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    age = round((now - beat).total_seconds()) if beat else None
+    return jsonify(status="ok", database="ok", scheduler_heartbeat_age_s=age)
+
+
+@bp.app_errorhandler(404)
+def not_found(_error):
+    return _error_page(404)
+
+
+@bp.app_errorhandler(405)
+def method_not_allowed(_error):
+    return _error_page(405)
+
+
+@bp.app_errorhandler(500)
+def server_error(_error):
+    return _error_page(500)
+
+
+def _error_page(status: int):
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error={"code": str(status), "message": ""}), status
+    return render_template("web/error.html", status=status), status
