@@ -21,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_config(app: Flask, config: dict | None) -> None:
-    app.config.from_mapping(settings.from_env())
+    app.config.from_mapping(settings.from_env(name=(config or {}).get("ENV_NAME")))
     if config:
         app.config.from_mapping(config)
     settings.check(app.config)

@@ -12,10 +12,12 @@ class ConfigError(RuntimeError):
     pass
 
 
-def from_env(env: dict[str, str] | None = None) -> dict:
-    """Build the Flask config from environment variables (``os.environ`` by default)."""
+def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> dict:
+    """Build the Flask config from environment variables (``os.environ`` by default).
+
+    ``name`` overrides ``XQ_ENV`` (tests pass it so that derived settings follow)."""
     env = os.environ if env is None else env
-    name = env.get("XQ_ENV", "production")
+    name = name or env.get("XQ_ENV", "production")
     secure = name not in RELAXED_ENVS
     config = {
         "ENV_NAME": name,

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from app.directory.models import Institution, Specialty
@@ -22,6 +23,6 @@ class ExpertSearchForm(FlaskForm):
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)])
 
     def fill_choices(self, specialties: list[Specialty], institutions: list[Institution]):
-        everything = [("", _l("全部"))]
-        self.specialty.choices = everything + [(s.id, s.name) for s in specialties]
-        self.institution.choices = everything + [(i.id, i.name) for i in institutions]
+        everything = [SelectChoice("", _l("全部"))]
+        self.specialty.choices = everything + [SelectChoice(s.id, s.name) for s in specialties]
+        self.institution.choices = everything + [SelectChoice(i.id, i.name) for i in institutions]

@@ -5,11 +5,12 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from app.scheduling.labels import KIND_LABELS
-from app.scheduling.queries import MAX_RANGE_DAYS, FilterChoices, ScheduleFilter
 from app.scheduling.models import SessionKind
+from app.scheduling.queries import MAX_RANGE_DAYS, FilterChoices, ScheduleFilter
 
 
 def _optional_int(value):
@@ -32,11 +33,15 @@ class ScheduleFilterForm(FlaskForm):
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)])
 
     def fill_choices(self, choices: FilterChoices) -> None:
-        everything = [("", _l("全部"))]
-        self.township.choices = everything + [(t.id, t.name) for t in choices.townships]
-        self.venue.choices = everything + [(v.id, v.name) for v in choices.venues]
-        self.specialty.choices = everything + [(s.id, s.name) for s in choices.specialties]
-        self.kind.choices = everything + [(k.value, KIND_LABELS[k]) for k in SessionKind]
+        def options(rows):
+            return [SelectChoice("", _l("全部"))] + [SelectChoice(r.id, r.name) for r in rows]
+
+        self.township.choices = options(choices.townships)
+        self.venue.choices = options(choices.venues)
+        self.specialty.choices = options(choices.specialties)
+        self.kind.choices = [SelectChoice("", _l("全部"))] + [
+            SelectChoice(k.value, KIND_LABELS[k]) for k in SessionKind
+        ]
 
     def validate_end(self, field):
         if self.start.data and field.data:

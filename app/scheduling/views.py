@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from app.core.time import utcnow
+from app.core.clock import request_now
 from app.directory import queries as directory
 from app.directory.forms import ExpertSearchForm
 from app.scheduling import queries
@@ -22,7 +22,7 @@ def schedule():
     if form.validate():
         flt = form.to_filter()
         pagination = queries.schedule_page(
-            flt, now=utcnow(), page=form.page.data or 1,
+            flt, now=request_now(), page=form.page.data or 1,
             per_page=current_app.config["SCHEDULE_PAGE_SIZE"],
         )
         places = queries.places_left([s.id for s in pagination.items])
@@ -60,7 +60,7 @@ def experts():
 @bp.get("/experts/<int:expert_id>")
 def expert(expert_id: int):
     found = directory.expert(expert_id) or abort(404)
-    sessions = queries.expert_upcoming(found.id, now=utcnow())
+    sessions = queries.expert_upcoming(found.id, now=request_now())
     return render_template("scheduling/expert.html", expert=found, sessions=sessions,
                            places=queries.places_left([s.id for s in sessions]))
 
@@ -73,6 +73,6 @@ def venues():
 @bp.get("/venues/<int:venue_id>")
 def venue(venue_id: int):
     found = directory.venue(venue_id) or abort(404)
-    sessions = queries.venue_upcoming(found.id, now=utcnow())
+    sessions = queries.venue_upcoming(found.id, now=request_now())
     return render_template("scheduling/venue.html", venue=found, sessions=sessions,
                            places=queries.places_left([s.id for s in sessions]))

@@ -1,7 +1,9 @@
 """What every page shares: locale, formatting, security headers, errors, home and health."""
 
 from flask import Flask
+from flask_babel import get_locale
 
+from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
 from app.web import formatting, security
 from app.web.views import bp
 
@@ -10,3 +12,12 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(bp)
     formatting.init_app(app)
     security.init_app(app)
+
+    @app.context_processor
+    def shared_context() -> dict:
+        return {
+            "current_locale": str(get_locale()),
+            "kind_labels": KIND_LABELS,
+            "status_labels": STATUS_LABELS,
+            "audience_labels": AUDIENCE_LABELS,
+        }

@@ -1,6 +1,6 @@
 """Jinja filters that show aware UTC datetimes in the programme's zone and locale."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from babel.dates import format_date, format_skeleton, format_time
 from flask import Flask
@@ -32,7 +32,12 @@ def long_day(value: date) -> str:
     return format_date(value, "long", locale=get_locale())
 
 
+def add_days(value: date, days: int) -> date:
+    return value + timedelta(days=days)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(add_days)
     app.add_template_filter(local_day)
     app.add_template_filter(local_time)
     app.add_template_filter(local_datetime)

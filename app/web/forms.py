@@ -4,12 +4,13 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
 
 from app.web.i18n import LANGUAGE_NAMES
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(choices=list(LANGUAGE_NAMES.items()))
+    lang = SelectField(choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
     next = HiddenField()
 
     def safe_next(self) -> str | None:

@@ -4,8 +4,9 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core.clock import request_now
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
-from app.core.time import local_today, utcnow
+from app.core.time import local_today
 from app.extensions import db
 from app.scheduling.queries import week_by_township
 from app.web.forms import LanguageForm
@@ -15,7 +16,7 @@ bp = Blueprint("web", __name__)
 
 @bp.get("/")
 def home():
-    now = utcnow()
+    now = request_now()
     return render_template("web/home.html", groups=week_by_township(now=now),
                            today=local_today(now))
 
@@ -37,7 +38,7 @@ def set_language():
 @bp.get("/healthz")
 def healthz():
     """Database reachable and the scheduler's last heartbeat, in one primary-key read."""
-    now = utcnow()
+    now = request_now()
     try:
         beat = db.session.scalar(
             select(SchedulerHeartbeat.beat_dt).where(SchedulerHeartbeat.name == MAIN_SCHEDULER)

@@ -1,0 +1,59 @@
+# The only set-up a newcomer needs: `make run` serves the demo site, `make test` tests it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test lint install install-dev translations translations-update db-upgrade seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+## install: the virtual environment with the site's dependencies and compiled catalogs
+install: $(VENV)/.installed translations
+
+install-dev: $(VENV)/.installed-dev translations
+
+translations: | $(BIN)/python
+	@$(BIN)/pybabel compile --use-fuzzy -d app/translations >/dev/null
+
+## translations-update: pull new interface strings into the English catalog
+translations-update: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o instance/messages.pot .
+	$(BIN)/pybabel update -i instance/messages.pot -d app/translations --no-location --ignore-obsolete
+
+## run: migrate a SQLite database under instance/, seed it once, serve the site and the scheduler
+run: install
+	@mkdir -p instance
+	XQ_ENV=development $(BIN)/flask db upgrade
+	XQ_ENV=development $(BIN)/flask demo seed
+	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops the site and the scheduler)"
+	@XQ_ENV=development; export XQ_ENV; \
+	$(BIN)/flask scheduler run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## lint: ruff and the import layering contracts
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+
+## test: lint, then the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
+test: lint
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "--- PostgreSQL tier: $$TEST_DATABASE_URL"; \
+		$(BIN)/pytest; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,126 @@
+"""Fixtures shared by the whole suite.
+
+The tier is chosen by the environment: ``TEST_DATABASE_URL`` runs everything on that
+(PostgreSQL) database, otherwise on a SQLite file in a temporary folder. With
+``XQ_REQUIRE_SERVICES=1`` (set by .ci/run) a missing service fails the run instead of
+skipping tests.
+"""
+
+import contextvars
+import ipaddress
+import os
+import socket
+
+import flask_migrate
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app
+from app.core.db import OUTER_TRANSACTION
+from app.extensions import db as _db
+from tests.factories import NOW
+
+TEST_SECRET = "test-secret-key-for-the-test-suite-only"
+
+
+def tier_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    if os.environ.get("XQ_REQUIRE_SERVICES") == "1":
+        pytest.exit("XQ_REQUIRE_SERVICES=1 but TEST_DATABASE_URL is not set", returncode=3)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "ENV_NAME": "testing",
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SERVER_NAME": "localhost",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The application on the tier's database, migrated from empty."""
+    application = make_app(tier_database_url(tmp_path_factory))
+    with application.app_context():
+        if _db.engine.dialect.name == "postgresql":
+            # A reused local database: start from nothing, as CI does.
+            _db.session.execute(text("DROP SCHEMA public CASCADE"))
+            _db.session.execute(text("CREATE SCHEMA public"))
+            _db.session.commit()
+        flask_migrate.upgrade()
+        _db.session.remove()
+    return application
+
+
+@pytest.fixture
+def db(app):
+    """The database inside a transaction that is rolled back after the test.
+
+    The session joins an outer transaction on one connection; the code under test may
+    commit (that releases a savepoint), nothing outlives the test.
+    """
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        engines = _db._app_engines[app]
+        engine = engines[None]
+        # Flask-SQLAlchemy picks the bind from this mapping; point it at our connection.
+        engines[None] = connection
+        _db.session.remove()
+        _db.session.configure(join_transaction_mode="create_savepoint",
+                              info={OUTER_TRANSACTION: True})
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session.configure(join_transaction_mode="conservative_savepoint", info={})
+            engines[None] = engine
+            outer.rollback()
+            connection.close()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context (its own app context, ``g`` and database
+    session), as in production, instead of reusing the test's app context. The
+    request's session joins the test's outer transaction through the same connection."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app, db):
+    """A browser on the site, with the clock pinned to ``factories.NOW``."""
+    app.config["CLOCK"] = lambda: NOW
+    app.test_client_class = IsolatedClient
+    try:
+        yield app.test_client()
+    finally:
+        app.config.pop("CLOCK", None)
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_network(monkeypatch):
+    """Fail any test that reaches beyond this machine unasked."""
+    real_connect = socket.socket.connect
+
+    def guarded_connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise RuntimeError(f"test tried to reach {address!r} outside this machine")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)

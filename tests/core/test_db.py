@@ -1,0 +1,102 @@
+"""SQLite connection settings and the explicit write transaction (own database files)."""
+
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from app.core.db import begin_write, configure_engine
+from app.core.models import SchedulerHeartbeat
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    configure_engine(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    yield engine
+    engine.dispose()
+
+
+def _other_writer_is_locked_out(path) -> bool:
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc)
+        return True
+    other.execute("ROLLBACK")
+    return False
+
+
+def test_sqlite_connections_get_wal_full_sync_foreign_keys_and_busy_timeout(sqlite_engine):
+    with sqlite_engine.connect() as conn:
+        pragmas = {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
+
+    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
+                       "busy_timeout": 15000}
+
+
+def test_begin_write_takes_the_write_lock_before_any_read(sqlite_engine):
+    path = sqlite_engine.url.database
+    with Session(sqlite_engine) as session:
+        begin_write(session)
+        session.execute(text("SELECT count(*) FROM t")).scalar()
+
+        assert _other_writer_is_locked_out(path) is True
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        session.commit()
+
+    assert _other_writer_is_locked_out(path) is False
+
+
+def test_read_only_unit_of_work_never_takes_the_write_lock(sqlite_engine):
+    path = sqlite_engine.url.database
+    with Session(sqlite_engine) as session:
+        session.execute(text("SELECT count(*) FROM t")).scalar()
+
+        assert session.in_transaction() is True
+        assert _other_writer_is_locked_out(path) is False
+
+
+def test_begin_write_after_a_read_is_refused(sqlite_engine):
+    with Session(sqlite_engine) as session:
+        session.execute(text("SELECT 1"))
+
+        with pytest.raises(RuntimeError, match="before the unit of work reads"):
+            begin_write(session)
+
+
+def test_begin_write_twice_in_one_unit_of_work_is_fine(sqlite_engine):
+    with Session(sqlite_engine) as session:
+        begin_write(session)
+        begin_write(session)
+        session.execute(text("INSERT INTO t VALUES (2)"))
+        session.commit()
+
+
+def test_datetimes_round_trip_as_aware_utc(db):
+    shanghai = timezone(timedelta(hours=8))
+    db.session.add(SchedulerHeartbeat(name="t", beat_dt=datetime(2026, 12, 3, 8, 0,
+                                                                   tzinfo=shanghai), pid=1))
+    db.session.flush()
+    db.session.expire_all()
+
+    beat = db.session.get(SchedulerHeartbeat, "t")
+
+    assert beat.beat_dt == datetime(2026, 12, 3, 0, 0, tzinfo=UTC)
+    assert beat.beat_dt.tzinfo == UTC
+
+
+def test_naive_datetimes_are_refused(db):
+    db.session.add(SchedulerHeartbeat(name="n", beat_dt=datetime(2026, 12, 3, 8, 0), pid=1))  # noqa: DTZ001
+
+    with pytest.raises(Exception, match="naive datetime"):
+        db.session.flush()
+    db.session.rollback()

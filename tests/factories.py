@@ -1,0 +1,119 @@
+"""``create_x(**overrides)`` factories: the smallest valid row, flushed, with sane defaults."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import count
+
+from app.auth.models import Role, User, UserRole
+from app.core.time import local_to_utc
+from app.directory.models import (
+    Expert,
+    Institution,
+    InstitutionKind,
+    Specialty,
+    Township,
+    TownshipKind,
+    Venue,
+    VenueKind,
+)
+from app.extensions import db
+from app.patients import idnumbers
+from app.patients.models import Patient, Relation
+from app.scheduling.models import Session, SessionKind, SessionStatus, Slot
+
+_seq = count(1)
+
+# A fixed "now" for tests: Tuesday 1 December 2026, 09:00 in Liling.
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+TODAY = date(2026, 12, 1)
+
+
+def _n() -> int:
+    return next(_seq)
+
+
+def _save(obj):
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def create_township(**kw) -> Township:
+    kw.setdefault("name", f"测试{_n()}镇")
+    kw.setdefault("kind", TownshipKind.TOWN)
+    return _save(Township(**kw))
+
+
+def create_institution(**kw) -> Institution:
+    kw.setdefault("name", f"测试医院{_n()}")
+    kw.setdefault("kind", InstitutionKind.HOSPITAL)
+    return _save(Institution(**kw))
+
+
+def create_specialty(**kw) -> Specialty:
+    kw.setdefault("name", f"测试科{_n()}")
+    return _save(Specialty(**kw))
+
+
+def create_venue(**kw) -> Venue:
+    if "township" not in kw and "township_id" not in kw:
+        kw["township"] = create_township()
+    kw.setdefault("name", f"测试卫生院{_n()}")
+    kw.setdefault("kind", VenueKind.TOWNSHIP_CENTRE)
+    return _save(Venue(**kw))
+
+
+def create_expert(**kw) -> Expert:
+    if "institution" not in kw and "institution_id" not in kw:
+        kw["institution"] = create_institution()
+    if "specialty" not in kw and "specialty_id" not in kw:
+        kw["specialty"] = create_specialty()
+    kw.setdefault("name", f"专家{_n()}")
+    kw.setdefault("title", "主任医师")
+    return _save(Expert(**kw))
+
+
+def create_session(*, day: date = TODAY, start: time = time(8, 0), hours: float = 3.5,
+                   slots: int = 7, capacity: int = 5, experts=None, **kw) -> Session:
+    """A published clinic on ``day`` (local) with ``slots`` slots of ``capacity``."""
+    if "venue" not in kw and "venue_id" not in kw:
+        kw["venue"] = create_venue()
+    experts = experts if experts is not None else [create_expert()]
+    kw.setdefault("kind", SessionKind.CLINIC)
+    kw.setdefault("status", SessionStatus.PUBLISHED)
+    if "specialty" not in kw and "specialty_id" not in kw and experts:
+        kw["specialty"] = experts[0].specialty
+    start_dt = local_to_utc(day, start)
+    end_dt = start_dt + timedelta(hours=hours)
+    session = Session(start_dt=start_dt, end_dt=end_dt, experts=list(experts), **kw)
+    if slots:
+        step = (end_dt - start_dt) / slots
+        session.slots = [
+            Slot(start_dt=start_dt + i * step, end_dt=start_dt + (i + 1) * step,
+                 capacity=capacity)
+            for i in range(slots)
+        ]
+    return _save(session)
+
+
+def create_user(*, roles=(Role.RESIDENT,), **kw) -> User:
+    kw.setdefault("phone", f"139{_n():08d}")
+    kw.setdefault("name", "测试用户")
+    kw.setdefault("password_hash", "not-a-real-hash")
+    user = User(**kw)
+    user.role_rows = [UserRole(role=r) for r in roles]
+    return _save(user)
+
+
+def make_id_number(birth: date = date(1956, 3, 7), seq: int = 123) -> str:
+    return idnumbers.with_check_digit(f"430281{birth:%Y%m%d}{seq:03d}")
+
+
+def create_patient(*, id_number: str | None = None, **kw) -> Patient:
+    if "account" not in kw and "account_id" not in kw:
+        kw["account"] = create_user()
+    kw.setdefault("name", "李秀英")
+    kw.setdefault("relation", Relation.SELF)
+    kw.setdefault("phone", "13900000009")
+    patient = Patient(**kw)
+    patient.set_id_number(idnumbers.parse(id_number or make_id_number()))
+    return _save(patient)

@@ -1,0 +1,61 @@
+import re
+from datetime import time, timedelta
+
+from app.core.time import utcnow
+from app.scheduler import write_heartbeat
+from app.scheduling.models import SessionKind, SessionStatus
+from tests.factories import NOW, TODAY, create_session, create_township, create_venue
+
+
+def test_home_shows_this_weeks_sessions_by_township_in_chinese(db, client):
+    pukou, baitutan = create_township(name="浦口镇"), create_township(name="白兔潭镇")
+    in_pukou = create_session(venue=create_venue(township=pukou), day=TODAY + timedelta(days=6))
+    in_baitutan = create_session(venue=create_venue(township=baitutan))
+    create_session(venue=create_venue(township=pukou), day=TODAY + timedelta(days=7))
+    create_session(venue=create_venue(township=pukou), kind=SessionKind.SURGERY, slots=0)
+    create_session(venue=create_venue(township=pukou), status=SessionStatus.DRAFT)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert '<html lang="zh-CN">' in response.text
+    assert "本周专家排班" in response.text
+    sections = re.findall(r'<h2 id="t(\d+)">', response.text)
+    assert sorted(int(s) for s in sections) == sorted([pukou.id, baitutan.id])
+    assert sorted(int(m) for m in re.findall(r'href="/sessions/(\d+)"', response.text)) == sorted(
+        [in_pukou.id, in_baitutan.id]
+    )
+
+
+def test_home_caps_each_township_and_links_to_the_rest(db, client):
+    town = create_township()
+    venue = create_venue(township=town)
+    for hour in range(8, 15):
+        create_session(venue=venue, start=time(hour, 0), hours=0.5, slots=1)
+
+    response = client.get("/")
+
+    assert len(re.findall(r'href="/sessions/\d+"', response.text)) == 5
+    assert f"township={town.id}" in response.text
+    assert "7 场" in response.text
+
+
+def test_healthz_reports_database_and_heartbeat_age(db, client):
+    assert client.get("/healthz").get_json() == {
+        "status": "ok", "database": "ok", "scheduler_heartbeat_age_s": None
+    }
+
+    write_heartbeat(now=NOW - timedelta(seconds=42))
+    db.session.commit()
+
+    assert client.get("/healthz").get_json()["scheduler_heartbeat_age_s"] == 42
+
+
+def test_write_heartbeat_updates_the_one_row(db):
+    write_heartbeat(now=utcnow())
+    write_heartbeat(now=NOW)
+
+    from app.core.models import SchedulerHeartbeat
+
+    beats = db.session.query(SchedulerHeartbeat).all()
+    assert [(b.name, b.beat_dt) for b in beats] == [("main", NOW)]

@@ -1,0 +1,93 @@
+import re
+
+import pytest
+
+from app import create_app
+from app.config import ConfigError
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_app_refuses_production_without_a_real_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("XQ_ENV", "production")
+
+    with pytest.raises(ConfigError):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with pytest.raises(ConfigError):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "short"})
+
+
+def test_app_starts_in_production_with_a_real_secret_key(monkeypatch):
+    monkeypatch.setenv("XQ_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_every_page_sends_security_headers(db, client):
+    response = client.get("/")
+
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_pages_have_no_inline_script_or_style_and_nothing_from_elsewhere(db, client):
+    html = client.get("/schedule").text
+
+    assert "<script" not in html
+    assert "<style" not in html
+    assert " style=" not in html
+    assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
+
+
+def test_language_switch_needs_a_csrf_token(db, client):
+    response = client.post("/lang", data={"lang": "en", "next": "/"})
+
+    assert response.status_code == 400
+    assert "lang" not in response.headers.get("Set-Cookie", "")
+
+
+def test_language_switch_to_english_and_back(db, client):
+    token = _csrf(client.get("/").text)
+
+    response = client.post("/lang", data={"lang": "en", "next": "/schedule?kind=clinic",
+                                          "csrf_token": token})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/schedule?kind=clinic"
+    english = client.get("/schedule").text
+    assert '<html lang="en">' in english
+    assert "Schedule" in english
+    client.post("/lang", data={"lang": "zh_Hans_CN", "next": "/", "csrf_token": token})
+    assert "排班查询" in client.get("/schedule").text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil", "x"])
+def test_language_switch_never_redirects_off_site(db, client, target):
+    token = _csrf(client.get("/").text)
+
+    response = client.post("/lang", data={"lang": "en", "next": target, "csrf_token": token})
+
+    assert response.headers["Location"] == "/"
+
+
+def test_state_changes_by_post_only(db, client):
+    assert client.get("/lang?lang=en").status_code == 405
+
+
+def test_unknown_page_is_a_chinese_404(db, client):
+    response = client.get("/no-such-page")
+
+    assert response.status_code == 404
+    assert "找不到这个页面" in response.text
