@@ -10,11 +10,13 @@ import contextvars
 import ipaddress
 import os
 import socket
+import uuid
 
 import flask_migrate
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.core.db import OUTER_TRANSACTION
@@ -61,6 +63,25 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture
+def scratch_url(tmp_path):
+    """An empty database of the tier's kind, dropped afterwards."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}"
+        return
+    name = f"xq_roundtrip_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def db(app):
     """The database inside a transaction that is rolled back after the test.
 
@@ -81,7 +102,7 @@ def db(app):
             yield _db
         finally:
             _db.session.remove()
-            _db.session.configure(join_transaction_mode="conservative_savepoint", info={})
+            _db.session.configure(join_transaction_mode="conditional_savepoint", info={})
             engines[None] = engine
             outer.rollback()
             connection.close()

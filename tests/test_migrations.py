@@ -1,14 +1,10 @@
 """The schema comes from migrations only, and they agree with the models."""
 
-import os
-import uuid
 
 import flask_migrate
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from app.extensions import db as _db
 from tests.conftest import make_app
@@ -23,25 +19,6 @@ def _diff(engine) -> list:
 def test_models_and_migrations_agree(app):
     with app.app_context():
         assert _diff(_db.engine) == []
-
-
-@pytest.fixture
-def scratch_url(tmp_path):
-    """An empty database of the tier's kind, dropped afterwards."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}"
-        return
-    name = f"xq_roundtrip_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_upgrade_builds_everything_and_downgrade_base_removes_it(scratch_url):

@@ -10,6 +10,7 @@ that a write service opens with :func:`begin_write`.
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import scoped_session
 
 WRITE_OPTION = "xq_write"
 OUTER_TRANSACTION = "xq_outer_transaction"
@@ -39,7 +40,7 @@ def configure_engine(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def begin_write(session: OrmSession) -> None:
+def begin_write(session: OrmSession | scoped_session) -> None:
     """Open the current unit of work as a write transaction.
 
     Call it first thing in a service that writes. On SQLite it takes the write lock
@@ -50,6 +51,8 @@ def begin_write(session: OrmSession) -> None:
     Calling it after the unit of work already read something is a bug on SQLite:
     the snapshot those reads came from could be stale, so we refuse.
     """
+    if isinstance(session, scoped_session):
+        session = session()
     if session.get_bind().dialect.name != "sqlite":
         return
     if session.in_transaction():

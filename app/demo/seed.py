@@ -1,0 +1,412 @@
+"""``flask demo seed``: a realistic Liling programme in one fast, deterministic pass.
+
+Everything is built in Python first (explicit ids, so rows link up without round
+trips), then written with bulk ``INSERT``s in one unit of work and committed once.
+A fixed ``random.Random`` makes the output depend on ``today`` and ``scale`` only
+(the ciphertext of ID numbers excepted: encryption is randomised by design).
+
+Session statuses are judged against "now": the real clock if it falls on ``today``,
+otherwise the start of ``today`` (so a seed for another date is fully repeatable).
+"""
+
+import random
+import sys
+import time as timer
+from datetime import date, datetime, time, timedelta
+
+import click
+from sqlalchemy import insert, select, text
+
+from app.auth.models import Role, User, UserRole
+from app.auth.passwords import hash_password
+from app.core import crypto
+from app.core.db import begin_write
+from app.core.time import local_to_utc, local_today, utcnow
+from app.demo import data
+from app.demo.planner import ExpertInfo, Planned, Planner, slot_times
+from app.directory.models import (
+    Expert,
+    ExpertAssistant,
+    Institution,
+    InstitutionKind,
+    Specialty,
+    Township,
+    TownshipKind,
+    Venue,
+    VenueCoordinator,
+    VenueKind,
+)
+from app.extensions import db
+from app.patients import idnumbers
+from app.patients.models import ID_PURPOSE, Patient, Relation, Sex, person_key
+from app.scheduling.models import (
+    Session,
+    SessionExpert,
+    SessionStatus,
+    Slot,
+)
+
+RANDOM_SEED = 20_261_129
+DEMO_PASSWORD = "xiangqing-demo"
+DAYS_BEFORE, DAYS_AFTER = 14, 56
+RESIDENTS = 1000
+LILING_AREA_CODE = "430281"
+INSERT_CHUNK = 2000
+
+ADMIN_PHONE = "13800000000"
+COORDINATOR_PHONES = 13810000000  # + venue number
+ASSISTANT_PHONES = 13820000000  # + expert number
+EXPERT_PHONES = 13700000000  # + expert number
+RESIDENT_PHONES = 13900000000  # + resident number
+
+
+STOPPED_SHARE = 0.015  # of sessions from tomorrow on
+DRAFT_SHARE = 0.04  # of sessions four weeks or more ahead
+DRAFT_FROM_DAYS = 29
+
+
+def seed(*, scale: int = 1, today: date | None = None, echo=print) -> bool:
+    """Fill an empty database with the demo programme; False if it already holds one.
+
+    ``scale`` multiplies the number of sessions (for load tests): clinics, ward rounds,
+    surgeries and teaching visits scale × as many until the experts' half-days run out
+    (about scale 25); forums stop at four a week (scale 4) and lectures at one per city
+    hospital and weekday (scale 8), the rooms they have. ``today`` pretends the local
+    date is another one. Everyone's password is ``xiangqing-demo``.
+    """
+    started = timer.perf_counter()
+    begin_write(db.session)
+    if db.session.scalar(select(Institution.id).limit(1)) is not None:
+        db.session.rollback()
+        echo("already seeded")
+        return False
+
+    real_now = utcnow()
+    today = today or local_today(real_now)
+    day_start = local_to_utc(today, time.min)
+    day_end = local_to_utc(today + timedelta(days=1), time.min)
+    now = real_now if day_start <= real_now < day_end else day_start
+
+    builder = _Builder(random.Random(RANDOM_SEED), today=today, now=now, scale=scale)
+    tables = builder.build()
+    _insert_all(tables, progress=echo is click.echo)
+    _reset_id_sequences(tables)
+    db.session.commit()
+
+    counts = {model: len(rows) for model, rows in tables}
+    echo(
+        f"Seeded {counts[Institution]} institutions, {counts[Venue]} venues, "
+        f"{counts[Expert]} experts, {counts[User]} users, {counts[Session]} sessions, "
+        f"{counts[Slot]} slots in {timer.perf_counter() - started:.1f} s."
+    )
+    return True
+
+
+# --- Writing -------------------------------------------------------------------------
+
+Tables = list[tuple[type, list[dict]]]
+
+
+def _insert_all(tables: Tables, *, progress: bool) -> None:
+    """Bulk-insert every table in order (parents first), in chunks for the progress bar."""
+    chunks = [
+        (model, rows[i : i + INSERT_CHUNK])
+        for model, rows in tables
+        for i in range(0, len(rows), INSERT_CHUNK)
+    ]
+    if not progress:
+        for model, rows in chunks:
+            db.session.execute(insert(model), rows)
+        return
+    with click.progressbar(
+        chunks,
+        label="Writing demo data",
+        file=sys.stderr,
+        item_show_func=lambda chunk: chunk[0].__tablename__ if chunk else None,
+    ) as bar:
+        for model, rows in bar:
+            db.session.execute(insert(model), rows)
+
+
+def _reset_id_sequences(tables: Tables) -> None:
+    """After explicit ids, move PostgreSQL's id sequences past them (no-op elsewhere)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for model, rows in tables:
+        if rows and "id" in rows[0]:
+            db.session.execute(
+                text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :value)"),
+                {"table": model.__tablename__, "value": max(row["id"] for row in rows)},
+            )
+
+
+# --- Building ------------------------------------------------------------------------
+
+
+class _Builder:
+    """Builds every row of the demo programme with one random generator, in a fixed order."""
+
+    def __init__(self, rng: random.Random, *, today: date, now: datetime, scale: int):
+        self.rng = rng
+        self.today = today
+        self.now = now
+        self.scale = scale
+        self.first = today - timedelta(days=DAYS_BEFORE)
+        self.last = today + timedelta(days=DAYS_AFTER)
+        self.day_start = local_to_utc(today, time.min)
+        self.staff_created = self.day_start - timedelta(days=90)
+        self.password_hash = hash_password(DEMO_PASSWORD)
+        self.used_names: set[str] = set()
+        self.users: list[dict] = []
+        self.user_roles: list[dict] = []
+
+    def build(self) -> Tables:
+        townships = self._townships()
+        institutions = self._institutions()
+        specialties = [{"id": i, "name": name} for i, name in enumerate(data.SPECIALTIES, 1)]
+        self.specialty_ids = {row["name"]: row["id"] for row in specialties}
+        venues = self._venues()
+        self._add_user(ADMIN_PHONE, self._person_name(male=True), Role.ADMIN)
+        coordinators = self._coordinators(venues)
+        experts, assistants = self._experts(institutions)
+        patients = self._residents()
+        planned = self._plan_sessions()
+        sessions, session_experts, slots = self._session_rows(planned)
+        return [
+            (Township, townships),
+            (Institution, institutions),
+            (Specialty, specialties),
+            (User, self.users),
+            (UserRole, self.user_roles),
+            (Venue, venues),
+            (VenueCoordinator, coordinators),
+            (Expert, experts),
+            (ExpertAssistant, assistants),
+            (Patient, patients),
+            (Session, sessions),
+            (SessionExpert, session_experts),
+            (Slot, slots),
+        ]
+
+    # -- places and institutions --
+
+    def _townships(self) -> list[dict]:
+        rows = [{"name": name, "kind": TownshipKind.STREET} for name in data.STREETS]
+        rows += [{"name": name, "kind": TownshipKind.TOWN} for name in data.TOWNS]
+        for i, row in enumerate(rows, 1):
+            row["id"] = i
+        self.township_ids = {row["name"]: row["id"] for row in rows}
+        return rows
+
+    def _institutions(self) -> list[dict]:
+        return [
+            {"id": i, "name": name, "kind": InstitutionKind(kind), "city": city}
+            for i, (name, kind, city, _count, _specialties) in enumerate(data.INSTITUTIONS, 1)
+        ]
+
+    def _venues(self) -> list[dict]:
+        rows = [
+            {"name": name, "kind": VenueKind.CITY_HOSPITAL, "township": township,
+             "address": address, "phone": phone}
+            for name, township, address, phone in data.CITY_HOSPITALS
+        ]
+        phones = {row["phone"] for row in rows} | {data.LECTURE_HALL[3]}
+        for town in data.TOWNS:
+            centre = "中心卫生院" if town in data.CENTRAL_HEALTH_CENTRES else "卫生院"
+            phone = f"0731-23{self.rng.randrange(100000, 1000000)}"
+            while phone in phones:
+                phone = f"0731-23{self.rng.randrange(100000, 1000000)}"
+            phones.add(phone)
+            road = self.rng.choice(data.TOWN_ROADS)
+            rows.append({
+                "name": f"{town}{centre}", "kind": VenueKind.TOWNSHIP_CENTRE, "township": town,
+                "address": f"醴陵市{town}{road}{self.rng.randint(1, 199)}号", "phone": phone,
+            })
+        name, township, address, phone = data.LECTURE_HALL
+        rows.append({"name": name, "kind": VenueKind.LECTURE_HALL, "township": township,
+                     "address": address, "phone": phone})
+        for i, row in enumerate(rows, 1):
+            row["id"] = i
+            row["township_id"] = self.township_ids[row.pop("township")]
+        self.city_hospital_ids = [r["id"] for r in rows if r["kind"] == VenueKind.CITY_HOSPITAL]
+        self.centre_ids = {
+            r["name"].removesuffix("中心卫生院").removesuffix("卫生院"): r["id"]
+            for r in rows if r["kind"] == VenueKind.TOWNSHIP_CENTRE
+        }
+        self.hall_id = rows[-1]["id"]
+        return rows
+
+    # -- people --
+
+    def _person_name(self, *, male: bool, older: bool | None = None, unique=False) -> str:
+        if older is None:
+            older = self.rng.random() < 0.5
+        if male:
+            given = data.MALE_GIVEN_OLDER if older else data.MALE_GIVEN_YOUNGER
+        else:
+            given = data.FEMALE_GIVEN_OLDER if older else data.FEMALE_GIVEN_YOUNGER
+        while True:
+            name = self.rng.choice(data.SURNAMES) + self.rng.choice(given)
+            if not unique or name not in self.used_names:
+                self.used_names.add(name)
+                return name
+
+    def _add_user(self, phone: str, name: str, role: Role, created: datetime | None = None
+                  ) -> int:
+        user_id = len(self.users) + 1
+        self.users.append({
+            "id": user_id, "phone": phone, "name": name, "password_hash": self.password_hash,
+            "is_enabled": True, "created_dt": created or self.staff_created,
+        })
+        self.user_roles.append({"user_id": user_id, "role": role})
+        return user_id
+
+    def _coordinators(self, venues: list[dict]) -> list[dict]:
+        rows = []
+        for number, venue in enumerate(venues, 1):
+            name = self._person_name(male=self.rng.random() < 0.4, older=False)
+            user_id = self._add_user(str(COORDINATOR_PHONES + number), name, Role.COORDINATOR)
+            rows.append({"venue_id": venue["id"], "user_id": user_id})
+        return rows
+
+    def _experts(self, institutions: list[dict]) -> tuple[list[dict], list[dict]]:
+        all_specialties = list(data.SPECIALTIES)
+        drafts = []
+        for institution, (_, kind, _, count, specialties) in zip(
+            institutions, data.INSTITUTIONS, strict=True
+        ):
+            for _ in range(count):
+                drafts.append((institution, kind, self.rng.choice(specialties or all_specialties)))
+        self.rng.shuffle(drafts)
+
+        experts, self.expert_infos = [], []
+        for number, (institution, kind, specialty) in enumerate(drafts, 1):
+            departments, skills = data.SPECIALTIES[specialty]
+            university = kind == InstitutionKind.UNIVERSITY
+            title = self.rng.choice(data.UNIVERSITY_TITLES if university else data.HOSPITAL_TITLES)
+            department = (
+                specialty if university or self.rng.random() < 0.5
+                else self.rng.choice(departments)
+            )
+            town = self.rng.choice(data.TOWNS)
+            name = self._person_name(male=self.rng.random() < 0.7, unique=True)
+            experts.append({
+                "id": number, "name": name, "title": title, "institution_id": institution["id"],
+                "specialty_id": self.specialty_ids[specialty], "department": department,
+                "native_township_id": self.township_ids[town],
+                "bio": self._bio(town, institution["name"], department, title, skills,
+                                 university=university),
+                "is_enabled": True,
+            })
+            self.expert_infos.append(
+                ExpertInfo(number, specialty, self.specialty_ids[specialty], town)
+            )
+
+        assistants = []
+        for expert in experts:
+            name = self._person_name(male=self.rng.random() < 0.3, older=False)
+            phone = str(ASSISTANT_PHONES + expert["id"])
+            user_id = self._add_user(phone, name, Role.ASSISTANT)
+            assistants.append({"expert_id": expert["id"], "user_id": user_id})
+        for expert in experts:
+            phone = str(EXPERT_PHONES + expert["id"])
+            expert["user_id"] = self._add_user(phone, expert["name"], Role.EXPERT)
+        return experts, assistants
+
+    def _bio(self, town: str, institution: str, department: str, title: str,
+             skills: list[str], *, university: bool) -> str:
+        title = title.replace("/", "、")
+        skill = self.rng.choice(skills)
+        if university:
+            return (f"醴陵市{town}人，{institution}{title}，从事{department}临床与教学工作，"
+                    f"擅长{skill}。")
+        if self.rng.random() < 0.6:
+            return f"醴陵市{town}人，{institution}{department}{title}，擅长{skill}。"
+        years = self.rng.randint(15, 35)
+        extra = self.rng.choice(data.BIO_EXTRAS)
+        return (f"醴陵市{town}人，{institution}{department}{title}，从医{years}年，{extra}。"
+                f"擅长{skill}。")
+
+    def _residents(self) -> list[dict]:
+        """1000 resident accounts, each with a patient row for the holder (relation self)."""
+        first_birth, last_birth = date(1940, 1, 1), date(2005, 12, 31)
+        span = (last_birth - first_birth).days + 1
+        numbers: set[str] = set()
+        patients = []
+        for number in range(1, RESIDENTS + 1):
+            male = self.rng.random() < 0.5
+            born = first_birth + timedelta(days=self.rng.randrange(span))
+            while True:
+                sequence = self.rng.randrange(500) * 2 + (1 if male else 0)
+                first17 = f"{LILING_AREA_CODE}{born:%Y%m%d}{sequence:03d}"
+                id_number = idnumbers.parse(idnumbers.with_check_digit(first17))
+                if id_number.number not in numbers:
+                    numbers.add(id_number.number)
+                    break
+            name = self._person_name(male=male, older=born.year < 1975)
+            phone = str(RESIDENT_PHONES + number)
+            created = self.day_start - timedelta(days=self.rng.randint(1, 80),
+                                                 minutes=self.rng.randrange(24 * 60))
+            user_id = self._add_user(phone, name, Role.RESIDENT, created)
+            # The columns Patient.set_id_number fills, computed alike for a bulk insert.
+            patients.append({
+                "id": number, "account_id": user_id, "name": name, "relation": Relation.SELF,
+                "phone": phone, "id_number_hash": person_key(id_number.number),
+                "id_number_encrypted": crypto.encrypt(id_number.number, purpose=ID_PURPOSE),
+                "id_number_masked": id_number.masked, "birth_date": id_number.birth_date,
+                "sex": Sex(id_number.sex), "is_enabled": True, "created_dt": created,
+            })
+        return patients
+
+    # -- sessions --
+
+    def _plan_sessions(self) -> list[Planned]:
+        planner = Planner(self.rng, self.first, self.last, self.scale,
+                           experts=self.expert_infos, city_hospital_ids=self.city_hospital_ids,
+                           centre_ids=self.centre_ids, hall_id=self.hall_id)
+        # The scarce kinds first (fixed rooms and days), clinics fill the rest.
+        planner.plan_forums()
+        planner.plan_lectures()
+        planner.plan_teaching()
+        planner.plan_ward_rounds_and_surgeries()
+        planner.plan_clinics()
+        return sorted(planner.sessions, key=Planned.sort_key)
+
+    def _session_rows(self, planned: list[Planned]) -> tuple[list[dict], list[dict], list[dict]]:
+        tomorrow_start = local_to_utc(self.today + timedelta(days=1), time.min)
+        draft_from = local_to_utc(self.today + timedelta(days=DRAFT_FROM_DAYS), time.min)
+        sessions, session_experts, slots = [], [], []
+        for session_id, plan in enumerate(planned, 1):
+            status, stop_reason, stopped_dt = SessionStatus.PUBLISHED, "", None
+            if plan.end_dt <= self.now:
+                status = SessionStatus.COMPLETED
+            elif plan.start_dt >= tomorrow_start:
+                draw = self.rng.random()
+                if draw < STOPPED_SHARE:
+                    status = SessionStatus.STOPPED
+                    stop_reason = self.rng.choice(data.STOP_REASONS)
+                    stopped_dt = self.day_start - timedelta(minutes=self.rng.randrange(60, 2880))
+                elif plan.start_dt >= draft_from and draw < STOPPED_SHARE + DRAFT_SHARE:
+                    status = SessionStatus.DRAFT
+            created = min(plan.start_dt, self.day_start) - timedelta(
+                days=self.rng.randint(14, 28), minutes=self.rng.randrange(600)
+            )
+            sessions.append({
+                "id": session_id, "kind": plan.kind, "status": status, "audience": plan.audience,
+                "title": plan.title, "description": plan.description, "venue_id": plan.venue_id,
+                "specialty_id": plan.specialty_id, "start_dt": plan.start_dt,
+                "end_dt": plan.end_dt, "stop_reason": stop_reason, "stopped_dt": stopped_dt,
+                "created_dt": created, "updated_dt": stopped_dt or created,
+            })
+            session_experts += [
+                {"session_id": session_id, "expert_id": expert_id}
+                for expert_id in plan.expert_ids
+            ]
+            for start_dt, end_dt, capacity in slot_times(plan):
+                slots.append({
+                    "id": len(slots) + 1, "session_id": session_id, "start_dt": start_dt,
+                    "end_dt": end_dt, "capacity": capacity, "booked_count": 0,
+                })
+        return sessions, session_experts, slots
+
+

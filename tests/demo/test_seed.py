@@ -1,0 +1,397 @@
+"""``flask demo seed``: a complete, consistent Liling, seeded once, the same every time.
+
+Self-contained: each database here is a fresh SQLite file of its own (seeding needs an
+empty database); one more test seeds a scratch database of the tier's kind (PostgreSQL in CI).
+"""
+
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+from datetime import date, time, timedelta
+from itertools import pairwise
+
+import flask_migrate
+import pytest
+from sqlalchemy import func, select
+
+from app.auth.models import Role, User, UserRole
+from app.auth.passwords import verify_password
+from app.core.time import local_to_utc, to_local
+from app.demo.seed import seed
+from app.directory.models import (
+    Expert,
+    ExpertAssistant,
+    Institution,
+    Specialty,
+    Township,
+    Venue,
+    VenueCoordinator,
+    VenueKind,
+)
+from app.extensions import db
+from app.patients import idnumbers
+from app.patients.models import Patient, Relation, person_key
+from app.scheduling.models import Session, SessionExpert, SessionKind, SessionStatus, Slot
+from tests.conftest import make_app
+
+TODAY = date(2026, 12, 1)
+TRAVEL = timedelta(minutes=30)  # between venues in different townships
+
+
+def _quiet(*args, **kwargs) -> None:
+    pass
+
+
+@contextmanager
+def _seeded_app(database_url: str, *, today: date = TODAY, **options):
+    """An app on a freshly migrated database, seeded for ``today``, its context pushed."""
+    app = make_app(database_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.session.remove()
+        assert seed(today=today, echo=_quiet, **options) is True
+        db.session.remove()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    with _seeded_app(f"sqlite:///{tmp_path_factory.mktemp('seed') / 'seed.sqlite3'}") as app:
+        yield app
+
+
+@pytest.fixture(autouse=True)
+def _fresh_session():
+    """Each test starts a new unit of work (seed() must open its own)."""
+    db.session.remove()
+    yield
+    db.session.remove()
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _counts() -> dict[str, int]:
+    models = [Township, Institution, Specialty, Venue, Expert, User, UserRole, Patient,
+              VenueCoordinator, ExpertAssistant, Session, SessionExpert, Slot]
+    return {model.__tablename__: _count(model) for model in models}
+
+
+def _session_listing() -> list[tuple]:
+    """(kind, venue, start, expert ids) of every session, in id order."""
+    experts = defaultdict(list)
+    for session_id, expert_id in db.session.execute(
+        select(SessionExpert.session_id, SessionExpert.expert_id)
+        .order_by(SessionExpert.session_id, SessionExpert.expert_id)
+    ):
+        experts[session_id].append(expert_id)
+    rows = db.session.execute(
+        select(Session.id, Session.kind, Session.venue_id, Session.start_dt).order_by(Session.id)
+    )
+    return [(kind, venue_id, start_dt, tuple(experts[session_id]))
+            for session_id, kind, venue_id, start_dt in rows]
+
+
+def _expert_clashes() -> list[tuple]:
+    """Pairs of sessions of one expert that overlap, counting travel between townships."""
+    rows = db.session.execute(
+        select(SessionExpert.expert_id, Session.id, Session.start_dt, Session.end_dt,
+               Venue.township_id)
+        .join(Session, Session.id == SessionExpert.session_id)
+        .join(Venue, Venue.id == Session.venue_id)
+        .order_by(SessionExpert.expert_id, Session.start_dt)
+    ).all()
+    clashes = []
+    for before, after in pairwise(rows):
+        if before.expert_id != after.expert_id:
+            continue
+        travel = TRAVEL if before.township_id != after.township_id else timedelta(0)
+        if after.start_dt < before.end_dt + travel:
+            clashes.append((before.expert_id, before.id, after.id))
+    return clashes
+
+
+def _phones(query) -> list[str]:
+    return list(db.session.scalars(query))
+
+
+# --- what is there -------------------------------------------------------------------
+
+
+def test_seed_places_and_institutions_counts(seeded):
+    venue_kinds = Counter(db.session.scalars(select(Venue.kind)))
+    towns = set(db.session.scalars(select(Township.name)))
+    centres = set(db.session.scalars(
+        select(Venue.name).where(Venue.kind == VenueKind.TOWNSHIP_CENTRE)
+    ))
+
+    assert _count(Institution) == 15
+    assert _count(Specialty) == 26
+    assert venue_kinds == {VenueKind.CITY_HOSPITAL: 3, VenueKind.TOWNSHIP_CENTRE: 23,
+                           VenueKind.LECTURE_HALL: 1}
+    assert {"浦口镇", "白兔潭镇", "嘉树乡", "来龙门街道", "国瓷街道"} <= towns
+    assert {"浦口镇卫生院", "白兔潭镇中心卫生院"} <= centres
+
+
+def test_seed_venue_ids_follow_city_hospitals_centres_hall(seeded):
+    kinds = list(db.session.scalars(select(Venue.kind).order_by(Venue.id)))
+    names = list(db.session.scalars(select(Venue.name).order_by(Venue.id)))
+
+    assert kinds == [VenueKind.CITY_HOSPITAL] * 3 + [VenueKind.TOWNSHIP_CENTRE] * 23 + [
+        VenueKind.LECTURE_HALL
+    ]
+    assert names[:3] == ["醴陵市人民医院", "醴陵市中医院", "醴陵市妇幼保健院"]
+    assert names[-1] == "渌江书院"
+
+
+def test_seed_experts_complete(seeded):
+    experts = db.session.scalars(select(Expert).order_by(Expert.id)).all()
+    incomplete = [e.id for e in experts
+                  if not (e.name and e.title and e.department and e.bio
+                          and e.native_township is not None and e.user_id is not None)]
+
+    assert len(experts) == 232
+    assert incomplete == []
+    assert len({e.name for e in experts}) == 232
+    assert {e.title for e in experts} <= {"主任医师", "副主任医师", "主任医师/教授", "教授",
+                                          "副教授"}
+
+
+def test_seed_users_roles_counts(seeded):
+    roles = dict(db.session.execute(
+        select(UserRole.role, func.count()).group_by(UserRole.role)
+    ).all())
+    admin = db.session.scalar(select(User).where(User.phone == "13800000000"))
+
+    assert roles == {Role.ADMIN: 1, Role.COORDINATOR: 27, Role.ASSISTANT: 232,
+                     Role.EXPERT: 232, Role.RESIDENT: 1000}
+    assert _count(User) == 1492
+    assert admin.roles == {Role.ADMIN}
+    assert verify_password(admin.password_hash, "xiangqing-demo") is True
+    assert db.session.scalar(select(func.count(func.distinct(User.password_hash)))) == 1
+
+
+def test_seed_coordinator_phones_follow_venue_ids(seeded):
+    phones = _phones(
+        select(User.phone)
+        .join(VenueCoordinator, VenueCoordinator.user_id == User.id)
+        .order_by(VenueCoordinator.venue_id)
+    )
+
+    assert phones == [f"1381{n:07d}" for n in range(1, 28)]
+
+
+def test_seed_expert_and_assistant_phones_follow_expert_ids(seeded):
+    expert_phones = _phones(
+        select(User.phone).join(Expert, Expert.user_id == User.id).order_by(Expert.id)
+    )
+    assistant_phones = _phones(
+        select(User.phone)
+        .join(ExpertAssistant, ExpertAssistant.user_id == User.id)
+        .order_by(ExpertAssistant.expert_id)
+    )
+
+    assert expert_phones == [f"1370{n:07d}" for n in range(1, 233)]
+    assert assistant_phones == [f"1382{n:07d}" for n in range(1, 233)]
+
+
+def test_seed_residents_each_have_one_self_patient(seeded):
+    rows = db.session.execute(
+        select(User.phone, User.name, Patient.phone, Patient.name, Patient.relation)
+        .join(UserRole, UserRole.user_id == User.id)
+        .outerjoin(Patient, Patient.account_id == User.id)
+        .where(UserRole.role == Role.RESIDENT)
+        .order_by(User.phone)
+    ).all()
+    mismatched = [row for row in rows
+                  if (row[2], row[3], row[4]) != (row[0], row[1], Relation.SELF)]
+
+    assert [row[0] for row in rows] == [f"1390{n:07d}" for n in range(1, 1001)]
+    assert mismatched == []
+    assert _count(Patient) == 1000
+
+
+def test_seed_id_numbers_valid_and_match_columns(seeded):
+    problems = []
+    for patient in db.session.scalars(select(Patient)):
+        number = patient.reveal_id_number()
+        try:
+            parsed = idnumbers.parse(number)
+        except idnumbers.InvalidIdNumber:
+            problems.append((patient.id, "invalid"))  # never the number itself
+            continue
+        if not number.startswith("430281"):
+            problems.append((patient.id, "area"))
+        if (patient.birth_date, patient.sex, patient.id_number_masked, patient.id_number_hash) != (
+            parsed.birth_date, parsed.sex, parsed.masked, person_key(number)
+        ):
+            problems.append((patient.id, "columns"))
+        if not date(1940, 1, 1) <= parsed.birth_date <= date(2005, 12, 31):
+            problems.append((patient.id, "birth date"))
+
+    assert problems == []
+    assert _count(Patient) == len(set(db.session.scalars(select(Patient.id_number_hash))))
+
+
+# --- the schedule --------------------------------------------------------------------
+
+
+def test_seed_experts_never_in_overlapping_sessions(seeded):
+    assert _expert_clashes() == []
+
+
+def test_seed_sessions_end_after_start_and_slots_within(seeded):
+    sessions = {row.id: row for row in db.session.execute(
+        select(Session.id, Session.kind, Session.start_dt, Session.end_dt)
+    )}
+    slots = defaultdict(list)
+    for slot in db.session.execute(
+        select(Slot.session_id, Slot.start_dt, Slot.end_dt, Slot.capacity, Slot.booked_count)
+        .order_by(Slot.session_id, Slot.start_dt)
+    ):
+        slots[slot.session_id].append(slot)
+
+    problems = []
+    for session in sessions.values():
+        own = slots[session.id]
+        if not session.end_dt > session.start_dt:
+            problems.append((session.id, "ends before it starts"))
+        if any(not session.start_dt <= s.start_dt < s.end_dt <= session.end_dt for s in own):
+            problems.append((session.id, "slot outside"))
+        if any(a.end_dt > b.start_dt for a, b in pairwise(own)):
+            problems.append((session.id, "slots overlap"))
+        if any(s.booked_count != 0 for s in own):
+            problems.append((session.id, "booked"))
+        expected = {
+            SessionKind.CLINIC: {(7, 5), (5, 5)},
+            SessionKind.WARD_ROUND: {(0, None)},
+            SessionKind.SURGERY: {(0, None)},
+        }.get(session.kind)
+        shape = (len(own), own[0].capacity if own else None)
+        if expected is not None and shape not in expected:
+            problems.append((session.id, "clinic slots" if own else "slots", shape))
+        if expected is None and len(own) != 1:
+            problems.append((session.id, "one slot", len(own)))
+
+    assert problems == []
+
+
+def test_seed_sessions_cover_the_window_in_local_time(seeded):
+    days = {to_local(start).date() for start in db.session.scalars(select(Session.start_dt))}
+    kinds = Counter(db.session.scalars(select(Session.kind)))
+
+    assert min(days) == TODAY - timedelta(days=14)
+    assert max(days) <= TODAY + timedelta(days=56)
+    assert set(kinds) == set(SessionKind)
+    assert 700 <= kinds[SessionKind.CLINIC] <= 950
+    assert 8 <= kinds[SessionKind.FORUM] <= 11  # one a week, weekends only
+    assert 18 <= kinds[SessionKind.LECTURE] <= 22  # about two a week
+
+
+def test_seed_statuses_follow_the_clock(seeded):
+    day_start = local_to_utc(TODAY, time.min)
+    tomorrow = local_to_utc(TODAY + timedelta(days=1), time.min)
+    draft_from = local_to_utc(TODAY + timedelta(days=29), time.min)
+    sessions = db.session.scalars(select(Session)).all()
+    future = [s for s in sessions if s.start_dt >= tomorrow]
+    stopped = [s for s in sessions if s.status == SessionStatus.STOPPED]
+    drafts = [s for s in sessions if s.status == SessionStatus.DRAFT]
+
+    assert [s.id for s in sessions
+            if s.end_dt <= day_start and s.status != SessionStatus.COMPLETED] == []
+    assert [s.id for s in future if s.status == SessionStatus.COMPLETED] == []
+    assert [s.id for s in stopped
+            if not (s.stop_reason and s.stopped_dt and s.stopped_dt < s.start_dt
+                    and s.start_dt >= tomorrow)] == []
+    assert [s.id for s in sessions
+            if s.status != SessionStatus.STOPPED and (s.stop_reason or s.stopped_dt)] == []
+    assert [s.id for s in drafts if s.start_dt < draft_from] == []
+    assert 0 < len(stopped) <= len(future) * 3 // 100
+    assert 0 < len(drafts) <= len(future) // 20
+
+
+# --- once, the same, scaled ----------------------------------------------------------
+
+
+def test_seed_second_run_returns_false_and_changes_nothing(seeded):
+    before = _counts()
+    messages = []
+    db.session.remove()
+
+    assert seed(today=TODAY, echo=messages.append) is False
+    assert messages == ["already seeded"]
+    assert _counts() == before
+
+
+def test_seed_same_today_same_programme(seeded, tmp_path):
+    first = _session_listing()
+    first_people = db.session.execute(select(User.phone, User.name).order_by(User.id)).all()
+
+    with _seeded_app(f"sqlite:///{tmp_path / 'again.sqlite3'}"):
+        assert _session_listing() == first
+        assert db.session.execute(
+            select(User.phone, User.name).order_by(User.id)
+        ).all() == first_people
+
+
+def test_seed_scale_multiplies_sessions_without_clashes(seeded, tmp_path):
+    base = _count(Session)
+
+    with _seeded_app(f"sqlite:///{tmp_path / 'scaled.sqlite3'}", scale=3):
+        assert _count(Session) > 2 * base
+        assert _count(Expert) == 232
+        assert _expert_clashes() == []
+
+
+def test_seed_window_from_a_sunday_skips_national_day(seeded, tmp_path):
+    # 2029-09-30 is a Sunday: the window opens on a weekend-only week, and the whole
+    # week of 1–7 October (国庆节) falls inside it.
+    sunday = date(2029, 9, 30)
+
+    with _seeded_app(f"sqlite:///{tmp_path / 'sunday.sqlite3'}", today=sunday):
+        days = {to_local(start).date() for start in db.session.scalars(select(Session.start_dt))}
+        clashes = _expert_clashes()
+
+    assert min(days) == sunday - timedelta(days=14)  # that Sunday's forum
+    assert {d for d in days if d.month == 10 and d.day <= 7} == set()
+    assert clashes == []
+
+
+def test_seed_command_prints_a_summary(seeded, tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.session.remove()
+        runner = app.test_cli_runner()
+        first = runner.invoke(args=["demo", "seed", "--today", "2026-12-01"])
+        second = runner.invoke(args=["demo", "seed"])
+        db.session.remove()
+        db.engine.dispose()
+
+    assert first.exit_code == 0
+    assert first.stdout.startswith(
+        "Seeded 15 institutions, 27 venues, 232 experts, 1492 users, "
+    )
+    assert (second.exit_code, second.stdout) == (0, "already seeded\n")
+
+
+# --- the tier's database (PostgreSQL in CI) ---------------------------------------------
+
+
+def test_seed_on_the_tier_database_same_programme_and_ids_continue(seeded, scratch_url):
+    first = _session_listing()
+
+    with _seeded_app(scratch_url):
+        listing = _session_listing()
+        user = User(phone="13999999999", name="新用户", password_hash="x")
+        db.session.add(user)
+        db.session.flush()
+        new_id = user.id
+        db.session.rollback()
+
+    assert listing == first
+    assert new_id == 1493
