@@ -50,7 +50,7 @@ def _in_app(app: Flask, job: Callable[..., None]) -> Callable[[], None]:
             finally:
                 db.session.remove()
 
-    run.__name__ = job.__name__
+    run.__name__ = run.__qualname__ = job.__name__
     return run
 
 
@@ -59,7 +59,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
     scheduler.add_job(
         _in_app(app, write_heartbeat), "interval", seconds=HEARTBEAT_SECONDS,
-        id="heartbeat", next_run_time=utcnow(), coalesce=True, max_instances=1,
+        id="heartbeat", name="heartbeat", next_run_time=utcnow(), coalesce=True, max_instances=1,
     )
     return scheduler
 

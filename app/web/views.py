@@ -8,7 +8,7 @@ from app.core.clock import request_now
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import local_today
 from app.extensions import db
-from app.scheduling.queries import week_by_township
+from app.scheduling.queries import places_left, week_by_township
 from app.web.forms import LanguageForm
 from app.web.i18n import LANG_COOKIE
 
@@ -17,7 +17,9 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 def home():
     now = request_now()
-    return render_template("web/home.html", groups=week_by_township(now=now),
+    groups = week_by_township(now=now)
+    places = places_left([s.id for group in groups for s in group.sessions])
+    return render_template("web/home.html", groups=groups, places=places,
                            today=local_today(now))
 
 

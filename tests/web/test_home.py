@@ -38,6 +38,7 @@ def test_home_caps_each_township_and_links_to_the_rest(db, client):
     assert len(re.findall(r'href="/sessions/\d+"', response.text)) == 5
     assert f"township={town.id}" in response.text
     assert "7 场" in response.text
+    assert response.text.count("余 5 / 5") == 5
 
 
 def test_healthz_reports_database_and_heartbeat_age(db, client):
