@@ -53,6 +53,9 @@ test: lint
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "--- PostgreSQL tier: $$TEST_DATABASE_URL"; \
 		$(BIN)/pytest; \
+	elif [ "$$XQ_REQUIRE_SERVICES" = 1 ]; then \
+		echo "XQ_REQUIRE_SERVICES=1 but TEST_DATABASE_URL is not set: the PostgreSQL tier would be skipped" >&2; \
+		exit 1; \
 	fi
 
 clean:
