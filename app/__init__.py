@@ -1,6 +1,7 @@
 """Xiangqing (乡情专家行): the application factory."""
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as settings
 from app.core.time import set_local_zone
@@ -26,6 +27,8 @@ def register_config(app: Flask, config: dict | None) -> None:
         app.config.from_mapping(config)
     settings.check(app.config)
     set_local_zone(app.config["TIMEZONE"])
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def register_models() -> None:

@@ -39,6 +39,8 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         "WTF_CSRF_TIME_LIMIT": None,
         "SCHEDULE_PAGE_SIZE": int(env.get("SCHEDULE_PAGE_SIZE", "20")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # How many reverse proxies (nginx …) sit in front and set X-Forwarded-*.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }
     if name == "testing":
         config["TESTING"] = True

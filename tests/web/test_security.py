@@ -91,3 +91,16 @@ def test_unknown_page_is_a_chinese_404(db, client):
 
     assert response.status_code == 404
     assert "找不到这个页面" in response.text
+
+
+def test_https_behind_a_trusted_proxy_gets_hsts(monkeypatch):
+    monkeypatch.setenv("XQ_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    response = app.test_client().get("/no-such-page", headers={"X-Forwarded-Proto": "https"})
+    plain = app.test_client().get("/no-such-page")
+
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in plain.headers
