@@ -6,11 +6,8 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
+from app.core.coerce import optional_int
 from app.directory.models import Institution, Specialty
-
-
-def _optional_int(value):
-    return None if value in (None, "") else int(value)
 
 
 class ExpertSearchForm(FlaskForm):
@@ -18,8 +15,8 @@ class ExpertSearchForm(FlaskForm):
         csrf = False
 
     name = StringField(_l("专家姓名"), validators=[Optional(), Length(max=20)])
-    specialty = SelectField(_l("科室"), coerce=_optional_int, validators=[Optional()])
-    institution = SelectField(_l("所在医院"), coerce=_optional_int, validators=[Optional()])
+    specialty = SelectField(_l("科室"), coerce=optional_int, validators=[Optional()])
+    institution = SelectField(_l("所在医院"), coerce=optional_int, validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)])
 
     def fill_choices(self, specialties: list[Specialty], institutions: list[Institution]):

@@ -8,15 +8,10 @@ from wtforms import DateField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
+from app.core.coerce import optional_int
 from app.scheduling.labels import KIND_LABELS
 from app.scheduling.models import SessionKind
 from app.scheduling.queries import MAX_RANGE_DAYS, FilterChoices, ScheduleFilter
-
-
-def _optional_int(value):
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 class ScheduleFilterForm(FlaskForm):
@@ -25,9 +20,9 @@ class ScheduleFilterForm(FlaskForm):
 
     start = DateField(_l("开始日期"), validators=[Optional()])
     end = DateField(_l("结束日期"), validators=[Optional()])
-    township = SelectField(_l("乡镇"), coerce=_optional_int, validators=[Optional()])
-    venue = SelectField(_l("地点"), coerce=_optional_int, validators=[Optional()])
-    specialty = SelectField(_l("科室"), coerce=_optional_int, validators=[Optional()])
+    township = SelectField(_l("乡镇"), coerce=optional_int, validators=[Optional()])
+    venue = SelectField(_l("地点"), coerce=optional_int, validators=[Optional()])
+    specialty = SelectField(_l("科室"), coerce=optional_int, validators=[Optional()])
     kind = SelectField(_l("类型"), validators=[Optional()])
     expert = IntegerField(validators=[Optional(), NumberRange(min=1)])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)])

@@ -1,0 +1,8 @@
+"""Coercions shared by forms."""
+
+
+def optional_int(value) -> int | None:
+    """'' or None → None; anything else must be an integer (else ValueError → form error)."""
+    if value in (None, ""):
+        return None
+    return int(value)

@@ -1,0 +1,121 @@
+import re
+from datetime import timedelta
+
+from app.directory.models import VenueKind
+from app.scheduling.models import Audience, SessionKind, SessionStatus
+from tests.factories import (
+    TODAY,
+    create_expert,
+    create_institution,
+    create_session,
+    create_specialty,
+    create_township,
+    create_venue,
+)
+
+
+def _session_links(html: str) -> list[int]:
+    return [int(m) for m in re.findall(r'href="/sessions/(\d+)"', html)]
+
+
+def test_session_page_lists_slots_with_places_left(db, client):
+    session = create_session(slots=3, capacity=5)
+    session.slots[1].booked_count = 5
+    session.slots[2].booked_count = 2
+    db.session.flush()
+
+    html = client.get(f"/sessions/{session.id}").text
+
+    assert re.findall(r'<span class="when">(\d\d:\d\d–\d\d:\d\d)</span>', html) == [
+        "08:00–09:10", "09:10–10:20", "10:20–11:30"
+    ]
+    assert re.findall(r'<span class="places">([^<]+)</span>', html) == [
+        "余 5 / 5", "已约满", "余 3 / 5"
+    ]
+    assert session.experts[0].name in html
+    assert session.venue.name in html
+
+
+def test_stopped_session_page_says_so_with_the_reason(db, client):
+    session = create_session(status=SessionStatus.STOPPED, stop_reason="专家临时有手术安排")
+
+    html = client.get(f"/sessions/{session.id}").text
+
+    assert "本场已停诊。原因：专家临时有手术安排" in html
+
+
+def test_surgery_page_has_no_public_slots(db, client):
+    session = create_session(kind=SessionKind.SURGERY, slots=0, audience=Audience.PROFESSIONAL)
+
+    html = client.get(f"/sessions/{session.id}").text
+
+    assert "本场不对外预约。" in html
+    assert "面向医务人员" in html
+
+
+def test_draft_and_unknown_sessions_are_not_found(db, client):
+    draft = create_session(status=SessionStatus.DRAFT)
+
+    assert client.get(f"/sessions/{draft.id}").status_code == 404
+    assert client.get("/sessions/999999").status_code == 404
+
+
+def test_expert_page_shows_bio_and_coming_sessions(db, client):
+    expert = create_expert(bio="醴陵市浦口镇人，擅长冠心病介入治疗。",
+                           native_township=create_township(name="浦口镇"))
+    later = create_session(experts=[expert], day=TODAY + timedelta(days=2))
+    sooner = create_session(experts=[expert])
+    create_session(experts=[expert], day=TODAY - timedelta(days=1))  # past
+    create_session(experts=[expert], status=SessionStatus.DRAFT)
+
+    html = client.get(f"/experts/{expert.id}").text
+
+    assert "擅长冠心病介入治疗" in html
+    assert "浦口镇" in html
+    assert _session_links(html) == [sooner.id, later.id]
+    assert f'href="/schedule?expert={expert.id}"' in html
+
+
+def test_venue_page_shows_address_and_coming_sessions(db, client):
+    venue = create_venue(address="醴陵市浦口镇卫生院路1号", phone="0731-23456789",
+                         kind=VenueKind.TOWNSHIP_CENTRE)
+    session = create_session(venue=venue)
+
+    html = client.get(f"/venues/{venue.id}").text
+
+    assert "醴陵市浦口镇卫生院路1号" in html
+    assert 'href="tel:0731-23456789"' in html
+    assert _session_links(html) == [session.id]
+
+
+def test_unknown_expert_and_venue_are_not_found(db, client):
+    assert client.get("/experts/999999").status_code == 404
+    assert client.get("/venues/999999").status_code == 404
+
+
+def test_experts_search_by_name_specialty_and_hospital(db, client):
+    eyes, hospital = create_specialty(name="眼科"), create_institution(name="湘雅二医院")
+    wanted = create_expert(name="王明远", specialty=eyes, institution=hospital)
+    create_expert(name="王明亮", institution=hospital)
+    create_expert(name="李明远", specialty=eyes)
+
+    html = client.get(f"/experts?name=明远&specialty={eyes.id}&institution={hospital.id}").text
+
+    assert re.findall(r'href="/experts/(\d+)"', html) == [str(wanted.id)]
+
+
+def test_experts_search_bad_input_is_a_form_error(db, client):
+    response = client.get("/experts?specialty=abc&page=0")
+
+    assert response.status_code == 200
+    assert response.text.count('class="error"') == 2
+
+
+def test_venues_are_listed_by_township(db, client):
+    town = create_township(name="王仙镇")
+    venue = create_venue(township=town, name="王仙镇卫生院")
+
+    html = client.get("/venues").text
+
+    assert "王仙镇" in html
+    assert f'href="/venues/{venue.id}"' in html
