@@ -34,8 +34,10 @@ def register_config(app: Flask, config: dict | None) -> None:
 def register_models() -> None:
     """Import every model module so the metadata (and so migrations) see all tables."""
     import app.auth.models  # noqa: F401
+    import app.bookings.models  # noqa: F401
     import app.core.models  # noqa: F401
     import app.directory.models  # noqa: F401
+    import app.notifications.models  # noqa: F401
     import app.patients.models  # noqa: F401
     import app.scheduling.models  # noqa: F401
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.enums import enum_column
@@ -58,3 +58,24 @@ class UserRole(db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class CodePurpose(StrEnum):
+    REGISTER = "register"
+    RESET_PASSWORD = "reset_password"
+
+
+class VerificationCode(db.Model):
+    """A 6-digit SMS code, stored hashed; good for a few minutes and a few attempts."""
+
+    __tablename__ = "verification_codes"
+    __table_args__ = (Index("ix_verification_codes_phone_purpose", "phone", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[CodePurpose] = mapped_column(enum_column(CodePurpose, "code_purpose"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_dt: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_dt: Mapped[datetime | None]

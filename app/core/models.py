@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, MetaData, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -65,3 +65,20 @@ class SchedulerHeartbeat(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     beat_dt: Mapped[datetime]
     pid: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, from what to what: every staff change to a schedule or a
+    booking is written here in the same transaction as the change."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int] = mapped_column(Integer)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    created_dt: Mapped[datetime]

@@ -36,7 +36,10 @@ class Patient(db.Model):
     __table_args__ = (UniqueConstraint("account_id", "id_number_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # None for a walk-in booked at the front desk, who has no account.
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(50))
     relation: Mapped[Relation] = mapped_column(enum_column(Relation, "relation"))
     phone: Mapped[str] = mapped_column(String(20))
@@ -48,7 +51,7 @@ class Patient(db.Model):
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
-    account: Mapped[User] = relationship()
+    account: Mapped[User | None] = relationship()
 
     def set_id_number(self, id_number: IdNumber) -> None:
         self.id_number_hash = person_key(id_number.number)

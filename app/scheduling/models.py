@@ -63,6 +63,8 @@ class Session(db.Model):
     start_dt: Mapped[datetime]
     end_dt: Mapped[datetime]
     stop_reason: Mapped[str] = mapped_column(String(200), default="")
+    # The last queue number handed out; only ever goes up, so numbers are never reused.
+    last_queue_number: Mapped[int] = mapped_column(Integer, default=0)
     stopped_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,176 @@
+"""Bookings, the people they are for, waitlists and the admin-set booking policy."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.core.enums import enum_column
+from app.core.time import utcnow
+from app.extensions import db
+from app.patients.models import Patient
+from app.scheduling.models import Session, Slot
+
+
+class BookingStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"  # by the resident (or the desk) before the cut-off
+    STOPPED = "stopped"  # the session was stopped (停诊)
+    CHECKED_IN = "checked_in"
+    NO_SHOW = "no_show"
+    COMPLETED = "completed"
+
+    @property
+    def is_active(self) -> bool:
+        return self in ACTIVE_STATUSES
+
+
+ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
+_ACTIVE_SQL = "status IN ('confirmed', 'checked_in')"
+
+
+class BookingSource(StrEnum):
+    WEB = "web"
+    API = "api"
+    FRONT_DESK = "front_desk"
+
+
+class Person(db.Model):
+    """One human, across accounts and front-desk bookings, keyed by the keyed hash of the
+    ID number. Per-person limits are conditional updates on this row."""
+
+    __tablename__ = "persons"
+    __table_args__ = (CheckConstraint("active_count >= 0", name="active_not_negative"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    active_count: Mapped[int] = mapped_column(Integer, default=0)
+    suspended_until: Mapped[datetime | None]
+
+
+class Booking(db.Model):
+    """A patient in a slot."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("booked_by_id", "idempotency_key"),
+        UniqueConstraint("session_id", "queue_number"),
+        # One active booking per person and session, held by the database.
+        Index(
+            "uq_bookings_active_person_session", "session_id", "person_key", unique=True,
+            sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL),
+        ),
+        Index("ix_bookings_account_status", "account_id", "status"),
+        Index("ix_bookings_slot_status", "slot_id", "status"),
+        Index("ix_bookings_person_status", "person_key", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    person_key: Mapped[str] = mapped_column(ForeignKey("persons.key"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    booked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[BookingSource] = mapped_column(enum_column(BookingSource, "booking_source"))
+    status: Mapped[BookingStatus] = mapped_column(
+        enum_column(BookingStatus, "booking_status"), default=BookingStatus.CONFIRMED
+    )
+    queue_number: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_dt: Mapped[datetime | None]
+    checked_in_dt: Mapped[datetime | None]
+
+    slot: Mapped[Slot] = relationship()
+    session: Mapped[Session] = relationship()
+    patient: Mapped[Patient] = relationship()
+    account: Mapped[User | None] = relationship(foreign_keys=[account_id])
+    booked_by: Mapped[User] = relationship(foreign_keys=[booked_by_id])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class WaitlistStatus(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # a freed place is held for this waiter until offer_expires_dt
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+_OPEN_WAIT_SQL = "status IN ('waiting', 'offered')"
+
+
+class WaitlistEntry(db.Model):
+    """A person waiting for a place in a full slot (候补), first come first offered."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        Index(
+            "uq_waitlist_open_person_slot", "slot_id", "person_key", unique=True,
+            sqlite_where=text(_OPEN_WAIT_SQL), postgresql_where=text(_OPEN_WAIT_SQL),
+        ),
+        Index("ix_waitlist_slot_status", "slot_id", "status", "id"),
+        Index("ix_waitlist_status_expires", "status", "offer_expires_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    person_key: Mapped[str] = mapped_column(ForeignKey("persons.key"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[WaitlistStatus] = mapped_column(
+        enum_column(WaitlistStatus, "waitlist_status"), default=WaitlistStatus.WAITING
+    )
+    offered_dt: Mapped[datetime | None]
+    offer_expires_dt: Mapped[datetime | None]
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    slot: Mapped[Slot] = relationship()
+    patient: Mapped[Patient] = relationship()
+
+
+class BookingPolicy(db.Model):
+    """The booking rules the admin sets (SPEC §4). A single row, id 1."""
+
+    __tablename__ = "booking_policies"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("release_days >= 0 AND release_minute BETWEEN 0 AND 1439",
+                        name="release_sane"),
+        CheckConstraint("max_active_per_person >= 1 AND max_patients_per_account >= 1",
+                        name="limits_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    release_days: Mapped[int] = mapped_column(Integer, default=7)
+    release_minute: Mapped[int] = mapped_column(Integer, default=8 * 60)  # 08:00 local
+    booking_cutoff_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    cancel_cutoff_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    one_per_session: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_active_per_person: Mapped[int] = mapped_column(Integer, default=3)
+    noshow_limit: Mapped[int] = mapped_column(Integer, default=3)
+    noshow_window_days: Mapped[int] = mapped_column(Integer, default=90)
+    suspension_days: Mapped[int] = mapped_column(Integer, default=30)
+    waitlist_offer_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    waitlist_auto_confirm: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_patients_per_account: Mapped[int] = mapped_column(Integer, default=5)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
