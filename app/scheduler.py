@@ -18,12 +18,14 @@ from flask.cli import AppGroup, with_appcontext
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import utcnow
 from app.extensions import db
+from app.notifications.services import send_due_sms_to_log
 
 log = logging.getLogger(__name__)
 
 scheduler_cli = AppGroup("scheduler", help="The reminder and maintenance process.")
 
 HEARTBEAT_SECONDS = 30
+SWEEP_SECONDS = 30
 
 
 def write_heartbeat(*, now, name: str = MAIN_SCHEDULER) -> None:
@@ -60,6 +62,10 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler.add_job(
         _in_app(app, write_heartbeat), "interval", seconds=HEARTBEAT_SECONDS,
         id="heartbeat", name="heartbeat", next_run_time=utcnow(), coalesce=True, max_instances=1,
+    )
+    scheduler.add_job(
+        _in_app(app, send_due_sms_to_log), "interval", seconds=SWEEP_SECONDS,
+        id="send_sms", name="send_sms", coalesce=True, max_instances=1,
     )
     return scheduler
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.core.db import OUTER_TRANSACTION
 from app.extensions import db as _db
+from app.extensions import limiter
 from tests.factories import NOW
 
 TEST_SECRET = "test-secret-key-for-the-test-suite-only"
@@ -124,6 +125,13 @@ def client(app, db):
         yield app.test_client()
     finally:
         app.config.pop("CLOCK", None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):
+    """Every test starts with untouched rate limits (the app lives for the whole run)."""
+    with app.app_context():
+        limiter.reset()
 
 
 @pytest.fixture(autouse=True)

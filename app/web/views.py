@@ -62,12 +62,22 @@ def method_not_allowed(_error):
     return _error_page(405)
 
 
+@bp.app_errorhandler(429)
+def too_many_requests(_error):
+    return _error_page(429)
+
+
 @bp.app_errorhandler(500)
 def server_error(_error):
     return _error_page(500)
 
 
+ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited",
+               500: "server_error"}
+
+
 def _error_page(status: int):
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return jsonify(error={"code": str(status), "message": ""}), status
+        code = ERROR_CODES.get(status, str(status))
+        return jsonify(error={"code": code, "message": code.replace("_", " ")}), status
     return render_template("web/error.html", status=status), status
