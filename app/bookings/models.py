@@ -65,9 +65,12 @@ class Booking(db.Model):
     __table_args__ = (
         UniqueConstraint("booked_by_id", "idempotency_key"),
         UniqueConstraint("session_id", "queue_number"),
-        # One active booking per person and session, held by the database.
+        # One active booking per person and session, held by the database. The guard
+        # column is the session id while that policy is on and NULL when the admin turns
+        # it off (NULLs never collide), so the policy stays a setting.
         Index(
-            "uq_bookings_active_person_session", "session_id", "person_key", unique=True,
+            "uq_bookings_active_person_session", "one_per_session_guard", "person_key",
+            unique=True,
             sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL),
         ),
         Index("ix_bookings_account_status", "account_id", "status"),
@@ -88,6 +91,7 @@ class Booking(db.Model):
         enum_column(BookingStatus, "booking_status"), default=BookingStatus.CONFIRMED
     )
     queue_number: Mapped[int] = mapped_column(Integer)
+    one_per_session_guard: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)

@@ -116,6 +116,7 @@ def upgrade():
     sa.Column('source', sa.Enum('web', 'api', 'front_desk', name='booking_source', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('status', sa.Enum('confirmed', 'cancelled', 'stopped', 'checked_in', 'no_show', 'completed', name='booking_status', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('queue_number', sa.Integer(), nullable=False),
+    sa.Column('one_per_session_guard', sa.Integer(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=64), nullable=True),
     sa.Column('cancel_reason', sa.String(length=200), nullable=False),
     sa.Column('created_dt', sa.DateTime(timezone=True), nullable=False),
@@ -137,7 +138,7 @@ def upgrade():
         batch_op.create_index('ix_bookings_account_status', ['account_id', 'status'], unique=False)
         batch_op.create_index('ix_bookings_person_status', ['person_key', 'status'], unique=False)
         batch_op.create_index('ix_bookings_slot_status', ['slot_id', 'status'], unique=False)
-        batch_op.create_index('uq_bookings_active_person_session', ['session_id', 'person_key'], unique=True, sqlite_where=sa.text("status IN ('confirmed', 'checked_in')"), postgresql_where=sa.text("status IN ('confirmed', 'checked_in')"))
+        batch_op.create_index('uq_bookings_active_person_session', ['one_per_session_guard', 'person_key'], unique=True, sqlite_where=sa.text("status IN ('confirmed', 'checked_in')"), postgresql_where=sa.text("status IN ('confirmed', 'checked_in')"))
 
     op.create_table('waitlist_entries',
     sa.Column('id', sa.Integer(), nullable=False),
