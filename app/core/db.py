@@ -8,6 +8,7 @@ that a write service opens with :func:`begin_write`.
 """
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
@@ -62,3 +63,10 @@ def begin_write(session: OrmSession | scoped_session) -> None:
             return
         raise RuntimeError("begin_write() must come before the unit of work reads anything")
     session.connection(execution_options={WRITE_OPTION: True})
+
+
+def insert_ignore(session: OrmSession | scoped_session, model, values: dict) -> None:
+    """INSERT a row unless one with the same key exists (ON CONFLICT DO NOTHING)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
