@@ -117,3 +117,13 @@ def create_patient(*, id_number: str | None = None, **kw) -> Patient:
     patient = Patient(**kw)
     patient.set_id_number(idnumbers.parse(id_number or make_id_number()))
     return _save(patient)
+
+
+def create_policy(**kw):
+    """Save the booking policy row with ``kw`` changed from the defaults."""
+    from app.bookings.services.policy import current_policy
+
+    policy = current_policy()
+    for key, value in kw.items():
+        setattr(policy, key, value)
+    return _save(policy)

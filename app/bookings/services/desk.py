@@ -1,0 +1,187 @@
+"""The front desk: walk-ins and phone-ins, check-in, no-shows, closing past sessions."""
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+
+from app.auth.models import User
+from app.bookings.errors import NotBookable
+from app.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingPolicy,
+    BookingSource,
+    BookingStatus,
+    Person,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from app.bookings.services import engine
+from app.bookings.services import policy as rules
+from app.core import audit
+from app.core.db import begin_write
+from app.extensions import db
+from app.patients import idnumbers
+from app.patients.models import Patient, Relation, person_key
+from app.scheduling.models import Session, SessionStatus, Slot
+
+
+def walk_in_patient(*, name: str, id_number: str, phone: str) -> Patient:
+    """The desk's record of a person without an account, found again by ID number."""
+    parsed = idnumbers.parse(id_number)
+    key = person_key(parsed.number)
+    patient = db.session.scalar(
+        select(Patient).where(Patient.account_id.is_(None), Patient.id_number_hash == key)
+    )
+    if patient is None:
+        patient = Patient(account_id=None, name=name, phone=phone, relation=Relation.SELF)
+        patient.set_id_number(parsed)
+        db.session.add(patient)
+    else:
+        patient.name, patient.phone = name, phone
+    db.session.flush()
+    return patient
+
+
+def book_walk_in(slot_id: int, *, name: str, id_number: str, phone: str, by: User,
+                 now: datetime, idempotency_key: str | None = None,
+                 policy: BookingPolicy | None = None) -> Booking:
+    """Book a walk-in or phone-in resident who has no account: the same engine, capacity
+    and per-person limits, but the desk's window (until the slot ends) and no online
+    suspension. The source is recorded as the front desk."""
+    if replay := engine._replay(by.id, idempotency_key):
+        return replay
+    begin_write(db.session)
+    patient = walk_in_patient(name=name, id_number=id_number, phone=phone)
+    db.session.commit()
+    booking = engine.book_slot(slot_id, patient, by=by, now=now,
+                               source=BookingSource.FRONT_DESK,
+                               idempotency_key=idempotency_key, policy=policy)
+    audit.record("booking.front_desk", booking, actor_id=by.id, now=now,
+                 after={"slot_id": slot_id, "queue_number": booking.queue_number})
+    return booking
+
+
+def find_for_check_in(session_id: int, query: str) -> list[Booking]:
+    """Active bookings of a session by booking code or phone number."""
+    query = query.strip().upper()
+    if not query:
+        return []
+    return db.session.scalars(
+        select(Booking).join(Booking.patient)
+        .where(Booking.session_id == session_id, Booking.status.in_(ACTIVE_STATUSES),
+               or_(Booking.code == query, Patient.phone == query))
+        .order_by(Booking.queue_number)
+    ).all()
+
+
+def check_in(booking: Booking, *, by: User, now: datetime) -> Booking:
+    if booking.status != BookingStatus.CONFIRMED:
+        raise NotBookable(_("该预约不能签到（状态：%(status)s）", status=booking.status.value))
+    begin_write(db.session)
+    changed = db.session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == BookingStatus.CONFIRMED)
+        .values(status=BookingStatus.CHECKED_IN, checked_in_dt=now, updated_dt=now)
+    ).rowcount
+    if not changed:
+        db.session.rollback()
+        raise NotBookable(_("该预约已签到或已取消"))
+    audit.record("booking.check_in", booking, actor_id=by.id, now=now,
+                 before={"status": "confirmed"}, after={"status": "checked_in"})
+    db.session.refresh(booking)
+    return booking
+
+
+def mark_no_show(booking: Booking, *, by: User | None, now: datetime,
+                 policy: BookingPolicy | None = None) -> Booking:
+    """A confirmed booking whose patient did not come. Counts towards suspension."""
+    policy = policy or rules.current_policy()
+    if booking.status != BookingStatus.CONFIRMED:
+        raise NotBookable(_("只有未签到的预约可以标记爽约"))
+    begin_write(db.session)
+    _set_no_show(booking.id, booking.person_key, now=now, policy=policy)
+    if by is not None:
+        audit.record("booking.no_show", booking, actor_id=by.id, now=now,
+                     before={"status": "confirmed"}, after={"status": "no_show"})
+    db.session.refresh(booking)
+    return booking
+
+
+def _set_no_show(booking_id: int, key: str, *, now: datetime, policy: BookingPolicy) -> None:
+    changed = db.session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.status == BookingStatus.CONFIRMED)
+        .values(status=BookingStatus.NO_SHOW, updated_dt=now)
+    ).rowcount
+    if not changed:
+        return
+    engine.release_person_place(key)
+    no_shows = db.session.scalar(
+        select(func.count()).select_from(Booking)
+        .where(Booking.person_key == key, Booking.status == BookingStatus.NO_SHOW,
+               Booking.updated_dt > now - timedelta(days=policy.noshow_window_days))
+    )
+    if no_shows >= policy.noshow_limit:
+        db.session.execute(
+            update(Person).where(Person.key == key)
+            .values(suspended_until=now + timedelta(days=policy.suspension_days))
+        )
+
+
+def close_past_sessions(*, now: datetime, policy: BookingPolicy | None = None) -> int:
+    """Scheduler job: published sessions that have ended become completed; their
+    bookings not checked in are marked no-show, checked-in ones completed, and open
+    waitlist entries expire. Returns how many sessions closed."""
+    policy = policy or rules.current_policy()
+    ended = db.session.scalars(
+        select(Session.id).where(Session.status == SessionStatus.PUBLISHED,
+                                 Session.end_dt <= now).order_by(Session.id)
+    ).all()
+    db.session.rollback()
+    if not ended:
+        return 0
+    begin_write(db.session)
+    for session_id in ended:
+        closed = db.session.execute(
+            update(Session)
+            .where(Session.id == session_id, Session.status == SessionStatus.PUBLISHED)
+            .values(status=SessionStatus.COMPLETED, updated_dt=now)
+        ).rowcount
+        if not closed:
+            continue
+        bookings = db.session.execute(
+            select(Booking.id, Booking.person_key, Booking.status)
+            .where(Booking.session_id == session_id, Booking.status.in_(ACTIVE_STATUSES))
+        ).all()
+        for booking_id, key, status in bookings:
+            if status == BookingStatus.CONFIRMED:
+                _set_no_show(booking_id, key, now=now, policy=policy)
+            else:
+                db.session.execute(
+                    update(Booking).where(Booking.id == booking_id)
+                    .values(status=BookingStatus.COMPLETED, updated_dt=now)
+                )
+                engine.release_person_place(key)
+        close_waitlist(session_id, WaitlistStatus.EXPIRED)
+    db.session.flush()
+    return len(ended)
+
+
+def close_waitlist(session_id: int, status: WaitlistStatus) -> None:
+    """End every open waitlist entry of a session's slots (closed or stopped)."""
+    db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.slot_id.in_(select(Slot.id).where(Slot.session_id == session_id)),
+               WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.OFFERED)))
+        .values(status=status)
+    )
+
+
+def session_bookings(session_id: int) -> list[Booking]:
+    return db.session.scalars(
+        select(Booking).where(Booking.session_id == session_id)
+        .order_by(Booking.queue_number)
+    ).all()
+

@@ -1,0 +1,345 @@
+"""Book, cancel and reschedule: the race-safe core every bookable kind shares.
+
+A booking is two units of work. First the lock-free reads: load the slot and the
+patient and check the rules that need no lock (release window, cut-off, session kind,
+suspension); that read transaction ends before any lock is taken. Then one short
+write transaction whose statements are conditional writes the database arbitrates:
+
+1. ``sessions.last_queue_number + 1 WHERE status = 'published'`` — the next queue
+   number, and proof the session was not stopped meanwhile;
+2. ``slots.booked_count + 1 WHERE booked_count < capacity`` — the place;
+3. ``persons.active_count + 1 WHERE active_count < max`` — the per-person limit;
+4. the booking row, under the partial unique index for one per person and session;
+5. its outbox rows.
+
+Any refusal rolls the whole write transaction back. On SQLite it is ``BEGIN
+IMMEDIATE`` (app.core.db.begin_write) and its length bounds the site's booking rate,
+which is why it holds only these statements. On PostgreSQL every writer takes row
+locks in one order — session, slot, person — so bookings, cancellations and stops
+never deadlock.
+"""
+
+import secrets
+from dataclasses import replace
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import User
+from app.bookings.errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    LimitReached,
+    NotBookable,
+    SlotFull,
+    Suspended,
+)
+from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingStatus, Person
+from app.bookings.services import notices
+from app.bookings.services import policy as rules
+from app.core.db import begin_write, insert_ignore
+from app.extensions import db
+from app.notifications.services import cancel_pending_for_booking
+from app.patients.models import Patient
+from app.scheduling.models import Session, SessionExpert, SessionStatus, Slot
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk
+CODE_LENGTH = 6
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+# --- booking -------------------------------------------------------------------------
+
+
+def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
+              source: BookingSource = BookingSource.WEB, idempotency_key: str | None = None,
+              policy: BookingPolicy | None = None) -> Booking:
+    """Book ``patient`` into a slot on behalf of ``by``.
+
+    Returns the new booking, or the first one made with the same ``idempotency_key`` by
+    ``by``. Refusals raise a BookingError subclass with a specific message. Online
+    (web, API) bookings follow the release window, the cut-off and suspensions; the
+    front desk books until the slot ends. The caller commits."""
+    by_id = by.id
+    if replay := _replay(by_id, idempotency_key):
+        return replay
+    policy = policy or rules.current_policy()
+    slot = load_slot(slot_id)
+    _check_rules(slot, patient, policy, source=source, now=now)
+    facts = notices.BookingFacts(
+        booking_id=0, code="", queue_number=0, name=patient.name, phone=patient.phone,
+        account_id=patient.account_id, start_dt=slot.start_dt, place=slot.session.venue.name,
+        what=slot.session.display_title,
+    )
+    plan = {
+        "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
+        "person_key": patient.id_number_hash, "account_id": patient.account_id,
+        "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
+    }
+    max_active, one_per_session = policy.max_active_per_person, policy.one_per_session
+    db.session.rollback()  # end the lock-free reads before taking the write lock
+
+    begin_write(db.session)
+    try:
+        if replay := _replay(by_id, idempotency_key):
+            return replay
+        booking = write_booking(plan, name=facts.name, now=now, max_active=max_active,
+                                 one_per_session=one_per_session)
+        notices.booking_confirmed(
+            replace(facts, booking_id=booking.id, code=booking.code,
+                    queue_number=booking.queue_number), now=now)
+        db.session.flush()
+        return booking
+    except Exception:
+        db.session.rollback()
+        if replay := _replay(by_id, idempotency_key):  # a twin request committed first
+            return replay
+        raise
+
+
+def _replay(user_id: int, key: str | None) -> Booking | None:
+    if not key:
+        return None
+    return db.session.scalar(
+        select(Booking).where(Booking.booked_by_id == user_id, Booking.idempotency_key == key)
+    )
+
+
+def load_slot(slot_id: int) -> Slot:
+    slot = db.session.get(Slot, slot_id)
+    if slot is None:
+        raise BookingNotFound(_("找不到这个号源"))
+    return slot
+
+
+def _check_rules(slot: Slot, patient: Patient, policy: BookingPolicy, *,
+                 source: BookingSource, now: datetime) -> None:
+    """The rules that need no lock; the write transaction re-checks what can race."""
+    rules.check_session_bookable(slot.session.status, slot.session.kind.has_public_slots)
+    if source == BookingSource.FRONT_DESK:
+        rules.check_desk_window(slot.end_dt, now=now)
+        return
+    rules.check_online_window(slot.start_dt, policy, now=now)
+    person = db.session.get(Person, patient.id_number_hash)
+    if person is not None:
+        _check_not_suspended(person, patient.name, now=now)
+
+
+def _check_not_suspended(person: Person, name: str, *, now: datetime) -> None:
+    if person.suspended_until and person.suspended_until > now:
+        raise Suspended(_("%(name)s因多次爽约，%(when)s前暂停网上预约，可到医院现场挂号",
+                          name=name, when=rules.fmt(person.suspended_until)))
+
+
+def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
+                   one_per_session: bool, held: bool = False) -> Booking:
+    """The write half of a booking (module docstring, steps 1–4). ``held``: the place is
+    already counted in the slot (a waitlist offer held it)."""
+    queue_number = next_queue_number(plan["session_id"])
+    if not held and not take_capacity(plan["slot_id"]):
+        raise SlotFull(_("该时段已约满，可以登记候补"))
+    online = plan["source"] != BookingSource.FRONT_DESK
+    insert_ignore(db.session, Person, {"key": plan["person_key"], "active_count": 0})
+    if not take_person_place(plan["person_key"], max_active=max_active, now=now,
+                             online=online):
+        person = db.session.get(Person, plan["person_key"])
+        if online:
+            _check_not_suspended(person, name, now=now)
+        raise LimitReached(_("%(name)s已有%(n)s个未就诊的预约，达到上限，请先就诊或取消一个",
+                             name=name, n=max_active))
+    booking = Booking(
+        **plan, code=new_code(), status=BookingStatus.CONFIRMED, queue_number=queue_number,
+        one_per_session_guard=plan["session_id"] if one_per_session else None,
+        created_dt=now, updated_dt=now,
+    )
+    db.session.add(booking)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        if "person" in str(exc.orig).lower() or "uq_bookings_active" in str(exc.orig):
+            raise AlreadyBooked(
+                _("%(name)s已预约本场，同一场次每人只能预约一个号", name=name)
+            ) from exc
+        raise
+    return booking
+
+
+def next_queue_number(session_id: int) -> int:
+    """The session's next queue number while it is published (else NotBookable). On
+    PostgreSQL this also takes the session's row lock, first of the lock order."""
+    number = db.session.scalar(
+        update(Session)
+        .where(Session.id == session_id, Session.status == SessionStatus.PUBLISHED)
+        .values(last_queue_number=Session.last_queue_number + 1)
+        .returning(Session.last_queue_number)
+    )
+    if number is None:
+        raise NotBookable(_("本场已停诊或不再接受预约"))
+    return number
+
+
+def lock_sessions(*session_ids: int) -> None:
+    """Take the sessions' row locks in id order (a no-op under SQLite's one writer)."""
+    for session_id in sorted(set(session_ids)):
+        db.session.execute(select(Session.id).where(Session.id == session_id).with_for_update())
+
+
+def take_capacity(slot_id: int) -> bool:
+    """One place in the slot if one is left; the database decides, atomically."""
+    result = db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.booked_count < Slot.capacity)
+        .values(booked_count=Slot.booked_count + 1)
+    )
+    return result.rowcount == 1
+
+
+def release_capacity(slot_id: int) -> None:
+    db.session.execute(
+        update(Slot).where(Slot.id == slot_id).values(booked_count=Slot.booked_count - 1)
+    )
+
+
+def take_person_place(key: str, *, max_active: int, now: datetime, online: bool) -> bool:
+    query = update(Person).where(Person.key == key, Person.active_count < max_active)
+    if online:
+        query = query.where(Person.suspended_until.is_(None) | (Person.suspended_until <= now))
+    return db.session.execute(query.values(active_count=Person.active_count + 1)).rowcount == 1
+
+
+def release_person_place(key: str) -> None:
+    db.session.execute(
+        update(Person).where(Person.key == key).values(active_count=Person.active_count - 1)
+    )
+
+
+# --- cancelling and rescheduling --------------------------------------------------------
+
+
+def get_booking_for(booking_id: int, user: User) -> Booking:
+    """A booking of ``user``'s account; anyone else's is not found (never "forbidden")."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.account_id != user.id:
+        raise BookingNotFound(_("找不到这个预约"))
+    return booking
+
+
+def cancel_booking(booking: Booking, *, by: User, now: datetime, reason: str = "",
+                   staff: bool = False, policy: BookingPolicy | None = None) -> Booking:
+    """Cancel a confirmed booking: free its place (offered to the first waiter) and
+    cancel its pending messages. Residents until the cancel cut-off; staff (``staff``)
+    until the slot ends. A cancellation is never a no-show."""
+    policy = policy or rules.current_policy()
+    if booking.status != BookingStatus.CONFIRMED:
+        raise NotBookable(_("该预约已不能取消（已取消、已就诊或已停诊）"))
+    if staff:
+        rules.check_desk_window(booking.slot.end_dt, now=now)
+    else:
+        rules.check_cancel_window(booking.slot.start_dt, policy, now=now)
+    booking_id, session_id = booking.id, booking.session_id
+    db.session.rollback()
+
+    begin_write(db.session)
+    try:
+        lock_sessions(session_id)
+        changed = db.session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id, Booking.status == BookingStatus.CONFIRMED)
+            .values(status=BookingStatus.CANCELLED, cancelled_dt=now, updated_dt=now,
+                    cancel_reason=reason[:200])
+        ).rowcount
+        if not changed:
+            raise NotBookable(_("该预约已不能取消（已取消、已就诊或已停诊）"))
+        booking = db.session.get(Booking, booking_id)
+        free_place(booking.slot_id, now=now, policy=policy)
+        release_person_place(booking.person_key)
+        cancel_pending_for_booking(booking.id)
+        notices.booking_cancelled(notices.facts_of(booking), now=now)
+        db.session.flush()
+        return booking
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def free_place(slot_id: int, *, now: datetime, policy: BookingPolicy) -> None:
+    """A place in the slot came free: the first waiter gets it, else the slot does."""
+    from app.bookings.services.waitlist import pass_place_on
+
+    pass_place_on(slot_id, now=now, policy=policy)
+
+
+def reschedule_targets(booking: Booking, *, now: datetime,
+                       policy: BookingPolicy | None = None) -> list[Slot]:
+    """Where a booking may move: open slots of its session or of the same experts'
+    other published sessions that online booking accepts now."""
+    policy = policy or rules.current_policy()
+    same_experts = select(SessionExpert.session_id).where(
+        SessionExpert.expert_id.in_([e.id for e in booking.session.experts])
+    )
+    candidates = db.session.scalars(
+        select(Slot).join(Slot.session)
+        .where(Session.status == SessionStatus.PUBLISHED, Slot.id != booking.slot_id,
+               Slot.booked_count < Slot.capacity, Slot.start_dt > now,
+               (Slot.session_id == booking.session_id) | Slot.session_id.in_(same_experts))
+        .order_by(Slot.start_dt, Slot.id).limit(80)
+    ).all()
+    return [
+        slot for slot in candidates
+        if (t := rules.slot_times(slot.start_dt, policy)).opens_dt <= now < t.booking_closes_dt
+    ]
+
+
+def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: datetime,
+                       policy: BookingPolicy | None = None) -> Booking:
+    """Move a booking to another slot of its session or of the same expert, atomically:
+    if the new place is taken meanwhile, the old one is kept."""
+    policy = policy or rules.current_policy()
+    if booking.status != BookingStatus.CONFIRMED:
+        raise NotBookable(_("该预约已不能改约"))
+    rules.check_cancel_window(booking.slot.start_dt, policy, now=now)
+    if new_slot_id not in {s.id for s in reschedule_targets(booking, now=now, policy=policy)}:
+        raise NotBookable(_("只能改约到同一场次或同一位专家其他场次中可预约的时段"))
+    new_slot = load_slot(new_slot_id)
+    booking_id, old_slot_id, old_session_id = booking.id, booking.slot_id, booking.session_id
+    new_session_id, name = new_slot.session_id, booking.patient.name
+    one_per_session = policy.one_per_session
+    db.session.rollback()
+
+    begin_write(db.session)
+    try:
+        lock_sessions(old_session_id, new_session_id)
+        values = {"slot_id": new_slot_id, "session_id": new_session_id, "updated_dt": now}
+        if new_session_id != old_session_id:
+            values["queue_number"] = next_queue_number(new_session_id)
+            values["one_per_session_guard"] = new_session_id if one_per_session else None
+        if not take_capacity(new_slot_id):
+            raise SlotFull(_("新时段刚刚约满，原预约保持不变"))
+        moved = db.session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id, Booking.status == BookingStatus.CONFIRMED,
+                   Booking.slot_id == old_slot_id)
+            .values(**values)
+        ).rowcount
+        if not moved:
+            raise NotBookable(_("该预约已不能改约"))
+        free_place(old_slot_id, now=now, policy=policy)
+        booking = db.session.get(Booking, booking_id)
+        db.session.refresh(booking)
+        cancel_pending_for_booking(booking.id)
+        notices.booking_rescheduled(notices.facts_of(booking), now=now)
+        db.session.flush()
+        return booking
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise AlreadyBooked(
+            _("%(name)s已预约该场次，同一场次每人只能预约一个号", name=name)
+        ) from exc
+    except Exception:
+        db.session.rollback()
+        raise

@@ -1,0 +1,96 @@
+"""Publishing a session and stopping it (停诊)."""
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from app.auth.models import User
+from app.bookings.errors import NotBookable
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, WaitlistStatus
+from app.bookings.services import notices
+from app.bookings.services.desk import close_waitlist
+from app.bookings.services.engine import release_person_place
+from app.bookings.services.policy import fmt
+from app.core import audit
+from app.core.db import begin_write
+from app.extensions import db
+from app.notifications.services import cancel_pending_for_booking
+from app.scheduling.models import Session, SessionStatus, Slot
+
+ALTERNATIVES = 3
+
+
+def publish_session(session: Session, *, by: User, now: datetime) -> Session:
+    """A draft becomes visible and bookable."""
+    if session.status != SessionStatus.DRAFT:
+        raise NotBookable(_("只有草稿可以发布"))
+    begin_write(db.session)
+    session.status, session.updated_dt = SessionStatus.PUBLISHED, now
+    audit.record("session.publish", session, actor_id=by.id, now=now,
+                 before={"status": "draft"}, after={"status": "published"})
+    db.session.flush()
+    return session
+
+
+def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> int:
+    """Stop a session (停诊) in one transaction: every active booking is stopped and its
+    place freed, pending reminders are cancelled, the waitlist closes, and every patient
+    is told at once, with the nearest alternative sessions of the same specialty.
+    Returns how many bookings were stopped."""
+    reason = reason.strip()
+    if not reason:
+        raise NotBookable(_("请填写停诊原因"))
+    if session.status not in (SessionStatus.PUBLISHED, SessionStatus.DRAFT):
+        raise NotBookable(_("本场已停诊或已结束"))
+    begin_write(db.session)
+    stopped = db.session.execute(
+        update(Session)
+        .where(Session.id == session.id,
+               Session.status.in_((SessionStatus.PUBLISHED, SessionStatus.DRAFT)))
+        .values(status=SessionStatus.STOPPED, stop_reason=reason[:200], stopped_dt=now,
+                updated_dt=now)
+    ).rowcount
+    if not stopped:
+        db.session.rollback()
+        raise NotBookable(_("本场已停诊或已结束"))
+    db.session.refresh(session)
+    bookings = db.session.scalars(
+        select(Booking).where(Booking.session_id == session.id,
+                              Booking.status.in_(ACTIVE_STATUSES))
+    ).all()
+    alternatives = [_describe(s) for s in nearest_alternatives(session, now=now)]
+    for booking in bookings:
+        booking.status, booking.updated_dt, booking.cancel_reason = (
+            BookingStatus.STOPPED, now, reason[:200])
+        release_person_place(booking.person_key)
+        cancel_pending_for_booking(booking.id)
+        notices.session_stopped(notices.facts_of(booking), reason=reason,
+                                alternatives=alternatives, now=now)
+    db.session.execute(update(Slot).where(Slot.session_id == session.id).values(booked_count=0))
+    close_waitlist(session.id, WaitlistStatus.CANCELLED)
+    audit.record("session.stop", session, actor_id=by.id, now=now,
+                 before={"status": "published"},
+                 after={"status": "stopped", "reason": reason, "bookings": len(bookings)})
+    db.session.flush()
+    return len(bookings)
+
+
+def nearest_alternatives(session: Session, *, now: datetime,
+                         limit: int = ALTERNATIVES) -> list[Session]:
+    """Published sessions of the same specialty and kind with places, soonest first."""
+    if session.specialty_id is None:
+        return []
+    return db.session.scalars(
+        select(Session)
+        .where(Session.id != session.id, Session.status == SessionStatus.PUBLISHED,
+               Session.kind == session.kind, Session.specialty_id == session.specialty_id,
+               Session.start_dt > now,
+               select(Slot.id).where(Slot.session_id == Session.id,
+                                     Slot.booked_count < Slot.capacity).exists())
+        .order_by(Session.start_dt).limit(limit)
+    ).all()
+
+
+def _describe(session: Session) -> str:
+    return f"{fmt(session.start_dt)} {session.venue.name} {session.display_title}"

@@ -1,0 +1,242 @@
+"""The waitlist (候补): a full slot takes waiters; a freed place is held for the first.
+
+A place freed while people wait does not go back to the rush: ``booked_count`` keeps
+counting it while it is offered to the first waiter for ``waitlist_offer_minutes``.
+Accepting turns the held place into a booking; an offer that expires or is declined
+passes to the next waiter, and with nobody left the place returns to the slot. With
+``waitlist_auto_confirm`` the first waiter who may take it is booked at once.
+"""
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import User
+from app.bookings.errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    LimitReached,
+    NotBookable,
+    Suspended,
+    WaitlistError,
+)
+from app.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingPolicy,
+    BookingSource,
+    Person,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from app.bookings.services import engine, notices
+from app.bookings.services import policy as rules
+from app.core.db import begin_write, insert_ignore
+from app.extensions import db
+from app.patients.models import Patient
+from app.scheduling.models import Slot
+
+OPEN = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+
+
+def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
+                  policy: BookingPolicy | None = None) -> WaitlistEntry:
+    """Put ``patient`` on a full slot's waitlist. Only full slots that online booking
+    accepts now take waiters; one open entry per person and slot."""
+    policy = policy or rules.current_policy()
+    slot = engine.load_slot(slot_id)
+    rules.check_session_bookable(slot.session.status, slot.session.kind.has_public_slots)
+    rules.check_online_window(slot.start_dt, policy, now=now)
+    if slot.booked_count < slot.capacity:
+        raise WaitlistError(_("该时段还有空位，请直接预约"))
+    already = db.session.scalar(
+        select(Booking.id).where(Booking.session_id == slot.session_id,
+                                 Booking.person_key == patient.id_number_hash,
+                                 Booking.status.in_(ACTIVE_STATUSES))
+    )
+    if already and policy.one_per_session:
+        raise WaitlistError(_("%(name)s已预约本场，不需要候补", name=patient.name))
+    values = {"slot_id": slot.id, "patient_id": patient.id, "person_key": patient.id_number_hash,
+              "account_id": by.id, "name": patient.name}
+    db.session.rollback()
+
+    begin_write(db.session)
+    try:
+        insert_ignore(db.session, Person, {"key": values["person_key"], "active_count": 0})
+        entry = WaitlistEntry(slot_id=values["slot_id"], patient_id=values["patient_id"],
+                              person_key=values["person_key"], account_id=values["account_id"],
+                              status=WaitlistStatus.WAITING, created_dt=now)
+        db.session.add(entry)
+        db.session.flush()
+        return entry
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise WaitlistError(_("%(name)s已在这个时段的候补名单中", name=values["name"])) from exc
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def position(entry: WaitlistEntry) -> int:
+    """1 for the first waiter; an offered entry is at 0 (it is their turn)."""
+    if entry.status == WaitlistStatus.OFFERED:
+        return 0
+    ahead = db.session.scalar(
+        select(func.count()).select_from(WaitlistEntry)
+        .where(WaitlistEntry.slot_id == entry.slot_id, WaitlistEntry.id < entry.id,
+               WaitlistEntry.status == WaitlistStatus.WAITING)
+    )
+    return ahead + 1
+
+
+def pass_place_on(slot_id: int, *, now: datetime, policy: BookingPolicy) -> None:
+    """Inside a write transaction: give a freed place to the first waiter who can take
+    it, or back to the slot. Called by cancel, reschedule, decline and expiry."""
+    while True:
+        entry = db.session.scalar(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.slot_id == slot_id,
+                   WaitlistEntry.status == WaitlistStatus.WAITING)
+            .order_by(WaitlistEntry.id).limit(1)
+        )
+        if entry is None:
+            engine.release_capacity(slot_id)
+            return
+        if policy.waitlist_auto_confirm:
+            if _confirm_held(entry, now=now, policy=policy):
+                return
+            continue
+        _offer(entry, now=now, minutes=policy.waitlist_offer_minutes)
+        return
+
+
+def _offer(entry: WaitlistEntry, *, now: datetime, minutes: int) -> None:
+    expires = now + timedelta(minutes=minutes)
+    taken = db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitlistStatus.WAITING)
+        .values(status=WaitlistStatus.OFFERED, offered_dt=now, offer_expires_dt=expires)
+    ).rowcount
+    if taken:
+        db.session.refresh(entry)
+        slot = db.session.get(Slot, entry.slot_id)
+        notices.waitlist_offer(name=entry.patient.name, phone=entry.patient.phone,
+                               account_id=entry.account_id, start_dt=slot.start_dt,
+                               place=slot.session.venue.name, expires_dt=expires, now=now)
+
+
+def _confirm_held(entry: WaitlistEntry, *, now: datetime, policy: BookingPolicy) -> bool:
+    """Book the waiter into the held place. False (entry expired) if a rule stops them."""
+    plan = {
+        "slot_id": entry.slot_id, "session_id": entry.slot.session_id,
+        "patient_id": entry.patient_id, "person_key": entry.person_key,
+        "account_id": entry.account_id, "booked_by_id": entry.account_id,
+        "source": BookingSource.WEB, "idempotency_key": f"waitlist-{entry.id}",
+    }
+    try:
+        with db.session.begin_nested():
+            booking = engine.write_booking(
+                plan, name=entry.patient.name, now=now, held=True,
+                max_active=policy.max_active_per_person, one_per_session=policy.one_per_session)
+    except (LimitReached, AlreadyBooked, Suspended, NotBookable):
+        entry.status = WaitlistStatus.EXPIRED
+        db.session.flush()
+        return False
+    entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
+    notices.booking_confirmed(notices.facts_of(booking), now=now)
+    db.session.flush()
+    return True
+
+
+def my_entry(entry_id: int, user: User) -> WaitlistEntry:
+    entry = db.session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.account_id != user.id:
+        raise BookingNotFound(_("找不到这条候补"))
+    return entry
+
+
+def accept_offer(entry: WaitlistEntry, *, by: User, now: datetime,
+                 policy: BookingPolicy | None = None) -> Booking:
+    """Turn the place held for this waiter into their booking."""
+    policy = policy or rules.current_policy()
+    if entry.status != WaitlistStatus.OFFERED or entry.offer_expires_dt <= now:
+        raise WaitlistError(_("这个空位已经过期或不再为您保留"))
+    entry_id, session_id = entry.id, entry.slot.session_id
+    db.session.rollback()
+
+    begin_write(db.session)
+    try:
+        engine.lock_sessions(session_id)
+        entry = db.session.get(WaitlistEntry, entry_id)
+        if entry.status != WaitlistStatus.OFFERED or entry.offer_expires_dt <= now:
+            raise WaitlistError(_("这个空位已经过期或不再为您保留"))
+        plan = {
+            "slot_id": entry.slot_id, "session_id": session_id, "patient_id": entry.patient_id,
+            "person_key": entry.person_key, "account_id": entry.account_id,
+            "booked_by_id": by.id, "source": BookingSource.WEB,
+            "idempotency_key": f"waitlist-{entry.id}",
+        }
+        booking = engine.write_booking(plan, name=entry.patient.name, now=now, held=True,
+                                        max_active=policy.max_active_per_person,
+                                        one_per_session=policy.one_per_session)
+        entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
+        notices.booking_confirmed(notices.facts_of(booking), now=now)
+        db.session.flush()
+        return booking
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def leave_waitlist(entry: WaitlistEntry, *, by: User, now: datetime,
+                   policy: BookingPolicy | None = None) -> None:
+    """Leave the waitlist; declining an offer passes the held place on."""
+    policy = policy or rules.current_policy()
+    entry_id, session_id = entry.id, entry.slot.session_id
+    db.session.rollback()
+
+    begin_write(db.session)
+    try:
+        engine.lock_sessions(session_id)
+        entry = db.session.get(WaitlistEntry, entry_id)
+        if entry.status not in OPEN:
+            raise WaitlistError(_("这条候补已经结束"))
+        was_offered = entry.status == WaitlistStatus.OFFERED
+        entry.status = WaitlistStatus.CANCELLED
+        db.session.flush()
+        if was_offered:
+            pass_place_on(entry.slot_id, now=now, policy=policy)
+        db.session.flush()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def expire_offers(*, now: datetime, policy: BookingPolicy | None = None) -> int:
+    """Scheduler job: offers past their time expire and pass on. Returns how many."""
+    policy = policy or rules.current_policy()
+    due = db.session.scalars(
+        select(WaitlistEntry.id)
+        .where(WaitlistEntry.status == WaitlistStatus.OFFERED,
+               WaitlistEntry.offer_expires_dt <= now)
+        .order_by(WaitlistEntry.id)
+    ).all()
+    db.session.rollback()
+    if not due:
+        return 0
+    begin_write(db.session)
+    expired = 0
+    for entry_id in due:
+        entry = db.session.get(WaitlistEntry, entry_id)
+        engine.lock_sessions(entry.slot.session_id)
+        if db.session.execute(
+            update(WaitlistEntry)
+            .where(WaitlistEntry.id == entry_id, WaitlistEntry.status == WaitlistStatus.OFFERED)
+            .values(status=WaitlistStatus.EXPIRED)
+        ).rowcount:
+            expired += 1
+            pass_place_on(entry.slot_id, now=now, policy=policy)
+    db.session.flush()
+    return expired

@@ -1,0 +1,289 @@
+"""The booking engine: booking, refusals and their messages, idempotency, cancel,
+reschedule. ``now`` is passed explicitly everywhere; setup is committed first, because
+the engine ends its read transaction before it takes the write lock."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.bookings.errors import BookingError
+from app.bookings.models import Booking, BookingSource, BookingStatus, Person
+from app.bookings.services import engine
+from app.notifications.models import Channel, Message, MessageStatus
+from app.scheduling.models import SessionKind, SessionStatus, Slot
+from tests.factories import (
+    NOW,
+    TODAY,
+    create_expert,
+    create_patient,
+    create_policy,
+    create_session,
+    create_user,
+    make_id_number,
+)
+
+DAY = TODAY + timedelta(days=2)  # Thursday 3 December 2026: open for booking at NOW
+
+
+def _clinic(db, **kw):
+    kw.setdefault("day", DAY)
+    session = create_session(**kw)
+    db.session.commit()
+    return session
+
+
+def _resident(db, **kw):
+    patient = create_patient(**kw)
+    db.session.commit()
+    return patient
+
+
+def _book(slot, patient, **kw):
+    kw.setdefault("now", NOW)
+    return engine.book_slot(slot.id, patient, by=patient.account, **kw)
+
+
+def _refusal(fn) -> str:
+    with pytest.raises(BookingError) as info:
+        fn()
+    return info.value.message
+
+
+def test_book_slot_confirms_with_code_queue_number_and_messages(db):
+    session = _clinic(db)
+    patient = _resident(db, phone="13900000077")
+
+    booking = _book(session.slots[0], patient)
+    db.session.commit()
+
+    assert (booking.status, booking.source, booking.queue_number) == (
+        BookingStatus.CONFIRMED, BookingSource.WEB, 1)
+    assert len(booking.code) == 6
+    assert db.session.get(Slot, session.slots[0].id).booked_count == 1
+    assert db.session.get(Person, patient.id_number_hash).active_count == 1
+    messages = db.session.scalars(select(Message).where(Message.booking_id == booking.id)).all()
+    assert sorted((m.channel, m.recipient or str(m.user_id)) for m in messages) == sorted([
+        (Channel.SMS, "13900000077"), (Channel.INBOX, str(patient.account_id))])
+    assert f"第1号，预约码{booking.code}" in messages[0].body
+
+
+def test_queue_numbers_rise_across_slots_and_are_never_reused(db):
+    session = _clinic(db)
+    first, second, third = (_resident(db, id_number=make_id_number(seq=s)) for s in (1, 3, 5))
+
+    a = _book(session.slots[0], first)
+    db.session.commit()
+    b = _book(session.slots[3], second)
+    db.session.commit()
+    engine.cancel_booking(a, by=first.account, now=NOW)
+    db.session.commit()
+    c = _book(session.slots[0], third)
+    db.session.commit()
+
+    assert (a.queue_number, b.queue_number, c.queue_number) == (1, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("not_open", "该时段将于 12月4日 08:00 开放预约"),
+        ("cut_off", "该时段网上预约已于 12月3日 07:00 截止，请到现场挂号"),
+        ("stopped", "本场已停诊，不能预约"),
+        ("draft", "本场不接受预约"),
+        ("surgery", "本场不接受预约"),
+        ("full", "该时段已约满，可以登记候补"),
+    ],
+)
+def test_booking_refusals_say_why(db, case, message):
+    day, now, kw = DAY, NOW, {}
+    if case == "not_open":
+        day = TODAY + timedelta(days=10)
+    if case == "cut_off":
+        now = datetime(2026, 12, 2, 23, 30, tzinfo=UTC)  # 07:30 local, the slot is at 08:00
+    if case in ("stopped", "draft"):
+        kw["status"] = SessionStatus(case)
+    if case == "surgery":
+        kw["kind"] = SessionKind.SURGERY
+    if case == "full":
+        kw["capacity"] = 0
+    session = _clinic(db, day=day, **kw)
+    patient = _resident(db)
+
+    assert _refusal(lambda: _book(session.slots[0], patient, now=now)) == message
+    assert db.session.scalar(select(Booking.id)) is None
+
+
+def test_release_time_and_cut_off_follow_the_policy(db):
+    create_policy(release_days=1, release_minute=20 * 60, booking_cutoff_minutes=24 * 60)
+    session = _clinic(db)
+    patient = _resident(db)
+
+    assert _refusal(lambda: _book(session.slots[0], patient)) == (
+        "该时段将于 12月2日 20:00 开放预约")
+    evening = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)  # 20:00 local
+    assert _refusal(lambda: _book(session.slots[0], patient, now=evening)) == (
+        "该时段网上预约已于 12月2日 08:00 截止，请到现场挂号")
+
+
+def test_one_active_booking_per_person_and_session(db):
+    session = _clinic(db)
+    patient = _resident(db)
+    _book(session.slots[0], patient)
+    db.session.commit()
+
+    assert _refusal(lambda: _book(session.slots[1], patient)) == (
+        "李秀英已预约本场，同一场次每人只能预约一个号")
+
+
+def test_one_per_session_is_a_setting(db):
+    create_policy(one_per_session=False)
+    session = _clinic(db)
+    patient = _resident(db)
+
+    _book(session.slots[0], patient)
+    db.session.commit()
+    second = _book(session.slots[1], patient)
+
+    assert second.queue_number == 2
+
+
+def test_the_same_person_in_another_account_is_still_one_person(db):
+    number = make_id_number(seq=11)
+    session = _clinic(db)
+    mine, in_daughters_account = _resident(db, id_number=number), _resident(db, id_number=number)
+    _book(session.slots[0], mine)
+    db.session.commit()
+
+    assert _refusal(lambda: _book(session.slots[1], in_daughters_account)) == (
+        "李秀英已预约本场，同一场次每人只能预约一个号")
+
+
+def test_at_most_n_active_bookings_per_person(db):
+    patient = _resident(db)
+    for i in range(3):
+        _book(_clinic(db, start=time(8 + i, 0), hours=0.5, slots=1).slots[0], patient)
+        db.session.commit()
+    fourth = _clinic(db, start=time(14, 0))
+
+    assert _refusal(lambda: _book(fourth.slots[0], patient)) == (
+        "李秀英已有3个未就诊的预约，达到上限，请先就诊或取消一个")
+
+
+def test_suspended_person_is_refused_online(db):
+    patient = _resident(db)
+    db.session.add(Person(key=patient.id_number_hash, active_count=0,
+                          suspended_until=NOW + timedelta(days=10)))
+    session = _clinic(db)
+
+    assert _refusal(lambda: _book(session.slots[0], patient)) == (
+        "李秀英因多次爽约，12月11日 09:00前暂停网上预约，可到医院现场挂号")
+
+
+def test_same_idempotency_key_books_once(db):
+    session = _clinic(db, slots=1, capacity=5)
+    patient = _resident(db)
+
+    first = _book(session.slots[0], patient, idempotency_key="nonce-1")
+    db.session.commit()
+    again = _book(session.slots[0], patient, idempotency_key="nonce-1")
+    db.session.commit()
+
+    assert again.id == first.id
+    assert db.session.get(Slot, session.slots[0].id).booked_count == 1
+
+
+def test_cancel_frees_the_place_and_cancels_pending_messages(db):
+    session = _clinic(db, slots=1, capacity=1)
+    patient = _resident(db)
+    booking = _book(session.slots[0], patient)
+    db.session.commit()
+    db.session.add(Message(channel=Channel.SMS, kind="reminder_24h", body="x",
+                           booking_id=booking.id, status=MessageStatus.PENDING,
+                           due_dt=NOW + timedelta(days=1), created_dt=NOW))
+    db.session.commit()
+
+    engine.cancel_booking(booking, by=patient.account, now=NOW)
+    db.session.commit()
+
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+    assert db.session.get(Slot, session.slots[0].id).booked_count == 0
+    assert db.session.get(Person, patient.id_number_hash).active_count == 0
+    reminder = db.session.scalar(select(Message).where(Message.kind == "reminder_24h"))
+    assert reminder.status == MessageStatus.CANCELLED
+    assert db.session.scalar(select(Message.id).where(Message.kind == "booking_cancelled"))
+
+
+def test_resident_cannot_cancel_after_the_cut_off_but_staff_can(db):
+    session = _clinic(db)
+    patient = _resident(db)
+    booking = _book(session.slots[0], patient)
+    db.session.commit()
+    late = datetime(2026, 12, 2, 23, 0, tzinfo=UTC)  # 07:00 local, one hour before
+
+    assert _refusal(lambda: engine.cancel_booking(booking, by=patient.account, now=late)) == (
+        "开诊前2小时不能取消或改约（截止时间 12月3日 06:00），如不能前来请联系医院")
+    engine.cancel_booking(booking, by=create_user(), now=late, staff=True)
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+
+
+def test_reschedule_within_the_session_keeps_the_queue_number(db):
+    session = _clinic(db)
+    patient = _resident(db)
+    booking = _book(session.slots[0], patient)
+    db.session.commit()
+
+    moved = engine.reschedule_booking(booking, session.slots[2].id, by=patient.account, now=NOW)
+    db.session.commit()
+
+    assert (moved.slot_id, moved.queue_number) == (session.slots[2].id, 1)
+    assert [db.session.get(Slot, s.id).booked_count for s in session.slots[:3]] == [0, 0, 1]
+
+
+def test_reschedule_to_another_session_of_the_same_expert(db):
+    expert = create_expert()
+    first = _clinic(db, experts=[expert])
+    later = _clinic(db, experts=[expert], day=DAY + timedelta(days=1))
+    patient = _resident(db)
+    booking = _book(first.slots[0], patient)
+    db.session.commit()
+
+    moved = engine.reschedule_booking(booking, later.slots[1].id, by=patient.account, now=NOW)
+    db.session.commit()
+
+    assert (moved.session_id, moved.queue_number) == (later.id, 1)
+    assert db.session.get(Slot, first.slots[0].id).booked_count == 0
+
+
+def test_reschedule_to_a_full_slot_keeps_the_old_place(db):
+    session = _clinic(db, slots=2, capacity=1)
+    patient, other = _resident(db), _resident(db, id_number=make_id_number(seq=7))
+    booking = _book(session.slots[0], patient)
+    db.session.commit()
+    _book(session.slots[1], other)
+    db.session.commit()
+
+    assert _refusal(lambda: engine.reschedule_booking(
+        booking, session.slots[1].id, by=patient.account, now=NOW)) == (
+        "只能改约到同一场次或同一位专家其他场次中可预约的时段")
+    assert db.session.get(Booking, booking.id).slot_id == session.slots[0].id
+
+
+def test_reschedule_to_another_experts_session_is_refused(db):
+    session, elsewhere = _clinic(db), _clinic(db)
+    patient = _resident(db)
+    booking = _book(session.slots[0], patient)
+    db.session.commit()
+
+    assert _refusal(lambda: engine.reschedule_booking(
+        booking, elsewhere.slots[0].id, by=patient.account, now=NOW)) == (
+        "只能改约到同一场次或同一位专家其他场次中可预约的时段")
+
+
+def test_another_accounts_booking_is_not_found(db):
+    session = _clinic(db)
+    patient = _resident(db)
+    booking = _book(session.slots[0], patient)
+    db.session.commit()
+
+    assert _refusal(lambda: engine.get_booking_for(booking.id, create_user())) == "找不到这个预约"
