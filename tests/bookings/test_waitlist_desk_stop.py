@@ -1,0 +1,266 @@
+"""Waitlist offers held against capacity, the front desk, no-shows, closing and stopping."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.bookings.errors import BookingError
+from app.bookings.models import (
+    Booking,
+    BookingSource,
+    BookingStatus,
+    Person,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from app.bookings.services import desk, engine, stopping, waitlist
+from app.core.models import AuditEntry
+from app.notifications.models import Message, MessageStatus
+from app.scheduling.models import Session, SessionStatus, Slot
+from tests.factories import (
+    NOW,
+    TODAY,
+    create_expert,
+    create_patient,
+    create_policy,
+    create_session,
+    create_user,
+    make_id_number,
+)
+
+DAY = TODAY + timedelta(days=2)
+
+
+def _clinic(db, **kw):
+    kw.setdefault("day", DAY)
+    session = create_session(**kw)
+    db.session.commit()
+    return session
+
+
+def _people(db, n):
+    patients = [create_patient(id_number=make_id_number(seq=2 * i + 1), phone=f"1390000{i:04d}")
+                for i in range(n)]
+    db.session.commit()
+    return patients
+
+
+def _refusal(fn) -> str:
+    with pytest.raises(BookingError) as info:
+        fn()
+    return info.value.message
+
+
+def _full_slot_with_waiters(db, waiters=2):
+    session = _clinic(db, slots=1, capacity=1)
+    slot = session.slots[0]
+    holder, *queue = _people(db, 1 + waiters)
+    booking = engine.book_slot(slot.id, holder, by=holder.account, now=NOW)
+    db.session.commit()
+    entries = []
+    for patient in queue:
+        entries.append(waitlist.join_waitlist(slot.id, patient, by=patient.account, now=NOW))
+        db.session.commit()
+    return slot, holder, booking, queue, entries
+
+
+def test_waiters_are_told_their_position(db):
+    _, _, _, _, entries = _full_slot_with_waiters(db, waiters=2)
+
+    assert [waitlist.position(e) for e in entries] == [1, 2]
+
+
+def test_only_a_full_slot_takes_waiters(db):
+    session = _clinic(db)
+    (patient,) = _people(db, 1)
+
+    assert _refusal(lambda: waitlist.join_waitlist(
+        session.slots[0].id, patient, by=patient.account, now=NOW)) == "该时段还有空位，请直接预约"
+
+
+def test_cancel_offers_the_place_to_the_first_waiter_and_holds_it(db):
+    slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
+
+    engine.cancel_booking(booking, by=holder.account, now=NOW)
+    db.session.commit()
+
+    first = db.session.get(WaitlistEntry, entries[0].id)
+    assert first.status == WaitlistStatus.OFFERED
+    assert first.offer_expires_dt == NOW + timedelta(minutes=30)
+    assert db.session.get(Slot, slot.id).booked_count == 1  # held, not back to the rush
+    outsider = create_patient(id_number=make_id_number(seq=99))
+    db.session.commit()
+    assert _refusal(lambda: engine.book_slot(slot.id, outsider, by=outsider.account,
+                                             now=NOW)) == "该时段已约满，可以登记候补"
+    offer_sms = db.session.scalar(select(Message).where(Message.kind == "waitlist_offer",
+                                                        Message.recipient == queue[0].phone))
+    assert "已为李秀英保留到12月1日 09:30" in offer_sms.body
+
+
+def test_accepting_an_offer_books_the_held_place(db):
+    slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
+    engine.cancel_booking(booking, by=holder.account, now=NOW)
+    db.session.commit()
+
+    accepted = waitlist.accept_offer(db.session.get(WaitlistEntry, entries[0].id),
+                                     by=queue[0].account, now=NOW + timedelta(minutes=10))
+    db.session.commit()
+
+    assert (accepted.status, accepted.patient_id, accepted.queue_number) == (
+        BookingStatus.CONFIRMED, queue[0].id, 2)
+    assert db.session.get(Slot, slot.id).booked_count == 1
+    assert db.session.get(WaitlistEntry, entries[0].id).status == WaitlistStatus.ACCEPTED
+
+
+def test_an_expired_offer_passes_to_the_next_waiter_then_back_to_the_slot(db):
+    slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
+    engine.cancel_booking(booking, by=holder.account, now=NOW)
+    db.session.commit()
+
+    assert waitlist.expire_offers(now=NOW + timedelta(minutes=31)) == 1
+    db.session.commit()
+    assert [db.session.get(WaitlistEntry, e.id).status for e in entries] == [
+        WaitlistStatus.EXPIRED, WaitlistStatus.OFFERED]
+    assert waitlist.expire_offers(now=NOW + timedelta(minutes=62)) == 1
+    db.session.commit()
+    assert db.session.get(Slot, slot.id).booked_count == 0
+
+
+def test_auto_confirm_books_the_first_waiter_at_once(db):
+    create_policy(waitlist_auto_confirm=True)
+    slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
+
+    engine.cancel_booking(booking, by=holder.account, now=NOW)
+    db.session.commit()
+
+    entry = db.session.get(WaitlistEntry, entries[0].id)
+    assert entry.status == WaitlistStatus.ACCEPTED
+    assert db.session.get(Booking, entry.booking_id).patient_id == queue[0].id
+    assert db.session.get(Slot, slot.id).booked_count == 1
+
+
+def test_front_desk_books_walk_ins_outside_the_online_window(db):
+    session = _clinic(db, day=TODAY + timedelta(days=10), slots=1, capacity=1)
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+
+    booking = desk.book_walk_in(session.slots[0].id, name="张桂兰", phone="13700001111",
+                                id_number=make_id_number(seq=33), by=coordinator, now=NOW)
+    db.session.commit()
+
+    assert (booking.source, booking.account_id, booking.patient.name) == (
+        BookingSource.FRONT_DESK, None, "张桂兰")
+    assert _refusal(lambda: desk.book_walk_in(
+        session.slots[0].id, name="王", phone="13700002222", id_number=make_id_number(seq=35),
+        by=coordinator, now=NOW)) == "该时段已约满，可以登记候补"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "booking.front_desk"))
+    assert entry.actor_id == coordinator.id
+
+
+def test_walk_in_counts_against_the_same_persons_limit(db):
+    number = make_id_number(seq=41)
+    session = _clinic(db)
+    patient = create_patient(id_number=number)
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+    engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    db.session.commit()
+
+    assert _refusal(lambda: desk.book_walk_in(
+        session.slots[1].id, name="李秀英", phone="13700003333", id_number=number,
+        by=coordinator, now=NOW)) == "李秀英已预约本场，同一场次每人只能预约一个号"
+
+
+def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
+    (patient,) = _people(db, 1)
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+    for i in range(3):
+        session = _clinic(db, day=DAY + timedelta(days=i), slots=1)
+        booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+        db.session.commit()
+        desk.mark_no_show(booking, by=coordinator, now=NOW)
+        db.session.commit()
+    later = _clinic(db, day=DAY + timedelta(days=3))
+
+    person = db.session.get(Person, patient.id_number_hash)
+    assert (person.active_count, person.suspended_until) == (0, NOW + timedelta(days=30))
+    assert _refusal(lambda: engine.book_slot(later.slots[0].id, patient, by=patient.account,
+                                             now=NOW)) == (
+        "李秀英因多次爽约，12月31日 09:00前暂停网上预约，可到医院现场挂号")
+    walk_in = desk.book_walk_in(later.slots[0].id, name=patient.name, phone=patient.phone,
+                                id_number=patient.reveal_id_number(), by=coordinator, now=NOW)
+    assert walk_in.status == BookingStatus.CONFIRMED
+
+
+def test_check_in_by_code_or_phone(db):
+    session = _clinic(db)
+    (patient,) = _people(db, 1)
+    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    db.session.commit()
+
+    assert desk.find_for_check_in(session.id, booking.code.lower()) == [booking]
+    assert desk.find_for_check_in(session.id, patient.phone) == [booking]
+    desk.check_in(booking, by=create_user(roles=(Role.COORDINATOR,)), now=NOW)
+    assert db.session.get(Booking, booking.id).checked_in_dt == NOW
+
+
+def test_closing_a_past_session_marks_no_shows_and_completes_check_ins(db):
+    session = _clinic(db)
+    came, missed = _people(db, 2)
+    a = engine.book_slot(session.slots[0].id, came, by=came.account, now=NOW)
+    db.session.commit()
+    b = engine.book_slot(session.slots[1].id, missed, by=missed.account, now=NOW)
+    db.session.commit()
+    desk.check_in(a, by=create_user(), now=NOW)
+    db.session.commit()
+
+    assert desk.close_past_sessions(now=session.end_dt + timedelta(minutes=1)) == 1
+    db.session.commit()
+
+    assert db.session.get(Session, session.id).status == SessionStatus.COMPLETED
+    assert [db.session.get(Booking, x.id).status for x in (a, b)] == [
+        BookingStatus.COMPLETED, BookingStatus.NO_SHOW]
+    assert [db.session.get(Person, p.id_number_hash).active_count for p in (came, missed)] == [
+        0, 0]
+
+
+def test_stop_session_cancels_bookings_frees_places_and_tells_everyone(db):
+    expert = create_expert()
+    session = _clinic(db, experts=[expert])
+    alternative = _clinic(db, experts=[create_expert(specialty=expert.specialty)],
+                          day=DAY + timedelta(days=1))
+    patients = _people(db, 2)
+    bookings = []
+    for i, p in enumerate(patients):
+        bookings.append(engine.book_slot(session.slots[i].id, p, by=p.account, now=NOW))
+        db.session.commit()
+    reminder = Message(channel="sms", kind="reminder_24h", body="x", booking_id=bookings[0].id,
+                       due_dt=NOW + timedelta(days=1), created_dt=NOW)
+    db.session.add(reminder)
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+
+    stopped = stopping.stop_session(session, "专家临时有手术安排", by=coordinator, now=NOW)
+    db.session.commit()
+
+    assert stopped == 2
+    assert [db.session.get(Booking, b.id).status for b in bookings] == [BookingStatus.STOPPED] * 2
+    assert [db.session.get(Slot, s.id).booked_count for s in session.slots[:2]] == [0, 0]
+    assert db.session.get(Message, reminder.id).status == MessageStatus.CANCELLED
+    notices = db.session.scalars(select(Message).where(Message.kind == "session_stopped",
+                                                       Message.channel == "sms")).all()
+    assert sorted(m.recipient for m in notices) == sorted(p.phone for p in patients)
+    assert "专家临时有手术安排" in notices[0].body
+    assert alternative.venue.name in notices[0].body
+    assert db.session.scalar(select(AuditEntry.action).where(
+        AuditEntry.object_id == session.id)) == "session.stop"
+
+
+def test_stop_session_needs_a_reason(db):
+    session = _clinic(db)
+
+    assert _refusal(lambda: stopping.stop_session(session, "  ", by=create_user(),
+                                                  now=NOW)) == "请填写停诊原因"
