@@ -58,12 +58,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.views import init_login
+    from app.bookings.views import bp as bookings_bp
     from app.scheduling.views import bp as scheduling_bp
     from app.web import init_web
 
     init_web(app)
     init_login(app)
     app.register_blueprint(scheduling_bp)
+    app.register_blueprint(bookings_bp)
 
 
 def register_cli(app: Flask) -> None:

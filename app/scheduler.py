@@ -15,6 +15,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.bookings.services.desk import close_past_sessions
+from app.bookings.services.waitlist import expire_offers
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import utcnow
 from app.extensions import db
@@ -26,6 +28,8 @@ scheduler_cli = AppGroup("scheduler", help="The reminder and maintenance process
 
 HEARTBEAT_SECONDS = 30
 SWEEP_SECONDS = 30
+OFFER_EXPIRY_SECONDS = 60
+CLOSE_SESSIONS_SECONDS = 300
 
 
 def write_heartbeat(*, now, name: str = MAIN_SCHEDULER) -> None:
@@ -63,10 +67,16 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         _in_app(app, write_heartbeat), "interval", seconds=HEARTBEAT_SECONDS,
         id="heartbeat", name="heartbeat", next_run_time=utcnow(), coalesce=True, max_instances=1,
     )
-    scheduler.add_job(
-        _in_app(app, send_due_sms_to_log), "interval", seconds=SWEEP_SECONDS,
-        id="send_sms", name="send_sms", coalesce=True, max_instances=1,
-    )
+    jobs = [
+        (send_due_sms_to_log, SWEEP_SECONDS),
+        (expire_offers, OFFER_EXPIRY_SECONDS),
+        (close_past_sessions, CLOSE_SESSIONS_SECONDS),
+    ]
+    for job, seconds in jobs:
+        scheduler.add_job(
+            _in_app(app, job), "interval", seconds=seconds, id=job.__name__,
+            name=job.__name__, coalesce=True, max_instances=1,
+        )
     return scheduler
 
 

@@ -3,6 +3,7 @@
 from flask import Flask
 from flask_babel import get_locale
 
+from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
 from app.web import formatting, security
 from app.web.views import bp
@@ -20,4 +21,5 @@ def init_web(app: Flask) -> None:
             "kind_labels": KIND_LABELS,
             "status_labels": STATUS_LABELS,
             "audience_labels": AUDIENCE_LABELS,
+            "booking_status_labels": BOOKING_STATUS_LABELS,
         }

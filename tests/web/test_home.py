@@ -60,3 +60,12 @@ def test_write_heartbeat_updates_the_one_row(db):
 
     beats = db.session.query(SchedulerHeartbeat).all()
     assert [(b.name, b.beat_dt) for b in beats] == [("main", NOW)]
+
+
+def test_scheduler_registers_every_job_in_one_place(app):
+    from app.scheduler import build_scheduler
+
+    scheduler = build_scheduler(app)
+
+    assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "close_past_sessions", "expire_offers", "heartbeat", "send_due_sms_to_log"]

@@ -1,0 +1,169 @@
+"""Residents book, cancel, reschedule and wait-list: short handlers over the services."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from app.bookings import queries
+from app.bookings.forms import ActionForm, BookForm, CancelForm, RescheduleForm, WaitlistForm
+from app.bookings.services import engine, waitlist
+from app.bookings.services.policy import current_policy, slot_times
+from app.core.clock import request_now
+from app.core.errors import DomainError
+from app.extensions import db, limiter
+
+bp = Blueprint("bookings", __name__)
+
+
+def _my_patient(patient_id: int):
+    return next((p for p in queries.my_patients(current_user) if p.id == patient_id), None)
+
+
+@bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30/minute", methods=["POST"])
+def book(slot_id: int):
+    slot = queries.slot_with_session(slot_id) or abort(404)
+    if not slot.session.is_public:
+        abort(404)
+    patients = queries.my_patients(current_user)
+    form, wait_form = BookForm(), WaitlistForm()
+    form.fill(patients)
+    wait_form.fill(patients)
+    if form.validate_on_submit():
+        try:
+            booking = engine.book_slot(slot.id, _my_patient(form.patient.data),
+                                       by=current_user, now=request_now(),
+                                       idempotency_key=form.nonce.data)
+            db.session.commit()
+            return redirect(url_for("bookings.detail", booking_id=booking.id, new=1))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            slot = queries.slot_with_session(slot_id)
+    policy = current_policy()
+    return render_template("bookings/book.html", slot=slot, form=form, wait_form=wait_form,
+                           patients=patients, times=slot_times(slot.start_dt, policy),
+                           offer_minutes=policy.waitlist_offer_minutes, now=request_now())
+
+
+@bp.post("/slots/<int:slot_id>/waitlist")
+@login_required
+@limiter.limit("30/minute")
+def join_waitlist(slot_id: int):
+    form = WaitlistForm()
+    form.fill(queries.my_patients(current_user))
+    if not form.validate_on_submit():
+        flash(_("请选择就诊人"), "error")
+        return redirect(url_for("bookings.book", slot_id=slot_id))
+    try:
+        entry = waitlist.join_waitlist(slot_id, _my_patient(form.patient.data),
+                                       by=current_user, now=request_now())
+        db.session.commit()
+        flash(_("已登记候补，排在第%(n)s位。有空位时会短信通知您。",
+                n=waitlist.position(entry)), "success")
+        return redirect(url_for("bookings.my_waitlist"))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("bookings.book", slot_id=slot_id))
+
+
+@bp.get("/bookings")
+@login_required
+def my_bookings():
+    return render_template("bookings/list.html", bookings=queries.my_bookings(current_user))
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def detail(booking_id: int):
+    booking = _mine_or_404(booking_id)
+    return render_template("bookings/detail.html", booking=booking, cancel_form=CancelForm(),
+                           new=request.args.get("new") == "1")
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@login_required
+def cancel(booking_id: int):
+    booking = _mine_or_404(booking_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            engine.cancel_booking(booking, by=current_user, now=request_now(),
+                                  reason=form.reason.data or "")
+            db.session.commit()
+            flash(_("预约已取消。"), "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    return redirect(url_for("bookings.detail", booking_id=booking_id))
+
+
+@bp.route("/bookings/<int:booking_id>/reschedule", methods=["GET", "POST"])
+@login_required
+def reschedule(booking_id: int):
+    booking = _mine_or_404(booking_id)
+    targets = engine.reschedule_targets(booking, now=request_now())
+    form = RescheduleForm()
+    form.slot.choices = [SelectChoice(s.id, str(s.id)) for s in targets]
+    if form.validate_on_submit():
+        try:
+            engine.reschedule_booking(booking, form.slot.data, by=current_user,
+                                      now=request_now())
+            db.session.commit()
+            flash(_("已改约。"), "success")
+            return redirect(url_for("bookings.detail", booking_id=booking_id))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            booking = _mine_or_404(booking_id)
+            targets = engine.reschedule_targets(booking, now=request_now())
+    return render_template("bookings/reschedule.html", booking=booking, targets=targets,
+                           form=form)
+
+
+@bp.get("/waitlist")
+@login_required
+def my_waitlist():
+    entries = queries.my_waitlist(current_user)
+    return render_template("bookings/waitlist.html", entries=entries, form=ActionForm(),
+                           positions={e.id: waitlist.position(e) for e in entries})
+
+
+@bp.post("/waitlist/<int:entry_id>/accept")
+@login_required
+def accept_offer(entry_id: int):
+    return _waitlist_action(entry_id, waitlist.accept_offer, _("已确认，预约成功。"))
+
+
+@bp.post("/waitlist/<int:entry_id>/leave")
+@login_required
+def leave_waitlist(entry_id: int):
+    return _waitlist_action(entry_id, waitlist.leave_waitlist, _("已退出候补。"))
+
+
+def _waitlist_action(entry_id: int, action, success: str):
+    try:
+        entry = waitlist.my_entry(entry_id, current_user)
+    except DomainError:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            result = action(entry, by=current_user, now=request_now())
+            db.session.commit()
+            flash(success, "success")
+            if result is not None:
+                return redirect(url_for("bookings.detail", booking_id=result.id, new=1))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    return redirect(url_for("bookings.my_waitlist"))
+
+
+def _mine_or_404(booking_id: int):
+    try:
+        return engine.get_booking_for(booking_id, current_user)
+    except DomainError:
+        abort(404)

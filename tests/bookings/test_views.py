@@ -1,0 +1,204 @@
+"""Residents book through the pages: session page → choose slot → choose patient → confirm."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
+from app.bookings.services import engine
+from tests.factories import (
+    NOW,
+    TODAY,
+    create_expert,
+    create_patient,
+    create_session,
+    create_user,
+    make_id_number,
+)
+
+DAY = TODAY + timedelta(days=2)
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def _nonce(html: str) -> str:
+    return re.search(r'name="nonce" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def _login(client, user) -> None:
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+def _setup(db, **kw):
+    kw.setdefault("day", DAY)
+    session = create_session(**kw)
+    patient = create_patient()
+    db.session.commit()
+    return session, patient
+
+
+def _count(db) -> int:
+    return db.session.scalar(select(func.count()).select_from(Booking))
+
+
+def test_session_page_offers_booking_and_waitlist_buttons(db, client):
+    session, _ = _setup(db, slots=2, capacity=1)
+    session.slots[1].booked_count = 1
+    db.session.commit()
+
+    html = client.get(f"/sessions/{session.id}").text
+
+    assert re.findall(r'href="/slots/(\d+)/book">([^<]+)</a>', html) == [
+        (str(session.slots[0].id), "预约"), (str(session.slots[1].id), "候补")]
+
+
+def test_booking_needs_a_login(db, client):
+    session, _ = _setup(db)
+
+    response = client.get(f"/slots/{session.slots[0].id}/book")
+
+    assert response.status_code in (302, 401)
+
+
+def test_book_through_the_pages_shows_code_and_queue_number(db, client):
+    session, patient = _setup(db)
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+
+    response = client.post(f"/slots/{session.slots[0].id}/book", data={
+        "csrf_token": _csrf(page), "nonce": _nonce(page), "patient": patient.id})
+
+    booking = db.session.scalar(select(Booking))
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/bookings/{booking.id}?new=1"
+    detail = client.get(response.headers["Location"]).text
+    assert "预约成功" in detail
+    assert "第 1 号" in detail
+    assert booking.code in detail
+
+
+def test_double_submit_with_the_same_nonce_books_once(db, client):
+    session, patient = _setup(db)
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+    data = {"csrf_token": _csrf(page), "nonce": _nonce(page), "patient": patient.id}
+
+    first = client.post(f"/slots/{session.slots[0].id}/book", data=data)
+    second = client.post(f"/slots/{session.slots[0].id}/book", data=data)
+
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _count(db) == 1
+
+
+def test_booking_for_another_accounts_patient_is_refused(db, client):
+    session, patient = _setup(db)
+    stranger = create_patient(id_number=make_id_number(seq=9))
+    db.session.commit()
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+
+    response = client.post(f"/slots/{session.slots[0].id}/book", data={
+        "csrf_token": _csrf(page), "nonce": _nonce(page), "patient": stranger.id})
+
+    assert response.status_code == 200
+    assert _count(db) == 0
+
+
+def test_refusal_is_shown_on_the_page_and_books_nothing(db, client):
+    session, patient = _setup(db, day=TODAY + timedelta(days=10))
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+
+    assert "该时段将于 12月4日 08:00 开放预约" in page
+    assert 'name="nonce"' not in page
+
+
+def test_full_slot_page_offers_the_waitlist_and_tells_the_position(db, client):
+    session, patient = _setup(db, slots=1, capacity=0)
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+
+    response = client.post(f"/slots/{session.slots[0].id}/waitlist", data={
+        "csrf_token": _csrf(page), "patient": patient.id})
+
+    assert response.headers["Location"] == "/waitlist"
+    waitlist_page = client.get("/waitlist").text
+    assert "已登记候补，排在第1位" in waitlist_page
+    assert "排在第 1 位" in waitlist_page
+
+
+def test_accept_an_offer_from_the_waitlist_page(db, client):
+    session, patient = _setup(db, slots=1, capacity=1)
+    holder = create_patient(id_number=make_id_number(seq=21))
+    db.session.commit()
+    booking = engine.book_slot(session.slots[0].id, holder, by=holder.account, now=NOW)
+    db.session.commit()
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+    client.post(f"/slots/{session.slots[0].id}/waitlist",
+                data={"csrf_token": _csrf(page), "patient": patient.id})
+    engine.cancel_booking(db.session.get(Booking, booking.id), by=holder.account, now=NOW)
+    db.session.commit()
+    entry = db.session.scalar(select(WaitlistEntry))
+
+    page = client.get("/waitlist").text
+    assert "有空位了！" in page
+    response = client.post(f"/waitlist/{entry.id}/accept", data={"csrf_token": _csrf(page)})
+
+    db.session.expire_all()
+    assert db.session.get(WaitlistEntry, entry.id).status == WaitlistStatus.ACCEPTED
+    accepted = db.session.get(Booking, db.session.get(WaitlistEntry, entry.id).booking_id)
+    assert response.headers["Location"] == f"/bookings/{accepted.id}?new=1"
+
+
+def test_my_bookings_and_cancel(db, client):
+    session, patient = _setup(db)
+    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    db.session.commit()
+    _login(client, patient.account)
+
+    listing = client.get("/bookings").text
+    assert f'href="/bookings/{booking.id}"' in listing
+    page = client.get(f"/bookings/{booking.id}").text
+    client.post(f"/bookings/{booking.id}/cancel", data={"csrf_token": _csrf(page)})
+
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+    assert "预约已取消。" in client.get(f"/bookings/{booking.id}").text
+
+
+def test_reschedule_through_the_page(db, client):
+    expert = create_expert()
+    session, patient = _setup(db, experts=[expert])
+    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    db.session.commit()
+    _login(client, patient.account)
+
+    page = client.get(f"/bookings/{booking.id}/reschedule").text
+    assert f'value="{session.slots[3].id}"' in page
+    client.post(f"/bookings/{booking.id}/reschedule",
+                data={"csrf_token": _csrf(page), "slot": session.slots[3].id})
+
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).slot_id == session.slots[3].id
+
+
+def test_another_accounts_booking_and_waitlist_are_404(db, client):
+    session, patient = _setup(db)
+    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    db.session.commit()
+    _login(client, create_user())
+    token = _csrf(client.get("/bookings").text)
+
+    assert client.get(f"/bookings/{booking.id}").status_code == 404
+    assert client.post(f"/bookings/{booking.id}/cancel",
+                       data={"csrf_token": token}).status_code == 404
+    assert client.get(f"/bookings/{booking.id}/reschedule").status_code == 404
+    assert client.post("/waitlist/1/accept", data={"csrf_token": token}).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
