@@ -57,8 +57,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
     from app.auth.views import init_login
     from app.bookings.views import bp as bookings_bp
+    from app.patients.views import bp as patients_bp
     from app.scheduling.views import bp as scheduling_bp
     from app.web import init_web
 
@@ -66,6 +68,8 @@ def register_blueprints(app: Flask) -> None:
     init_login(app)
     app.register_blueprint(scheduling_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(patients_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -38,6 +38,8 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         "REMEMBER_COOKIE_SECURE": secure and env.get("INSECURE_COOKIES") != "1",
         "WTF_CSRF_TIME_LIMIT": None,
         "SCHEDULE_PAGE_SIZE": int(env.get("SCHEDULE_PAGE_SIZE", "20")),
+        # Enabled patients (就诊人) per account, the holder included.
+        "MAX_PATIENTS_PER_ACCOUNT": int(env.get("MAX_PATIENTS_PER_ACCOUNT", "5")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Rate limits: Redis when REDIS_URL is set, so a limit holds across workers.
         "REDIS_URL": env.get("REDIS_URL", ""),

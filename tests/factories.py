@@ -1,9 +1,11 @@
 """``create_x(**overrides)`` factories: the smallest valid row, flushed, with sane defaults."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from itertools import count
 
 from app.auth.models import Role, User, UserRole
+from app.auth.passwords import hash_password
 from app.core.time import local_to_utc
 from app.directory.models import (
     Expert,
@@ -95,10 +97,17 @@ def create_session(*, day: date = TODAY, start: time = time(8, 0), hours: float 
     return _save(session)
 
 
-def create_user(*, roles=(Role.RESIDENT,), **kw) -> User:
+@cache
+def _password_hash(password: str) -> str:
+    """Argon2 is slow on purpose; tests hash each distinct password once."""
+    return hash_password(password)
+
+
+def create_user(*, roles=(Role.RESIDENT,), password: str | None = None, **kw) -> User:
+    """An account; it can log in only when given a ``password``."""
     kw.setdefault("phone", f"139{_n():08d}")
     kw.setdefault("name", "测试用户")
-    kw.setdefault("password_hash", "not-a-real-hash")
+    kw.setdefault("password_hash", _password_hash(password) if password else "not-a-real-hash")
     user = User(**kw)
     user.role_rows = [UserRole(role=r) for r in roles]
     return _save(user)

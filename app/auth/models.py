@@ -7,6 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import crypto
 from app.core.enums import enum_column
 from app.core.time import utcnow
 from app.extensions import db
@@ -44,6 +45,16 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_enabled
+
+    @property
+    def session_stamp(self) -> str:
+        """Changes whenever the password does (a keyed hash of its hash)."""
+        return crypto.keyed_hash(self.password_hash, purpose="session-stamp")[:16]
+
+    def get_id(self) -> str:  # Flask-Login keeps this in the session cookie
+        """The id and the password's stamp: a new password ends every other session,
+        because their stamp no longer matches (see app.auth.views.load_user)."""
+        return f"{self.id}:{self.session_stamp}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.name}>"

@@ -1,0 +1,78 @@
+"""Forms of the account pages. Every field keeps to one column on a small phone."""
+
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField
+from wtforms.validators import AnyOf, DataRequired, EqualTo
+
+from app.auth.forms import ServiceForm, code_field, new_password_field, phone_field
+from app.auth.models import CodePurpose
+from app.patients.forms import id_number_field, name_field
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never an open redirect."""
+    target = target or ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return None
+    return target
+
+
+def _confirm_field() -> PasswordField:
+    return PasswordField(
+        _l("再输一次密码"),
+        validators=[DataRequired(_l("请再输一次密码")),
+                    EqualTo("password", message=_l("两次输入的密码不一样"))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class SmsCodeForm(FlaskForm):
+    """Step 1 of registering or resetting the password: where to send the code."""
+
+    phone = phone_field()
+    purpose = HiddenField(validators=[DataRequired(), AnyOf([p.value for p in CodePurpose])])
+
+
+class RegisterForm(ServiceForm):
+    """Step 2: the phone is the one the code went to (kept in the session)."""
+
+    code = code_field()
+    name = name_field(_l("姓名（与身份证一致）"))
+    id_number = id_number_field()
+    password = new_password_field(_l("设置密码（至少8位）"))
+    confirm = _confirm_field()
+
+    error_fields = {"code_rejected": "code",
+                    "bad_id_number": "id_number", "weak_password": "password"}
+
+
+class LoginForm(ServiceForm):
+    phone = phone_field()
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码"))],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class ResetPasswordForm(ServiceForm):
+    code = code_field()
+    password = new_password_field(_l("新密码（至少8位）"))
+    confirm = _confirm_field()
+
+    error_fields = {"code_rejected": "code", "weak_password": "password"}
+
+
+class ChangePasswordForm(ServiceForm):
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码"))],
+                            render_kw={"autocomplete": "current-password"})
+    password = new_password_field(_l("新密码（至少8位）"))
+    confirm = _confirm_field()
+
+    error_fields = {"bad_credentials": "current", "weak_password": "password"}
+
+
+class ConfirmForm(FlaskForm):
+    """A button that needs nothing but its CSRF token (log out)."""

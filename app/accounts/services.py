@@ -1,0 +1,62 @@
+"""Resident sign-up and the SMS codes behind it.
+
+These steps join three packages that sit below this one: accounts and codes
+(app.auth), the holder as first patient (app.patients) and the outbox
+(app.notifications). Each is one unit of work; the caller commits.
+"""
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+
+from app.auth import services as auth
+from app.auth.models import CodePurpose, Role, User
+from app.core.errors import Conflict
+from app.notifications.services import queue_sms
+from app.patients import services as patients
+from app.patients.models import Relation
+
+SIGNATURE = "【乡情专家行】"
+
+
+def _phone_taken() -> Conflict:
+    return Conflict(_("这个手机号已经注册过了，请直接登录；忘记密码可以找回"), code="phone_taken")
+
+
+def send_code(phone: str, purpose: CodePurpose, *, now: datetime) -> None:
+    """Issue a verification code for ``phone`` and queue its SMS in the same unit of work.
+
+    Registration refuses a phone that already has an account. A password reset for a
+    phone without one is throttled alike but sends nothing, so the page does not tell
+    strangers which numbers have accounts."""
+    auth.start_write()
+    has_account = auth.find_user(phone) is not None
+    if purpose == CodePurpose.REGISTER and has_account:
+        raise _phone_taken()
+    code = auth.issue_code(phone, purpose, now=now)
+    if purpose == CodePurpose.RESET_PASSWORD and not has_account:
+        return
+    body = _("验证码%(code)s，10分钟内有效。请勿告诉他人，工作人员不会向您索要验证码。", code=code)
+    queue_sms(phone, kind="verification_code", body=SIGNATURE + body, now=now,
+              expires_dt=now + auth.CODE_TTL)
+
+
+def register_resident(*, phone: str, code: str, name: str, id_number: str, password: str,
+                      now: datetime) -> User:
+    """A resident's account, proved by the SMS code sent to its phone, with the holder
+    (本人, by their own ID number) as its first patient.
+
+    Everything else is checked before the code is used, so a mistake elsewhere does
+    not cost the resident their code."""
+    auth.start_write()
+    if auth.find_user(phone) is not None:
+        raise _phone_taken()
+    auth.check_new_password(password)
+    patients.parse_id_number(id_number)
+    auth.verify_code(phone, CodePurpose.REGISTER, code, now=now)
+    user = auth.create_account(phone=phone, name=name, password=password,
+                               roles={Role.RESIDENT}, now=now)
+    # The holder is the first patient, so any limit of one or more lets them in.
+    patients.create_patient(user.id, name=name, id_number=id_number, phone=phone,
+                            relation=Relation.SELF, max_patients=1, now=now)
+    return user

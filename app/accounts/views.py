@@ -1,0 +1,210 @@
+"""Register, log in, log out, reset the password, and the account page.
+
+Every write is a POST with a CSRF token and a rate limit per address (per account
+once logged in). Logging in starts a new session: the old one's data is dropped.
+"""
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import services
+from app.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SmsCodeForm,
+    safe_next,
+)
+from app.auth import services as auth
+from app.auth.models import CodePurpose, Role, User
+from app.auth.phones import mask_phone
+from app.auth.services import CodeRejected
+from app.core.clock import request_now
+from app.core.errors import DomainError
+from app.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+bp.add_app_template_filter(mask_phone)
+
+LOGIN_LIMIT = "10 per minute;50 per hour"
+REGISTER_LIMIT = "5 per minute;30 per hour"
+CODE_LIMIT = "5 per minute;30 per hour"
+RESET_LIMIT = "5 per minute;30 per hour"
+PASSWORD_LIMIT = "5 per minute"  # per account
+CODE_PAGES = {CodePurpose.REGISTER: "accounts.register",
+              CodePurpose.RESET_PASSWORD: "accounts.reset_password"}
+
+
+def by_address() -> str:
+    return f"ip:{get_remote_address()}"
+
+
+def _start_session(user: User) -> None:
+    """A fresh session for a login: nothing of the anonymous one carries over."""
+    session.clear()
+    login_user(user)
+
+
+def _refused(form, exc: DomainError) -> None:
+    """Show a refusal. A wrong SMS code is still committed: it counts as a guess."""
+    if isinstance(exc, CodeRejected):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    form.add_domain_error(exc)
+
+
+@bp.post("/auth/sms-code")
+@limiter.limit(CODE_LIMIT, key_func=by_address)
+def sms_code():
+    """Step 1 of registering or resetting: send a code, then show that page's step 2."""
+    form = SmsCodeForm()
+    purpose = CodePurpose(form.purpose.data) if form.purpose.data in CODE_PAGES else None
+    page = url_for(CODE_PAGES[purpose or CodePurpose.REGISTER])
+    if purpose is None or not form.validate_on_submit():
+        flash(str((form.phone.errors or [_("请输入11位手机号")])[0]), "error")
+        return redirect(page)
+    try:
+        services.send_code(form.phone.data, purpose, now=request_now())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        if exc.code != "code_too_soon":  # else the code sent a moment ago still works
+            session.pop(_code_phone_key(purpose), None)
+            return redirect(page)
+    else:
+        db.session.commit()
+        flash(_("验证码已发送到%(phone)s，10分钟内有效", phone=mask_phone(form.phone.data)),
+              "success")
+    session[_code_phone_key(purpose)] = form.phone.data
+    return redirect(page)
+
+
+def _code_phone_key(purpose: CodePurpose) -> str:
+    return f"code_phone_{purpose.value}"
+
+
+def _code_step(purpose: CodePurpose) -> str | None:
+    """The phone a code was sent to for ``purpose``: step 2 of its page, else step 1."""
+    if request.args.get("change"):
+        return None
+    return session.get(_code_phone_key(purpose))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(REGISTER_LIMIT, key_func=by_address, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for(".account"))
+    phone = _code_step(CodePurpose.REGISTER)
+    if phone is None:
+        return _code_request_page("accounts/register.html", CodePurpose.REGISTER)
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_resident(
+                phone=phone, code=form.code.data, name=form.name.data,
+                id_number=form.id_number.data, password=form.password.data, now=request_now(),
+            )
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("注册成功，欢迎使用"), "success")
+            return redirect(url_for(".account"))
+    return render_template("accounts/register.html", form=form, phone=phone,
+                           code_form=_resend_form(phone, CodePurpose.REGISTER))
+
+
+def _code_request_page(template: str, purpose: CodePurpose):
+    if request.method == "POST":  # step 2 without step 1 (or the session ran out)
+        flash(_("请先获取验证码"), "error")
+    return render_template(template, form=None, phone=None,
+                           code_form=SmsCodeForm(data={"purpose": purpose.value}))
+
+
+def _resend_form(phone: str, purpose: CodePurpose) -> SmsCodeForm:
+    return SmsCodeForm(formdata=None, data={"phone": phone, "purpose": purpose.value})
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, key_func=by_address, methods=["POST"])
+def login():
+    form = LoginForm(data={"next": request.args.get("next")})
+    if form.validate_on_submit():
+        try:
+            user = auth.authenticate(form.phone.data, form.password.data)
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            _start_session(user)
+            return redirect(safe_next(form.next.data) or url_for(".account"))
+    elif current_user.is_authenticated:
+        return redirect(safe_next(form.next.data) or url_for(".account"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    if ConfirmForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("已退出登录"), "success")
+    return redirect(url_for("web.home"))
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(RESET_LIMIT, key_func=by_address, methods=["POST"])
+def reset_password():
+    phone = _code_step(CodePurpose.RESET_PASSWORD)
+    if phone is None:
+        return _code_request_page("accounts/reset_password.html", CodePurpose.RESET_PASSWORD)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            auth.reset_password(phone, form.code.data, form.password.data, now=request_now())
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(_("密码已重新设置，请用新密码登录"), "success")
+            return redirect(url_for(".login"))
+    return render_template("accounts/reset_password.html", form=form, phone=phone,
+                           code_form=_resend_form(phone, CodePurpose.RESET_PASSWORD))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page(ChangePasswordForm())
+
+
+@bp.post("/account/password")
+@limiter.limit(PASSWORD_LIMIT)
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.change_password(current_user.id, form.current.data, form.password.data,
+                                        now=request_now())
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            db.session.commit()
+            _start_session(user)  # this session carries on under the new password
+            flash(_("密码已修改，其他设备上的登录已退出"), "success")
+            return redirect(url_for(".account"))
+    return _account_page(form)
+
+
+def _account_page(password_form: ChangePasswordForm):
+    return render_template("accounts/account.html", password_form=password_form,
+                           is_admin=current_user.has_role(Role.ADMIN))

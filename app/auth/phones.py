@@ -1,0 +1,31 @@
+"""Mainland mobile numbers: what the site accepts as a login, and how it shows them.
+
+A pattern rather than the ``phonenumbers`` library: an account's number is proved by
+the SMS code sent to it, and a range table that lags behind new carrier prefixes would
+turn away real numbers; all we need is the shape and a forgiving way of typing it.
+"""
+
+import re
+
+MOBILE = re.compile(r"1[3-9]\d{9}")
+SEPARATORS = re.compile(r"[\s\-()（）]")
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def normalize_mobile(value: str | None) -> str:
+    """'139 0000 0001', '+86 139-0000-0001' → '13900000001'; anything else is refused."""
+    number = SEPARATORS.sub("", value or "")
+    for prefix in ("+86", "0086", "86"):
+        if number.startswith(prefix) and len(number) == len(prefix) + 11:
+            number = number[len(prefix):]
+    if not MOBILE.fullmatch(number):
+        raise InvalidPhone(value)
+    return number
+
+
+def mask_phone(phone: str) -> str:
+    """139****0001."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
