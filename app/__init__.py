@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
+    from app.admin.views import bp as admin_bp
     from app.auth.views import init_login
     from app.bookings.views import bp as bookings_bp
     from app.patients.views import bp as patients_bp
@@ -70,11 +71,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bookings_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(patients_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_cli(app: Flask) -> None:
+    from app.admin.cli import users_cli
     from app.demo.cli import demo_cli
     from app.scheduler import scheduler_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(users_cli)

@@ -1,0 +1,89 @@
+"""Staff accounts: create them with their roles and assignments, enable and disable them.
+Every change is written to the audit log in the same unit of work."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.auth import services as auth
+from app.auth.labels import STAFF_ROLES
+from app.auth.models import Role, User
+from app.core import audit
+from app.core.errors import Conflict, DomainError, NotFound
+from app.directory.models import Expert, ExpertAssistant, Venue, VenueCoordinator
+from app.extensions import db
+
+
+def check_assignments(roles: set[Role], venue_ids: set[int], expert_ids: set[int]) -> None:
+    """What each role needs: a coordinator plans at least one venue, an assistant serves
+    at least one expert, an expert account is exactly one expert of the directory."""
+    if not roles or not roles <= set(STAFF_ROLES):
+        raise DomainError(_("请至少选择一个工作人员角色"), code="bad_roles")
+    if Role.EXPERT in roles and Role.ASSISTANT in roles:
+        raise DomainError(_("专家和助手请分别建账号"), code="bad_roles")
+    if Role.COORDINATOR in roles and not venue_ids:
+        raise DomainError(_("排班员要选择负责的地点"), code="bad_venues")
+    if venue_ids and Role.COORDINATOR not in roles:
+        raise DomainError(_("只有排班员需要选择地点"), code="bad_venues")
+    if Role.ASSISTANT in roles and not expert_ids:
+        raise DomainError(_("助手要选择协助的专家"), code="bad_experts")
+    if Role.EXPERT in roles and len(expert_ids) != 1:
+        raise DomainError(_("专家账号要选择对应的一位专家"), code="bad_experts")
+    if expert_ids and not roles & {Role.EXPERT, Role.ASSISTANT}:
+        raise DomainError(_("只有专家和助手需要选择专家"), code="bad_experts")
+
+
+def create_staff(*, phone: str, name: str, password: str, roles: Iterable[Role],
+                 venue_ids: Iterable[int] = (), expert_ids: Iterable[int] = (),
+                 by_id: int | None, now: datetime) -> User:
+    """A staff account holding ``roles``, linked to the venues it plans (coordinator),
+    the experts it assists (assistant) or its own directory entry (expert)."""
+    roles, venue_ids, expert_ids = set(roles), set(venue_ids), set(expert_ids)
+    check_assignments(roles, venue_ids, expert_ids)
+    auth.start_write()
+    venues = _load(Venue, venue_ids, _("找不到编号为%(ids)s的地点"), "bad_venues")
+    experts = _load(Expert, expert_ids, _("找不到编号为%(ids)s的专家"), "bad_experts")
+    if Role.EXPERT in roles and experts[0].user_id is not None:
+        raise Conflict(_("这位专家已经有账号了"), code="bad_experts")
+    user = auth.create_account(phone=phone, name=name, password=password, roles=roles, now=now)
+    db.session.add_all(VenueCoordinator(venue_id=v.id, user_id=user.id) for v in venues)
+    if Role.ASSISTANT in roles:
+        db.session.add_all(ExpertAssistant(expert_id=e.id, user_id=user.id) for e in experts)
+    if Role.EXPERT in roles:
+        experts[0].user_id = user.id
+    db.session.flush()
+    audit.record("user.create", user, actor_id=by_id, now=now, after={
+        "phone": user.phone, "name": user.name, "roles": sorted(r.value for r in roles),
+        "venue_ids": sorted(venue_ids), "expert_ids": sorted(expert_ids),
+    })
+    return user
+
+
+def set_enabled(user_id: int, enabled: bool, *, by_id: int, now: datetime) -> User:
+    """Enable or disable an account; a disabled one cannot log in and its sessions end."""
+    auth.start_write()
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("找不到这个账号"))
+    if user.id == by_id and not enabled:
+        raise DomainError(_("不能停用自己的账号"), code="self")
+    if user.is_enabled != enabled:
+        audit.record("user.enable" if enabled else "user.disable", user, actor_id=by_id,
+                     now=now, before={"is_enabled": user.is_enabled},
+                     after={"is_enabled": enabled})
+        user.is_enabled = enabled
+        db.session.flush()
+    return user
+
+
+def _load(model, ids: set[int], missing_message: str, code: str) -> list:
+    if not ids:
+        return []
+    rows = db.session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)).all()
+    missing = ids - {row.id for row in rows}
+    if missing:
+        raise DomainError(missing_message % {"ids": "、".join(map(str, sorted(missing)))},
+                          code=code)
+    return rows

@@ -1,0 +1,69 @@
+"""/admin/users: the programme admin lists, creates, enables and disables staff accounts."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.admin import queries, services
+from app.admin.forms import EnabledForm, StaffForm
+from app.auth.labels import ROLE_LABELS
+from app.auth.models import Role
+from app.auth.views import role_required
+from app.core.clock import request_now
+from app.core.errors import DomainError, NotFound
+from app.extensions import db, limiter
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+WRITE_LIMIT = "30 per minute"  # per account
+
+
+@bp.get("/users")
+@role_required(Role.ADMIN)
+def users():
+    return render_template("admin/users.html", rows=queries.staff(), role_labels=ROLE_LABELS,
+                           enabled_form=EnabledForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@limiter.limit(WRITE_LIMIT, methods=["POST"])
+@role_required(Role.ADMIN)
+def new_user():
+    form = StaffForm().fill_choices(queries.venue_choices(), queries.expert_choices())
+    if form.validate_on_submit():
+        try:
+            user = services.create_staff(
+                phone=form.phone.data, name=form.name.data, password=form.password.data,
+                roles=[Role(r) for r in form.roles.data], venue_ids=form.venues.data,
+                expert_ids=form.experts.data, by_id=current_user.id, now=request_now(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            form.add_domain_error(exc)
+        else:
+            name = user.name
+            db.session.commit()
+            flash(_("已建立%(name)s的账号", name=name), "success")
+            return redirect(url_for(".users"))
+    return render_template("admin/user_form.html", form=form)
+
+
+@bp.post("/users/<int:user_id>/enabled")
+@limiter.limit(WRITE_LIMIT)
+@role_required(Role.ADMIN)
+def set_enabled(user_id: int):
+    form = EnabledForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.set_enabled(user_id, form.enabled.data == "1", by_id=current_user.id,
+                             now=request_now())
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已启用") if form.enabled.data == "1" else _("已停用"), "success")
+    return redirect(url_for(".users"))

@@ -1,0 +1,158 @@
+"""/admin/users: only the programme admin creates, enables and disables staff accounts."""
+
+import re
+
+from sqlalchemy import select
+
+from app.auth.models import Role, User
+from app.core.models import AuditEntry
+from app.directory.models import Expert, ExpertAssistant, VenueCoordinator
+from tests.factories import NOW, create_expert, create_user, create_venue
+from tests.helpers import PASSWORD, login, login_as, post_form
+
+
+def _admin(db):
+    admin = create_user(phone="13800000000", name="管理员", roles=(Role.ADMIN,))
+    db.session.commit()
+    return admin
+
+
+def _create(client, **overrides):
+    data = {"phone": "13810000001", "name": "刘排班", "password": "first-password",
+            "roles": ["coordinator"], **overrides}
+    return post_form(client, "/admin/users/new", data)
+
+
+def test_admin_pages_send_visitors_to_the_login(db, client):
+    response = client.get("/admin/users")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Fadmin%2Fusers"
+
+
+def test_admin_pages_are_forbidden_to_residents_and_other_staff(db, client):
+    for roles in ((Role.RESIDENT,), (Role.COORDINATOR, Role.EXPERT)):
+        login_as(client, create_user(roles=roles))
+
+        assert client.get("/admin/users").status_code == 403
+        assert "没有权限查看这个页面" in client.get("/admin/users/new").text
+        assert post_form(client, "/admin/users/1/enabled", {"enabled": "0"},
+                         page="/").status_code == 403
+
+
+def test_admin_creates_a_coordinator_with_venues(db, client):
+    admin = _admin(db)
+    first, second, _other = create_venue(), create_venue(), create_venue()
+    db.session.commit()
+    login_as(client, admin)
+
+    response = _create(client, venues=[str(first.id), str(second.id)])
+
+    assert response.headers["Location"] == "/admin/users"
+    user = db.session.scalar(select(User).where(User.phone == "13810000001"))
+    assert (user.name, user.roles, user.is_enabled) == ("刘排班", {Role.COORDINATOR}, True)
+    assert sorted(db.session.scalars(
+        select(VenueCoordinator.venue_id).where(VenueCoordinator.user_id == user.id))) == [
+        first.id, second.id]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.create"))
+    assert (entry.actor_id, entry.object_type, entry.object_id, entry.created_dt) == (
+        admin.id, "users", user.id, NOW)
+    assert entry.after == {"phone": "13810000001", "name": "刘排班", "roles": ["coordinator"],
+                           "venue_ids": sorted([first.id, second.id]), "expert_ids": []}
+    html = client.get("/admin/users").text
+    assert f"地点：{first.name}、{second.name}" in html
+    assert login(client.application.test_client(), "13810000001",
+                 "first-password").status_code == 302
+
+
+def test_admin_creates_an_expert_and_an_assistant(db, client):
+    admin = _admin(db)
+    expert = create_expert()
+    db.session.commit()
+    login_as(client, admin)
+
+    _create(client, phone="13700000001", name=expert.name, roles=["expert"],
+            experts=[str(expert.id)])
+    _create(client, phone="13820000001", name="助手小李", roles=["assistant"],
+            experts=[str(expert.id)])
+
+    db.session.expire_all()
+    expert_user = db.session.scalar(select(User).where(User.phone == "13700000001"))
+    assistant = db.session.scalar(select(User).where(User.phone == "13820000001"))
+    assert db.session.get(Expert, expert.id).user_id == expert_user.id
+    assert list(db.session.scalars(select(ExpertAssistant.user_id).where(
+        ExpertAssistant.expert_id == expert.id))) == [assistant.id]
+
+
+def test_staff_form_refusals_are_form_errors_and_create_nothing(db, client):
+    admin = _admin(db)
+    venue, expert = create_venue(), create_expert()
+    db.session.commit()
+    login_as(client, admin)
+    cases = [
+        ({"roles": []}, "请至少选择一个工作人员角色"),
+        ({"roles": ["coordinator"]}, "排班员要选择负责的地点"),
+        ({"roles": ["admin"], "venues": [str(venue.id)]}, "只有排班员需要选择地点"),
+        ({"roles": ["expert"]}, "专家账号要选择对应的一位专家"),
+        ({"roles": ["assistant"]}, "助手要选择协助的专家"),
+        ({"roles": ["expert", "assistant"], "experts": [str(expert.id)]},
+         "专家和助手请分别建账号"),
+        ({"phone": "13800000000", "roles": ["admin"]}, "这个手机号已经有账号了"),
+        ({"password": "short", "roles": ["admin"]}, "密码要8到128位"),
+    ]
+    for overrides, message in cases:
+        response = _create(client, **overrides)
+
+        assert response.status_code == 200, overrides
+        assert message in response.text, overrides
+    assert db.session.scalar(select(User.id).where(User.phone == "13810000001")) is None
+
+
+def test_disable_and_enable_a_staff_account(app, db, client):
+    admin = _admin(db)
+    staff = create_user(phone="13810000009", roles=(Role.COORDINATOR,), password=PASSWORD)
+    db.session.commit()
+    staff_browser = app.test_client()
+    login(staff_browser, staff.phone)
+    login_as(client, admin)
+
+    response = post_form(client, f"/admin/users/{staff.id}/enabled", {"enabled": "0"},
+                         page="/admin/users")
+
+    assert response.headers["Location"] == "/admin/users"
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).is_enabled is False
+    assert staff_browser.get("/account").status_code == 302  # its session ended
+    assert "这个账号已停用，请联系管理员" in login(app.test_client(), staff.phone).text
+    post_form(client, f"/admin/users/{staff.id}/enabled", {"enabled": "1"}, page="/admin/users")
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).is_enabled is True
+    assert [(e.action, e.before, e.after) for e in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_id == staff.id).order_by(AuditEntry.id))] == [
+        ("user.disable", {"is_enabled": True}, {"is_enabled": False}),
+        ("user.enable", {"is_enabled": False}, {"is_enabled": True}),
+    ]
+
+
+def test_admin_cannot_disable_themself(db, client):
+    admin = _admin(db)
+    login_as(client, admin)
+
+    post_form(client, f"/admin/users/{admin.id}/enabled", {"enabled": "0"}, page="/admin/users")
+
+    assert "不能停用自己的账号" in client.get("/admin/users").text
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).is_enabled is True
+
+
+def test_staff_list_shows_staff_with_roles_not_residents(db, client):
+    admin = _admin(db)
+    create_user(name="居民甲")
+    create_user(name="排班乙", roles=(Role.COORDINATOR, Role.ADMIN))
+    db.session.commit()
+    login_as(client, admin)
+
+    html = client.get("/admin/users").text
+
+    assert re.findall(r"<strong>(\S+) <span", html) == ["管理员", "排班乙"]
+    assert "居民甲" not in html
