@@ -14,6 +14,7 @@ import uuid
 
 import flask_migrate
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -113,6 +114,11 @@ class IsolatedClient(FlaskClient):
     request's session joins the test's outer transaction through the same connection."""
 
     def open(self, *args, **kwargs):
+        # End the test's own unit of work first: a request's commit only releases its
+        # savepoint into whatever savepoint encloses it, and a later rollback in the
+        # test would otherwise undo what the request committed.
+        if has_app_context():  # not when following a redirect inside a request's context
+            _db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

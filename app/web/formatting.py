@@ -6,6 +6,7 @@ from babel.dates import format_date, format_skeleton, format_time
 from flask import Flask
 from flask_babel import get_locale
 
+from app.core.formatting import short_datetime
 from app.core.time import to_local
 
 
@@ -38,6 +39,7 @@ def add_days(value: date, days: int) -> date:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(add_days)
+    app.add_template_filter(short_datetime)
     app.add_template_filter(local_day)
     app.add_template_filter(local_time)
     app.add_template_filter(local_datetime)

@@ -16,28 +16,31 @@ from tests.factories import (
     create_user,
     make_id_number,
 )
+from tests.helpers import PASSWORD, login
 
 DAY = TODAY + timedelta(days=2)
 
 
 def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+    return re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 def _nonce(html: str) -> str:
-    return re.search(r'name="nonce" type="hidden" value="([^"]+)"', html).group(1)
+    return re.search(r'<input[^>]*name="nonce"[^>]*value="([^"]+)"', html).group(1)
 
 
 def _login(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
+    assert login(client, user.phone).status_code == 302
+
+
+def _resident(**kw):
+    return create_patient(account=create_user(password=PASSWORD), **kw)
 
 
 def _setup(db, **kw):
     kw.setdefault("day", DAY)
     session = create_session(**kw)
-    patient = create_patient()
+    patient = _resident()
     db.session.commit()
     return session, patient
 
@@ -140,8 +143,9 @@ def test_accept_an_offer_from_the_waitlist_page(db, client):
     db.session.commit()
     _login(client, patient.account)
     page = client.get(f"/slots/{session.slots[0].id}/book").text
-    client.post(f"/slots/{session.slots[0].id}/waitlist",
-                data={"csrf_token": _csrf(page), "patient": patient.id})
+    joined = client.post(f"/slots/{session.slots[0].id}/waitlist",
+                         data={"csrf_token": _csrf(page), "patient": patient.id})
+    assert joined.headers["Location"] == "/waitlist", client.get(joined.headers["Location"]).text
     engine.cancel_booking(db.session.get(Booking, booking.id), by=holder.account, now=NOW)
     db.session.commit()
     entry = db.session.scalar(select(WaitlistEntry))
@@ -192,7 +196,7 @@ def test_another_accounts_booking_and_waitlist_are_404(db, client):
     session, patient = _setup(db)
     booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
-    _login(client, create_user())
+    _login(client, create_user(password=PASSWORD))
     token = _csrf(client.get("/bookings").text)
 
     assert client.get(f"/bookings/{booking.id}").status_code == 404

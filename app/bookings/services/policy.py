@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.bookings.errors import BookingClosed, NotBookable, NotOpenYet, TooLateToCancel
 from app.bookings.models import BookingPolicy
+from app.core.formatting import short_datetime
 from app.core.time import local_to_utc, to_local
 from app.extensions import db
 from app.scheduling.models import SessionStatus
@@ -24,10 +25,7 @@ def current_policy() -> BookingPolicy:
     return policy
 
 
-def fmt(dt: datetime) -> str:
-    """12月3日 08:00 — the form refusal messages use."""
-    local = to_local(dt)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+fmt = short_datetime  # 12月3日 08:00, the form refusal messages use
 
 
 @dataclass(frozen=True)
