@@ -9,12 +9,14 @@ from app.auth.passwords import hash_password
 from app.core.time import local_to_utc
 from app.directory.models import (
     Expert,
+    ExpertAssistant,
     Institution,
     InstitutionKind,
     Specialty,
     Township,
     TownshipKind,
     Venue,
+    VenueCoordinator,
     VenueKind,
 )
 from app.extensions import db
@@ -136,3 +138,31 @@ def create_policy(**kw):
     for key, value in kw.items():
         setattr(policy, key, value)
     return _save(policy)
+
+
+def create_coordinator(*venues: Venue, **kw) -> User:
+    """A coordinator (排班员) of ``venues``."""
+    user = create_user(roles=(Role.COORDINATOR,), **kw)
+    for venue in venues:
+        _save(VenueCoordinator(venue_id=venue.id, user_id=user.id))
+    return user
+
+
+def create_assistant(*experts: Expert, **kw) -> User:
+    """An assistant (助手) of ``experts``."""
+    user = create_user(roles=(Role.ASSISTANT,), **kw)
+    for expert in experts:
+        _save(ExpertAssistant(expert_id=expert.id, user_id=user.id))
+    return user
+
+
+def create_expert_user(expert: Expert, **kw) -> User:
+    """The account an expert logs in with."""
+    user = create_user(roles=(Role.EXPERT,), **kw)
+    expert.user_id = user.id
+    _save(expert)
+    return user
+
+
+def create_admin(**kw) -> User:
+    return create_user(roles=(Role.ADMIN,), **kw)

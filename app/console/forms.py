@@ -1,0 +1,215 @@
+"""The console's forms. Every POST form carries a CSRF token; filters are GET forms."""
+
+import re
+import uuid
+from datetime import time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from app.core.coerce import optional_int
+from app.directory.models import Expert, Venue
+from app.patients import idnumbers
+from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
+from app.scheduling.models import Audience, SessionKind, SessionStatus, Slot
+from app.scheduling.services import SessionPlan
+
+MAX_RANGE_DAYS = 62
+SEPARATORS = re.compile(r"[\s\-]")
+
+
+def _compact(value):
+    """'139 0000-0001' → '13900000001'; what staff type at a busy desk."""
+    return SEPARATORS.sub("", value) if isinstance(value, str) else value
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _between(low: int, high: int) -> NumberRange:
+    return NumberRange(low, high, message=_l("请填写 %(min)s 到 %(max)s 之间的整数"))
+
+
+class DateRangeForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("从"), validators=[Optional()])
+    end = DateField(_l("到"), validators=[Optional()])
+
+    def validate_end(self, field):
+        if self.start.data and field.data:
+            if field.data < self.start.data:
+                raise ValidationError(_l("结束日期不能早于开始日期"))
+            if field.data - self.start.data > timedelta(days=MAX_RANGE_DAYS):
+                raise ValidationError(_l("一次最多查看两个月"))
+
+
+class CheckInForm(FlaskForm):
+    q = StringField(_l("预约码或手机号"), filters=[_compact], validators=[
+        InputRequired(message=_l("请输入预约码或手机号")), Length(max=20)])
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("取消原因"), filters=[_strip], validators=[
+        DataRequired(message=_l("请填写取消原因")), Length(max=200)])
+
+
+class StopForm(FlaskForm):
+    reason = StringField(_l("停诊原因（会发给每位已预约的患者）"), filters=[_strip], validators=[
+        DataRequired(message=_l("请填写停诊原因")), Length(max=200)])
+
+
+class WalkInForm(FlaskForm):
+    """A resident without an account, booked at the desk or on the phone."""
+
+    slot = SelectField(_l("时段"), coerce=int, validators=[InputRequired(_l("请选择时段"))])
+    name = StringField(_l("姓名"), filters=[_strip], validators=[
+        DataRequired(message=_l("请填写姓名")), Length(max=50)])
+    id_number = StringField(_l("身份证号码（18位）"), filters=[_compact], validators=[
+        DataRequired(message=_l("请填写身份证号码"))])
+    phone = StringField(_l("手机号"), filters=[_compact], validators=[
+        DataRequired(message=_l("请填写手机号")),
+        Regexp(r"^1[3-9]\d{9}$", message=_l("请填写11位手机号"))])
+    # Generated when the form is shown: a double submit books once.
+    nonce = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+    def fill(self, slots: list[Slot], label) -> None:
+        self.slot.choices = [SelectChoice(s.id, label(s)) for s in slots]
+        if not self.nonce.data:
+            self.nonce.data = uuid.uuid4().hex
+
+    def validate_id_number(self, field):
+        try:
+            idnumbers.parse(field.data)
+        except idnumbers.InvalidIdNumber as exc:
+            raise ValidationError(_l("身份证号码不正确，请核对18位号码")) from exc
+
+
+class SessionForm(FlaskForm):
+    venue = SelectField(_l("地点"), coerce=int, validators=[InputRequired(_l("请选择地点"))])
+    kind = SelectField(_l("类型"), choices=[SelectChoice(k.value, KIND_LABELS[k])
+                                            for k in SessionKind])
+    experts = SelectMultipleField(_l("专家（可多选）"), coerce=int,
+                                  validators=[DataRequired(message=_l("请至少选择一位专家"))])
+    specialty = SelectField(_l("科室"), coerce=optional_int, validators=[Optional()])
+    title = StringField(_l("标题（讲座、讲坛必填）"), filters=[_strip],
+                        validators=[Optional(), Length(max=120)])
+    description = TextAreaField(_l("说明（可不填）"), validators=[Optional(), Length(max=2000)])
+    day = DateField(_l("日期"), validators=[InputRequired(_l("请填写日期"))])
+    start = TimeField(_l("开始时间"), default=time(8, 0),
+                      validators=[InputRequired(_l("请填写开始时间"))])
+    end = TimeField(_l("结束时间"), default=time(11, 30),
+                    validators=[InputRequired(_l("请填写结束时间"))])
+    audience = SelectField(_l("面向"), default=Audience.PUBLIC.value,
+                           choices=[SelectChoice(a.value, AUDIENCE_LABELS[a]) for a in Audience])
+    slot_minutes = IntegerField(_l("门诊：每个时段几分钟"), default=30,
+                                validators=[Optional(), _between(5, 240)])
+    per_slot = IntegerField(_l("门诊：每个时段几人"), default=5,
+                            validators=[Optional(), _between(1, 100)])
+    seats = IntegerField(_l("讲座、讲坛、送教：座位数"), validators=[Optional(), _between(1, 5000)])
+    status = SelectField(_l("保存为"), default=SessionStatus.DRAFT.value, choices=[
+        SelectChoice(SessionStatus.DRAFT.value, STATUS_LABELS[SessionStatus.DRAFT]),
+        SelectChoice(SessionStatus.PUBLISHED.value, _l("立即发布")),
+    ])
+
+    def fill(self, venues: list[Venue], experts: list[Expert], specialties) -> None:
+        self.venue.choices = [SelectChoice(v.id, v.name) for v in venues]
+        self.experts.choices = [
+            SelectChoice(e.id, f"{e.name} {e.title} · {e.specialty.name} · {e.institution.name}")
+            for e in experts
+        ]
+        self.specialty.choices = [SelectChoice("", _l("按第一位专家的科室"))] + [
+            SelectChoice(s.id, s.name) for s in specialties
+        ]
+
+    def to_plan(self) -> SessionPlan:
+        return SessionPlan(
+            venue_id=self.venue.data, kind=SessionKind(self.kind.data),
+            expert_ids=list(self.experts.data), specialty_id=self.specialty.data,
+            title=self.title.data or "", description=self.description.data or "",
+            day=self.day.data, start=self.start.data, end=self.end.data,
+            audience=Audience(self.audience.data),
+            slot_minutes=self.slot_minutes.data or 30, per_slot=self.per_slot.data or 5,
+            seats=self.seats.data, status=SessionStatus(self.status.data),
+        )
+
+
+class PolicyForm(FlaskForm):
+    """The booking policy (SPEC §4); the release time is typed as HH:MM."""
+
+    release_days = IntegerField(_l("提前几天放号"), validators=[
+        InputRequired(_l("请填写")), _between(0, 90)])
+    release_time = TimeField(_l("放号时间（如 08:00）"), validators=[
+        InputRequired(_l("请填写时间，如 08:00"))])
+    booking_cutoff_minutes = IntegerField(_l("开始前多少分钟停止网上预约"), validators=[
+        InputRequired(_l("请填写")), _between(0, 7 * 24 * 60)])
+    cancel_cutoff_minutes = IntegerField(_l("开始前多少分钟起不能取消或改约"), validators=[
+        InputRequired(_l("请填写")), _between(0, 7 * 24 * 60)])
+    one_per_session = BooleanField(_l("同一场次每人只能预约一个号"))
+    max_active_per_person = IntegerField(_l("每人最多几个未就诊的预约"), validators=[
+        InputRequired(_l("请填写")), _between(1, 50)])
+    noshow_limit = IntegerField(_l("爽约几次暂停网上预约"), validators=[
+        InputRequired(_l("请填写")), _between(1, 50)])
+    noshow_window_days = IntegerField(_l("统计最近几天的爽约"), validators=[
+        InputRequired(_l("请填写")), _between(1, 3650)])
+    suspension_days = IntegerField(_l("暂停网上预约几天"), validators=[
+        InputRequired(_l("请填写")), _between(0, 3650)])
+    waitlist_offer_minutes = IntegerField(_l("候补空位保留几分钟"), validators=[
+        InputRequired(_l("请填写")), _between(1, 24 * 60)])
+    waitlist_auto_confirm = BooleanField(_l("有空位时直接为第一位候补者确认预约"))
+    max_patients_per_account = IntegerField(_l("每个账号最多几位就诊人"), validators=[
+        InputRequired(_l("请填写")), _between(1, 50)])
+
+    NUMBERS = ("release_days", "booking_cutoff_minutes", "cancel_cutoff_minutes",
+               "max_active_per_person", "noshow_limit", "noshow_window_days",
+               "suspension_days", "waitlist_offer_minutes", "max_patients_per_account")
+    SWITCHES = ("one_per_session", "waitlist_auto_confirm")
+
+    def load(self, policy) -> None:
+        for name in self.NUMBERS + self.SWITCHES:
+            self[name].data = getattr(policy, name)
+        self.release_time.data = time(policy.release_minute // 60, policy.release_minute % 60)
+
+    def values(self) -> dict:
+        values = {name: self[name].data for name in self.NUMBERS}
+        values.update({name: bool(self[name].data) for name in self.SWITCHES})
+        values["release_minute"] = self.release_time.data.hour * 60 + self.release_time.data.minute
+        return values
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    object_type = SelectField(_l("对象"), validators=[Optional()])
+    actor = StringField(_l("操作人手机号"), filters=[_compact],
+                        validators=[Optional(), Length(max=20)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+    def fill(self, object_types: list[str], labels: dict) -> None:
+        self.object_type.choices = [SelectChoice("", _l("全部"))] + [
+            SelectChoice(t, labels.get(t, t)) for t in object_types
+        ]

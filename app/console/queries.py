@@ -1,0 +1,74 @@
+"""Read-side queries for the staff console."""
+
+from datetime import datetime
+from itertools import groupby
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.bookings.models import Booking
+from app.core.models import AuditEntry
+from app.core.time import to_local
+from app.extensions import db
+from app.scheduling.models import Session, Slot
+
+
+def console_session(session_id: int) -> Session | None:
+    """A session in any status, with its slots and experts."""
+    return db.session.scalars(
+        select(Session).where(Session.id == session_id)
+        .options(selectinload(Session.slots), selectinload(Session.experts))
+    ).first()
+
+
+def by_local_day(sessions: list[Session]) -> list[tuple]:
+    """[(local date, [sessions])] in the order given."""
+    return [(day, list(items))
+            for day, items in groupby(sessions, key=lambda s: to_local(s.start_dt).date())]
+
+
+def session_bookings(session_id: int) -> list[Booking]:
+    """Every booking of a session in queue order, with patient and slot (two reads)."""
+    return db.session.scalars(
+        select(Booking).where(Booking.session_id == session_id)
+        .order_by(Booking.queue_number)
+        .options(selectinload(Booking.patient), selectinload(Booking.slot))
+    ).all()
+
+
+def booking_in(session: Session, booking_id: int) -> Booking | None:
+    booking = db.session.get(Booking, booking_id)
+    return booking if booking is not None and booking.session_id == session.id else None
+
+
+def walk_in_slots(session: Session, *, now: datetime) -> list[Slot]:
+    """Slots the front desk can still fill: places left and not over yet."""
+    return [s for s in session.slots if s.places_left > 0 and s.end_dt > now]
+
+
+def audit_object_types() -> list[str]:
+    return db.session.scalars(
+        select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
+    ).all()
+
+
+def user_by_phone(phone: str) -> User | None:
+    return db.session.scalar(select(User).where(User.phone == phone))
+
+
+def audit_page(*, object_type: str | None, actor_id: int | None, page: int, per_page: int):
+    """The audit log, newest first, one page (a Flask-SQLAlchemy Pagination)."""
+    query = select(AuditEntry).order_by(AuditEntry.created_dt.desc(), AuditEntry.id.desc())
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    return db.paginate(query, page=page, per_page=per_page, max_per_page=100, error_out=False)
+
+
+def actors(entries: list[AuditEntry]) -> dict[int, User]:
+    ids = {e.actor_id for e in entries if e.actor_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}

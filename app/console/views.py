@@ -1,0 +1,333 @@
+"""The staff console. Each handler loads (404), authorises (403, or 404 for a session
+outside the staff member's venues and experts), calls one service, commits and
+redirects; a DomainError becomes a message and changes nothing."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.models import Role
+from app.auth.views import role_required
+from app.bookings.models import BookingStatus
+from app.bookings.services import desk, stopping
+from app.bookings.services.policy import current_policy
+from app.console import access, queries
+from app.console.forms import (
+    AuditFilterForm,
+    CancelForm,
+    CheckInForm,
+    DateRangeForm,
+    PolicyForm,
+    SessionForm,
+    StopForm,
+    WalkInForm,
+)
+from app.console.labels import ACTION_LABELS, OBJECT_LABELS, SOURCE_LABELS
+from app.console.services import save_policy, staff_cancel
+from app.core.clock import request_now
+from app.core.db import begin_write
+from app.core.errors import DomainError
+from app.core.time import local_today, to_local
+from app.directory.queries import specialties
+from app.extensions import db
+from app.scheduling.queries import places_left
+from app.scheduling.services import create_session
+
+bp = Blueprint("console", __name__)
+
+staff_required = role_required(*access.STAFF_ROLES)
+planner_required = role_required(*access.MANAGER_ROLES)
+admin_required = role_required(Role.ADMIN)
+DEFAULT_DAYS = 7
+AUDIT_PER_PAGE = 50
+
+
+@bp.app_template_global()
+def can_manage_session(session) -> bool:
+    """For the public session page: whether to show this visitor the way to the console."""
+    return current_user.is_authenticated and access.can_manage(current_user, session)
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _begin_write() -> None:
+    """End the read transaction the access checks opened, then open the write one:
+    on SQLite a write service must not start inside a read snapshot that may be stale.
+    What the handler loaded reloads inside the write transaction on first use."""
+    db.session.commit()
+    begin_write(db.session)
+
+
+def _load(session_id: int, *, manage: bool = False):
+    session = queries.console_session(session_id) or abort(404)
+    if not access.can_view(_me(), session):
+        abort(404)  # outside the staff member's venues and experts: do not reveal it
+    if manage and not access.can_manage(_me(), session):
+        abort(403)  # an expert sees their patient list but changes nothing
+    return session
+
+
+def _load_booking(session_id: int, booking_id: int):
+    session = _load(session_id, manage=True)
+    return session, queries.booking_in(session, booking_id) or abort(404)
+
+
+def _back(session_id: int):
+    return redirect(url_for("console.session", session_id=session_id))
+
+
+def _act(session_id: int, action, success):
+    """Run one service in a write transaction; flash ``success(result)`` or the refusal."""
+    try:
+        _begin_write()
+        result = action()
+        db.session.commit()
+        flash(success(result), "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return _back(session_id)
+
+
+def _slot_label(slot) -> str:
+    start, end = to_local(slot.start_dt), to_local(slot.end_dt)
+    return _("%(start)s–%(end)s（余 %(left)s 个号）", start=start.strftime("%H:%M"),
+             end=end.strftime("%H:%M"), left=slot.places_left)
+
+
+def _checked_in(booking) -> str:
+    return _("已签到：第%(n)s号 %(name)s", n=booking.queue_number, name=booking.patient.name)
+
+
+# --- sessions ------------------------------------------------------------------------
+
+
+@bp.get("/console")
+@staff_required
+def index():
+    form = DateRangeForm(request.args)
+    first = local_today(request_now())
+    last = first + timedelta(days=DEFAULT_DAYS)
+    if form.validate():
+        first = form.start.data or first
+        last = form.end.data or first + timedelta(days=DEFAULT_DAYS)
+    last = min(max(first, last), first + timedelta(days=62))
+    sessions = access.console_sessions(_me(), first=first, last=last)
+    return render_template(
+        "console/index.html", form=form, first=first, last=last,
+        days=queries.by_local_day(sessions), places=places_left([s.id for s in sessions]),
+        may_plan=access.may_plan(_me()),
+    )
+
+
+@bp.get("/console/sessions/<int:session_id>")
+@staff_required
+def session(session_id: int):
+    return _session_page(_load(session_id))
+
+
+def _session_page(session, *, check_in_form=None, walk_in_form=None, matches=None):
+    now = request_now()
+    if walk_in_form is None:
+        walk_in_form = WalkInForm(formdata=None)
+    walk_in_form.fill(queries.walk_in_slots(session, now=now), _slot_label)
+    return render_template(
+        "console/session.html", session=session, now=now,
+        bookings=queries.session_bookings(session.id),
+        manage=access.can_manage(_me(), session), matches=matches,
+        check_in_form=check_in_form or CheckInForm(formdata=None),
+        walk_in_form=walk_in_form, source_labels=SOURCE_LABELS,
+    )
+
+
+@bp.post("/console/sessions/<int:session_id>/check-in")
+@staff_required
+def check_in_search(session_id: int):
+    session = _load(session_id, manage=True)
+    form = CheckInForm()
+    if not form.validate_on_submit():
+        return _session_page(session, check_in_form=form)
+    matches = desk.find_for_check_in(session.id, form.q.data)
+    if not matches:
+        flash(_("没有找到预约码或手机号为 %(q)s 的有效预约", q=form.q.data), "error")
+        return _back(session_id)
+    if len(matches) > 1 or matches[0].status != BookingStatus.CONFIRMED:
+        return _session_page(session, check_in_form=form, matches=matches)
+    booking = matches[0]
+    return _act(session_id, lambda: desk.check_in(booking, by=_me(), now=request_now()),
+                _checked_in)
+
+
+@bp.post("/console/sessions/<int:session_id>/bookings/<int:booking_id>/check-in")
+@staff_required
+def check_in(session_id: int, booking_id: int):
+    _session, booking = _load_booking(session_id, booking_id)
+    return _act(session_id, lambda: desk.check_in(booking, by=_me(), now=request_now()),
+                _checked_in)
+
+
+@bp.post("/console/sessions/<int:session_id>/bookings/<int:booking_id>/no-show")
+@staff_required
+def no_show(session_id: int, booking_id: int):
+    _session, booking = _load_booking(session_id, booking_id)
+    return _act(session_id, lambda: desk.mark_no_show(booking, by=_me(), now=request_now()),
+                lambda b: _("已标记爽约：第%(n)s号 %(name)s", n=b.queue_number,
+                            name=b.patient.name))
+
+
+@bp.route("/console/sessions/<int:session_id>/bookings/<int:booking_id>/cancel",
+          methods=["GET", "POST"])
+@staff_required
+def cancel(session_id: int, booking_id: int):
+    session, booking = _load_booking(session_id, booking_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        return _act(session_id, lambda: staff_cancel(booking, form.reason.data, by=_me(),
+                                                     now=request_now()),
+                    lambda b: _("已取消：第%(n)s号 %(name)s", n=b.queue_number,
+                                name=b.patient.name))
+    return render_template("console/cancel.html", session=session, booking=booking, form=form)
+
+
+@bp.post("/console/sessions/<int:session_id>/walk-in")
+@staff_required
+def walk_in(session_id: int):
+    session = _load(session_id, manage=True)
+    form = WalkInForm()
+    # Every slot of this session is a valid choice, so that a repeated submit reaches
+    # the service (which replays it) even when the first one took the last place.
+    form.fill(session.slots, _slot_label)
+    if form.validate_on_submit():
+        try:
+            _begin_write()
+            booking = desk.book_walk_in(
+                form.slot.data, name=form.name.data, id_number=form.id_number.data,
+                phone=form.phone.data, by=_me(), now=request_now(),
+                idempotency_key=form.nonce.data)
+            db.session.commit()
+            flash(_("已挂号：%(name)s，第%(n)s号，预约码 %(code)s", name=booking.patient.name,
+                    n=booking.queue_number, code=booking.code), "success")
+            return redirect(url_for("console.slip", session_id=session_id,
+                                    booking_id=booking.id))
+        except DomainError as error:
+            db.session.rollback()
+            form.slot.errors.append(error.message)
+    return _session_page(session, walk_in_form=form)
+
+
+@bp.get("/console/sessions/<int:session_id>/bookings/<int:booking_id>")
+@staff_required
+def slip(session_id: int, booking_id: int):
+    """A printable slip with the queue number and booking code."""
+    session = _load(session_id)
+    booking = queries.booking_in(session, booking_id) or abort(404)
+    return render_template("console/slip.html", session=session, booking=booking,
+                           source_labels=SOURCE_LABELS)
+
+
+@bp.post("/console/sessions/<int:session_id>/publish")
+@staff_required
+def publish(session_id: int):
+    session = _load(session_id, manage=True)
+    return _act(session_id, lambda: stopping.publish_session(session, by=_me(),
+                                                             now=request_now()),
+                lambda _s: _("已发布，居民现在可以看到并预约本场。"))
+
+
+@bp.route("/console/sessions/<int:session_id>/stop", methods=["GET", "POST"])
+@staff_required
+def stop(session_id: int):
+    session = _load(session_id, manage=True)
+    form = StopForm()
+    if form.validate_on_submit():
+        try:
+            _begin_write()
+            count = stopping.stop_session(session, form.reason.data, by=_me(),
+                                          now=request_now())
+            db.session.commit()
+            flash(_("本场已停诊，已通知 %(n)s 位患者。", n=count), "success")
+            return _back(session_id)
+        except DomainError as error:
+            db.session.rollback()
+            form.reason.errors.append(error.message)
+    active = [b for b in queries.session_bookings(session.id) if b.is_active]
+    return render_template("console/stop.html", session=session, form=form,
+                           active=len(active))
+
+
+@bp.route("/console/sessions/new", methods=["GET", "POST"])
+@planner_required
+def new_session():
+    me = _me()
+    form = SessionForm()
+    form.fill(access.planning_venues(me), access.planning_experts(me), specialties())
+    if form.validate_on_submit():
+        plan = form.to_plan()
+        if not access.can_plan(me, plan.venue_id, plan.expert_ids):
+            form.venue.errors.append(_("您只能在自己负责的地点、或为自己协助的专家安排场次"))
+        else:
+            try:
+                _begin_write()
+                created = create_session(plan, by=me, now=request_now())
+                db.session.commit()
+                flash(_("场次已创建。"), "success")
+                return redirect(url_for("console.session", session_id=created.id))
+            except DomainError as error:
+                db.session.rollback()
+                field = getattr(error, "field", None)
+                (form[field] if field else form.day).errors.append(error.message)
+    elif not form.is_submitted():
+        form.day.data = local_today(request_now()) + timedelta(days=1)
+    return render_template("console/new_session.html", form=form)
+
+
+# --- the admin's pages ---------------------------------------------------------------
+
+
+@bp.route("/admin/policy", methods=["GET", "POST"])
+@admin_required
+def policy():
+    form = PolicyForm()
+    if form.validate_on_submit():
+        try:
+            _begin_write()
+            changed = save_policy(form.values(), by=_me(), now=request_now())
+            db.session.commit()
+            flash(_("预约规则已保存。") if changed else _("没有改动。"), "success")
+            return redirect(url_for("console.policy"))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    elif not form.is_submitted():
+        form.load(current_policy())
+    return render_template("console/policy.html", form=form)
+
+
+@bp.get("/admin/audit")
+@admin_required
+def audit_log():
+    form = AuditFilterForm(request.args)
+    form.fill(queries.audit_object_types(), OBJECT_LABELS)
+    pagination = None
+    if form.validate():
+        actor_id = None
+        if form.actor.data:
+            actor = queries.user_by_phone(form.actor.data)
+            if actor is None:
+                form.actor.errors.append(_("没有这个手机号的账号"))
+            actor_id = actor.id if actor else None
+        if not form.actor.errors:
+            pagination = queries.audit_page(
+                object_type=form.object_type.data or None, actor_id=actor_id,
+                page=form.page.data or 1,
+                per_page=current_app.config.get("AUDIT_PAGE_SIZE", AUDIT_PER_PAGE))
+    return render_template(
+        "console/audit.html", form=form, pagination=pagination,
+        actors=queries.actors(pagination.items) if pagination else {},
+        page_args={k: v for k, v in request.args.items() if k != "page" and v},
+        action_labels=ACTION_LABELS, object_labels=OBJECT_LABELS,
+    )

@@ -1,0 +1,117 @@
+"""The admin's booking policy and audit log pages."""
+
+import re
+
+from sqlalchemy import select
+
+from app.bookings.models import BookingPolicy
+from app.core.models import AuditEntry
+from tests.console.helpers import csrf, flashes
+from tests.factories import NOW, create_admin, create_coordinator, create_session, create_venue
+from tests.helpers import PASSWORD
+
+POLICY_FORM = {
+    "release_days": "7", "release_time": "08:00", "booking_cutoff_minutes": "60",
+    "cancel_cutoff_minutes": "120", "one_per_session": "y", "max_active_per_person": "3",
+    "noshow_limit": "3", "noshow_window_days": "90", "suspension_days": "30",
+    "waitlist_offer_minutes": "30", "max_patients_per_account": "5",
+}
+
+
+def _admin(db, login_as):
+    admin = create_admin(password=PASSWORD)
+    db.session.commit()
+    login_as(admin)
+    return admin
+
+
+def _save_policy(client, **changes):
+    token = csrf(client.get("/admin/policy").text)
+    return client.post("/admin/policy", data={"csrf_token": token, **POLICY_FORM, **changes},
+                       follow_redirects=True)
+
+
+def test_policy_page_shows_the_defaults(db, client, login_as):
+    _admin(db, login_as)
+
+    html = client.get("/admin/policy").text
+
+    values = dict(re.findall(r'<input id="(\w+)"[^>]* value="([^"]*)"', html))
+    assert {k: values[k] for k in ("release_days", "release_time", "noshow_limit")} == {
+        "release_days": "7", "release_time": "08:00", "noshow_limit": "3"}
+
+
+def test_admin_changes_the_policy_and_it_is_audited(db, client, login_as):
+    admin = _admin(db, login_as)
+
+    page = _save_policy(client, release_time="07:30", noshow_limit="2",
+                        waitlist_auto_confirm="y")
+
+    assert flashes(page.text) == ["预约规则已保存。"]
+    policy = db.session.get(BookingPolicy, 1)
+    assert (policy.release_minute, policy.noshow_limit, policy.waitlist_auto_confirm,
+            policy.updated_by_id, policy.updated_dt) == (450, 2, True, admin.id, NOW)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "policy.update"))
+    assert (entry.actor_id, entry.object_type, entry.object_id) == (
+        admin.id, "booking_policies", 1)
+    assert (entry.before, entry.after) == (
+        {"release_minute": 480, "noshow_limit": 3, "waitlist_auto_confirm": False},
+        {"release_minute": 450, "noshow_limit": 2, "waitlist_auto_confirm": True})
+
+
+def test_saving_the_policy_again_changes_the_saved_row(db, client, login_as):
+    _admin(db, login_as)
+    _save_policy(client, noshow_limit="2")
+
+    page = _save_policy(client, noshow_limit="4", one_per_session="")
+
+    policy = db.session.get(BookingPolicy, 1)
+    db.session.refresh(policy)
+    assert (policy.noshow_limit, policy.one_per_session) == (4, False)
+    assert flashes(page.text) == ["预约规则已保存。"]
+    assert db.session.scalars(select(AuditEntry.after).where(
+        AuditEntry.action == "policy.update").order_by(AuditEntry.id)).all() == [
+        {"noshow_limit": 2}, {"noshow_limit": 4, "one_per_session": False}]
+
+
+def test_policy_refuses_negative_numbers_and_zero_limits(db, client, login_as):
+    _admin(db, login_as)
+
+    page = _save_policy(client, release_days="-1", max_active_per_person="0",
+                        release_time="25:00")
+
+    assert page.text.count("请填写 0 到 90 之间的整数") == 1
+    assert page.text.count("请填写 1 到 50 之间的整数") == 1
+    assert db.session.get(BookingPolicy, 1) is None
+    assert db.session.scalar(select(AuditEntry.id)) is None
+
+
+def test_policy_and_audit_are_for_admins_only(db, client, login_as):
+    coordinator = create_coordinator(create_venue(), password=PASSWORD)
+    db.session.commit()
+
+    assert client.get("/admin/policy").status_code == 302
+    login_as(coordinator)
+    assert client.get("/admin/policy").status_code == 403
+    assert client.get("/admin/audit").status_code == 403
+
+
+def test_audit_page_lists_entries_newest_first_and_filters(db, client, login_as):
+    admin = _admin(db, login_as)
+    session = create_session()
+    db.session.commit()
+    _save_policy(client, noshow_limit="2")
+    token = csrf(client.get(f"/console/sessions/{session.id}").text)
+    client.post(f"/console/sessions/{session.id}/stop",
+                data={"csrf_token": token, "reason": "暴雨"})
+
+    html = client.get("/admin/audit").text
+    sessions_only = client.get("/admin/audit?object_type=sessions").text
+    by_phone = client.get(f"/admin/audit?actor={admin.phone}").text
+
+    assert re.findall(r"<strong>[^<]*· ([^<]+)</strong>", html) == ["停诊", "修改预约规则"]
+    assert f"{admin.name} {admin.phone}" in html
+    assert "noshow_limit: 3 → 2" in html
+    assert re.findall(r"<strong>[^<]*· ([^<]+)</strong>", sessions_only) == ["停诊"]
+    assert "共 2 条" in by_phone
+    assert "没有这个手机号的账号" in client.get("/admin/audit?actor=13000000000").text

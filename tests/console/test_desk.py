@@ -1,0 +1,225 @@
+"""The front desk in the console: check-in, no-shows, staff cancellations, walk-ins."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.bookings.models import Booking, BookingSource, BookingStatus
+from app.bookings.services import engine
+from app.core.models import AuditEntry
+from app.scheduling.models import Slot
+from tests.console.helpers import csrf, flashes, nonce
+from tests.factories import (
+    NOW,
+    TODAY,
+    create_coordinator,
+    create_patient,
+    create_session,
+    make_id_number,
+)
+from tests.helpers import PASSWORD
+
+DAY = TODAY + timedelta(days=2)
+
+
+def _desk(db, login_as, *, patients=1, **kw):
+    """A published clinic with one booking per patient, and its coordinator logged in."""
+    session = create_session(**kw)
+    people = [create_patient(id_number=make_id_number(seq=2 * i + 1), phone=f"1390000{i:04d}",
+                             name=f"患者{i}") for i in range(patients)]
+    coordinator = create_coordinator(session.venue, password=PASSWORD)
+    db.session.commit()
+    bookings = []
+    for i, patient in enumerate(people):
+        bookings.append(engine.book_slot(session.slots[i].id, patient, by=patient.account,
+                                         now=NOW - timedelta(days=1)))
+        db.session.commit()
+    login_as(coordinator)
+    return session, bookings, coordinator
+
+
+def _status(db, booking) -> BookingStatus:
+    return db.session.scalar(select(Booking.status).where(Booking.id == booking.id))
+
+
+def _post(client, session, path: str, data: dict | None = None):
+    token = csrf(client.get(f"/console/sessions/{session.id}").text)
+    return client.post(f"/console/sessions/{session.id}{path}",
+                       data={"csrf_token": token, **(data or {})}, follow_redirects=True)
+
+
+def test_check_in_by_booking_code(db, client, login_as):
+    session, (booking,), coordinator = _desk(db, login_as)
+
+    page = _post(client, session, "/check-in", {"q": booking.code.lower()})
+
+    assert flashes(page.text) == ["已签到：第1号 患者0"]
+    assert _status(db, booking) == BookingStatus.CHECKED_IN
+    assert db.session.scalar(select(AuditEntry.actor_id).where(
+        AuditEntry.action == "booking.check_in")) == coordinator.id
+
+
+def test_check_in_by_phone_typed_with_spaces(db, client, login_as):
+    session, (booking,), _ = _desk(db, login_as)
+
+    page = _post(client, session, "/check-in", {"q": "139 0000 0000"})
+
+    assert flashes(page.text) == ["已签到：第1号 患者0"]
+    assert _status(db, booking) == BookingStatus.CHECKED_IN
+
+
+def test_one_phone_for_several_bookings_lists_them_to_choose(db, client, login_as):
+    session = create_session()
+    people = [create_patient(id_number=make_id_number(seq=51 + 2 * i), phone="13711112222",
+                             name=name) for i, name in enumerate(["张大爷", "张奶奶"])]
+    coordinator = create_coordinator(session.venue, password=PASSWORD)
+    db.session.commit()
+    bookings = []
+    for i, p in enumerate(people):
+        bookings.append(engine.book_slot(session.slots[i].id, p, by=p.account,
+                                         now=NOW - timedelta(days=1)))
+        db.session.commit()
+    login_as(coordinator)
+
+    page = _post(client, session, "/check-in", {"q": "13711112222"})
+
+    assert "找到 2 个预约，请核对后签到：" in page.text
+    assert [_status(db, b) for b in bookings] == [BookingStatus.CONFIRMED] * 2
+    chosen = _post(client, session, f"/bookings/{bookings[1].id}/check-in")
+    assert flashes(chosen.text) == ["已签到：第2号 张奶奶"]
+    assert [_status(db, b) for b in bookings] == [BookingStatus.CONFIRMED,
+                                                  BookingStatus.CHECKED_IN]
+
+
+def test_check_in_with_an_unknown_code_says_so(db, client, login_as):
+    session, (booking,), _ = _desk(db, login_as)
+
+    page = _post(client, session, "/check-in", {"q": "ZZZZZZ"})
+
+    assert flashes(page.text) == ["没有找到预约码或手机号为 ZZZZZZ 的有效预约"]
+    assert _status(db, booking) == BookingStatus.CONFIRMED
+
+
+def test_mark_no_show(db, client, login_as):
+    session, (booking,), _ = _desk(db, login_as)
+
+    page = _post(client, session, f"/bookings/{booking.id}/no-show")
+
+    assert flashes(page.text) == ["已标记爽约：第1号 患者0"]
+    assert _status(db, booking) == BookingStatus.NO_SHOW
+
+
+def test_checking_in_twice_is_refused_with_a_message(db, client, login_as):
+    session, (booking,), _ = _desk(db, login_as)
+    _post(client, session, f"/bookings/{booking.id}/check-in")
+
+    page = _post(client, session, f"/bookings/{booking.id}/check-in")
+
+    assert page.status_code == 200
+    assert [m[:7] for m in flashes(page.text)] == ["该预约不能签到"]
+
+
+def test_staff_cancel_with_a_reason_frees_the_place(db, client, login_as):
+    session, (booking,), coordinator = _desk(db, login_as, day=DAY)
+    path = f"/console/sessions/{session.id}/bookings/{booking.id}/cancel"
+    token = csrf(client.get(path).text)
+
+    page = client.post(path, data={"csrf_token": token, "reason": "患者来电取消"},
+                       follow_redirects=True)
+
+    assert flashes(page.text) == ["已取消：第1号 患者0"]
+    db.session.expire_all()
+    cancelled = db.session.get(Booking, booking.id)
+    assert (cancelled.status, cancelled.cancel_reason) == (BookingStatus.CANCELLED, "患者来电取消")
+    assert db.session.get(Slot, booking.slot_id).booked_count == 0
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "booking.cancel"))
+    assert (entry.actor_id, entry.after["reason"]) == (coordinator.id, "患者来电取消")
+
+
+def test_staff_cancel_needs_a_reason(db, client, login_as):
+    session, (booking,), _ = _desk(db, login_as, day=DAY)
+    path = f"/console/sessions/{session.id}/bookings/{booking.id}/cancel"
+    token = csrf(client.get(path).text)
+
+    page = client.post(path, data={"csrf_token": token, "reason": "  "})
+
+    assert page.status_code == 200
+    assert "请填写取消原因" in page.text
+    assert _status(db, booking) == BookingStatus.CONFIRMED
+
+
+def test_another_sessions_booking_is_not_found(db, client, login_as):
+    session, _, _ = _desk(db, login_as)
+    other, (booking,), _ = _desk(db, lambda user: None)
+
+    page = _post(client, session, f"/bookings/{booking.id}/check-in")
+
+    assert page.status_code == 404
+    assert _status(db, booking) == BookingStatus.CONFIRMED
+
+
+def _walk_in(client, session, **overrides):
+    html = client.get(f"/console/sessions/{session.id}").text
+    data = {"csrf_token": csrf(html), "nonce": nonce(html), "slot": session.slots[-1].id,
+            "name": "张桂兰", "id_number": make_id_number(seq=33), "phone": "137 0000 1111"}
+    data.update(overrides)
+    return data
+
+
+def _count(db) -> int:
+    return db.session.scalar(select(func.count()).select_from(Booking))
+
+
+def test_walk_in_books_once_for_the_same_nonce(db, client, login_as):
+    session, _, coordinator = _desk(db, login_as, patients=0)
+    data = _walk_in(client, session)
+    path = f"/console/sessions/{session.id}/walk-in"
+
+    first = client.post(path, data=data, follow_redirects=True)
+    second = client.post(path, data=data, follow_redirects=True)
+
+    assert _count(db) == 1
+    booking = db.session.scalar(select(Booking))
+    assert (booking.source, booking.account_id, booking.booked_by_id, booking.patient.phone) == (
+        BookingSource.FRONT_DESK, None, coordinator.id, "13700001111")
+    for page in (first, second):
+        assert f"第 {booking.queue_number} 号" in page.text
+        assert booking.code in page.text
+    assert flashes(first.text) == [f"已挂号：张桂兰，第1号，预约码 {booking.code}"]
+
+
+def test_walk_in_with_a_wrong_id_number_is_refused(db, client, login_as):
+    session, _, _ = _desk(db, login_as, patients=0)
+    number = make_id_number(seq=33)
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    data = _walk_in(client, session, id_number=wrong)
+
+    page = client.post(f"/console/sessions/{session.id}/walk-in", data=data)
+
+    assert page.status_code == 200
+    assert "身份证号码不正确，请核对18位号码" in page.text
+    assert _count(db) == 0
+
+
+def test_walk_in_into_a_full_slot_says_so(db, client, login_as):
+    session, _, _ = _desk(db, login_as, patients=0, slots=2, capacity=1)
+    first = _walk_in(client, session)
+    client.post(f"/console/sessions/{session.id}/walk-in", data=first)
+    again = _walk_in(client, session, name="王", id_number=make_id_number(seq=35),
+                     slot=session.slots[-1].id)
+
+    page = client.post(f"/console/sessions/{session.id}/walk-in", data=again)
+
+    assert "该时段已约满，可以登记候补" in page.text
+    assert _count(db) == 1
+
+
+def test_console_page_masks_id_numbers(db, client, login_as):
+    session, (booking,), _ = _desk(db, login_as)
+    full = booking.patient.reveal_id_number()
+
+    html = client.get(f"/console/sessions/{session.id}").text
+
+    assert booking.patient.id_number_masked in html
+    assert full not in html
+    assert booking.patient.phone in html and booking.code in html
