@@ -27,4 +27,7 @@ ACTION_LABELS = {
     "booking.no_show": _l("标记爽约"),
     "booking.cancel": _l("工作人员取消预约"),
     "policy.update": _l("修改预约规则"),
+    "user.create": _l("新建工作人员账号"),
+    "user.enable": _l("启用账号"),
+    "user.disable": _l("停用账号"),
 }
