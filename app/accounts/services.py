@@ -11,7 +11,9 @@ from flask_babel import gettext as _
 
 from app.auth import services as auth
 from app.auth.models import CodePurpose, Role, User
+from app.core.db import restart_as_write
 from app.core.errors import Conflict
+from app.extensions import db
 from app.notifications.services import queue_sms
 from app.patients import services as patients
 from app.patients.models import Relation
@@ -29,7 +31,7 @@ def send_code(phone: str, purpose: CodePurpose, *, now: datetime) -> None:
     Registration refuses a phone that already has an account. A password reset for a
     phone without one is throttled alike but sends nothing, so the page does not tell
     strangers which numbers have accounts."""
-    auth.start_write()
+    restart_as_write(db.session)
     has_account = auth.find_user(phone) is not None
     if purpose == CodePurpose.REGISTER and has_account:
         raise _phone_taken()
@@ -48,7 +50,7 @@ def register_resident(*, phone: str, code: str, name: str, id_number: str, passw
 
     Everything else is checked before the code is used, so a mistake elsewhere does
     not cost the resident their code."""
-    auth.start_write()
+    restart_as_write(db.session)
     if auth.find_user(phone) is not None:
         raise _phone_taken()
     auth.check_new_password(password)

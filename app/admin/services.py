@@ -11,6 +11,7 @@ from app.auth import services as auth
 from app.auth.labels import STAFF_ROLES
 from app.auth.models import Role, User
 from app.core import audit
+from app.core.db import restart_as_write
 from app.core.errors import Conflict, DomainError, NotFound
 from app.directory.models import Expert, ExpertAssistant, Venue, VenueCoordinator
 from app.extensions import db
@@ -42,7 +43,7 @@ def create_staff(*, phone: str, name: str, password: str, roles: Iterable[Role],
     the experts it assists (assistant) or its own directory entry (expert)."""
     roles, venue_ids, expert_ids = set(roles), set(venue_ids), set(expert_ids)
     check_assignments(roles, venue_ids, expert_ids)
-    auth.start_write()
+    restart_as_write(db.session)
     venues = _load(Venue, venue_ids, _("找不到编号为%(ids)s的地点"), "bad_venues")
     experts = _load(Expert, expert_ids, _("找不到编号为%(ids)s的专家"), "bad_experts")
     if Role.EXPERT in roles and experts[0].user_id is not None:
@@ -63,7 +64,7 @@ def create_staff(*, phone: str, name: str, password: str, roles: Iterable[Role],
 
 def set_enabled(user_id: int, enabled: bool, *, by_id: int, now: datetime) -> User:
     """Enable or disable an account; a disabled one cannot log in and its sessions end."""
-    auth.start_write()
+    restart_as_write(db.session)
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("找不到这个账号"))

@@ -21,7 +21,7 @@ from app.auth.passwords import (
     verify_password,
 )
 from app.core import crypto
-from app.core.db import begin_write
+from app.core.db import begin_write, restart_as_write
 from app.core.errors import Conflict, DomainError
 from app.core.time import local_day_bounds, local_today
 from app.extensions import db
@@ -44,15 +44,6 @@ class CodeRejected(DomainError):
 
 def find_user(phone: str) -> User | None:
     return db.session.scalar(select(User).where(User.phone == phone))
-
-
-def start_write() -> None:
-    """Open a write unit of work in a request that has already read (loading the
-    logged-in account does): end those reads, then take the write lock.
-
-    Capture plain values (ids) before calling it: loaded objects are expired."""
-    db.session.rollback()
-    begin_write(db.session)
 
 
 # --- passwords ------------------------------------------------------------------------
@@ -88,7 +79,7 @@ def authenticate(phone: str, password: str) -> User:
 def change_password(account_id: int, current: str, new: str, *, now: datetime) -> User:
     """Set a new password after checking the current one; other sessions end with it."""
     check_new_password(new)
-    start_write()
+    restart_as_write(db.session)
     user = db.session.get(User, account_id)
     if user is None or not verify_password(user.password_hash, current):
         raise DomainError(_("当前密码不正确"), code="bad_credentials")
@@ -100,7 +91,7 @@ def change_password(account_id: int, current: str, new: str, *, now: datetime) -
 def reset_password(phone: str, code: str, new: str, *, now: datetime) -> User:
     """A new password for the account of ``phone``, proved by an SMS code."""
     check_new_password(new)
-    start_write()
+    restart_as_write(db.session)
     user = find_user(phone)
     if user is None:  # codes are sent to accounts only
         raise CodeRejected(_("请先获取验证码"))

@@ -10,7 +10,7 @@ from app.bookings.models import Booking
 from app.bookings.services import engine
 from app.bookings.services.policy import current_policy
 from app.core import audit
-from app.core.db import begin_write
+from app.core.db import restart_as_write
 from app.core.errors import DomainError
 from app.extensions import db
 
@@ -33,11 +33,7 @@ def staff_cancel(booking: Booking, reason: str, *, by: User, now: datetime) -> B
     reason = reason.strip()
     if not reason:
         raise DomainError(_("请填写取消原因"))
-    booking = engine.cancel_booking(booking, by=by, now=now, reason=reason, staff=True)
-    audit.record("booking.cancel", booking, actor_id=by.id, now=now,
-                 before={"status": "confirmed"}, after={"status": "cancelled", "reason": reason})
-    db.session.flush()
-    return booking
+    return engine.cancel_booking(booking, by=by, now=now, reason=reason, staff=True)
 
 
 def save_policy(values: dict, *, by: User, now: datetime) -> dict[str, tuple]:
@@ -45,7 +41,7 @@ def save_policy(values: dict, *, by: User, now: datetime) -> dict[str, tuple]:
 
     Returns ``{setting: (before, after)}`` for what changed, which is also audited;
     nothing changed writes nothing."""
-    begin_write(db.session)
+    restart_as_write(db.session)
     _check_policy(values)
     policy = current_policy()
     changed = {key: (getattr(policy, key), value) for key, value in values.items()

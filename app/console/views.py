@@ -27,7 +27,6 @@ from app.console.forms import (
 from app.console.labels import ACTION_LABELS, OBJECT_LABELS, SOURCE_LABELS
 from app.console.services import save_policy, staff_cancel
 from app.core.clock import request_now
-from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.time import local_today, to_local
 from app.directory.queries import specialties
@@ -54,14 +53,6 @@ def _me():
     return current_user._get_current_object()
 
 
-def _begin_write() -> None:
-    """End the read transaction the access checks opened, then open the write one:
-    on SQLite a write service must not start inside a read snapshot that may be stale.
-    What the handler loaded reloads inside the write transaction on first use."""
-    db.session.commit()
-    begin_write(db.session)
-
-
 def _load(session_id: int, *, manage: bool = False):
     session = queries.console_session(session_id) or abort(404)
     if not access.can_view(_me(), session):
@@ -83,7 +74,6 @@ def _back(session_id: int):
 def _act(session_id: int, action, success):
     """Run one service in a write transaction; flash ``success(result)`` or the refusal."""
     try:
-        _begin_write()
         result = action()
         db.session.commit()
         flash(success(result), "success")
@@ -203,11 +193,11 @@ def walk_in(session_id: int):
     form.fill(session.slots, _slot_label)
     if form.validate_on_submit():
         try:
-            _begin_write()
-            booking = desk.book_walk_in(
-                form.slot.data, name=form.name.data, id_number=form.id_number.data,
-                phone=form.phone.data, by=_me(), now=request_now(),
-                idempotency_key=form.nonce.data)
+            patient = desk.register_walk_in(name=form.name.data, phone=form.phone.data,
+                                            id_number=form.id_number.data)
+            db.session.commit()
+            booking = desk.book_walk_in(form.slot.data, patient, by=_me(), now=request_now(),
+                                        idempotency_key=form.nonce.data)
             db.session.commit()
             flash(_("已挂号：%(name)s，第%(n)s号，预约码 %(code)s", name=booking.patient.name,
                     n=booking.queue_number, code=booking.code), "success")
@@ -245,7 +235,6 @@ def stop(session_id: int):
     form = StopForm()
     if form.validate_on_submit():
         try:
-            _begin_write()
             count = stopping.stop_session(session, form.reason.data, by=_me(),
                                           now=request_now())
             db.session.commit()
@@ -271,7 +260,6 @@ def new_session():
             form.venue.errors.append(_("您只能在自己负责的地点、或为自己协助的专家安排场次"))
         else:
             try:
-                _begin_write()
                 created = create_session(plan, by=me, now=request_now())
                 db.session.commit()
                 flash(_("场次已创建。"), "success")
@@ -294,7 +282,6 @@ def policy():
     form = PolicyForm()
     if form.validate_on_submit():
         try:
-            _begin_write()
             changed = save_policy(form.values(), by=_me(), now=request_now())
             db.session.commit()
             flash(_("预约规则已保存。") if changed else _("没有改动。"), "success")

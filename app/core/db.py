@@ -65,6 +65,21 @@ def begin_write(session: OrmSession | scoped_session) -> None:
     session.connection(execution_options={WRITE_OPTION: True})
 
 
+def restart_as_write(session: OrmSession | scoped_session) -> None:
+    """End what the unit of work has read so far and open it again as a write transaction.
+
+    For services whose writes are conditional (``UPDATE … WHERE status = …``), so that
+    a read before the lock cannot make them wrong; the caller's loaded objects reload
+    on next use. Pending changes would be lost, so they are refused.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("restart_as_write() with pending changes would lose them")
+    session.rollback()
+    begin_write(session)
+
+
 def insert_ignore(session: OrmSession | scoped_session, model, values: dict) -> None:
     """INSERT a row unless one with the same key exists (ON CONFLICT DO NOTHING)."""
     dialect = session.get_bind().dialect.name

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.auth.services import start_write
+from app.core.db import restart_as_write
 from app.core.errors import Conflict, DomainError, NotFound
 from app.extensions import db
 from app.patients import idnumbers, queries
@@ -58,7 +58,7 @@ def add_patient(account_id: int, *, name: str, id_number: str, phone: str,
     """Add a family member (not the holder: the holder is added at registration)."""
     if relation == Relation.SELF:
         raise DomainError(_("请选择与本人的关系"), code="bad_relation")
-    start_write()
+    restart_as_write(db.session)
     _lock_account(account_id)
     return create_patient(account_id, name=name, id_number=id_number, phone=phone,
                           relation=relation, max_patients=max_patients, now=now)
@@ -68,7 +68,7 @@ def update_patient(account_id: int, patient_id: int, *, name: str, id_number: st
                    phone: str, relation: Relation, now: datetime) -> Patient:
     """Change a patient's details. The holder stays 本人 and no one else becomes it."""
     parsed = parse_id_number(id_number)
-    start_write()
+    restart_as_write(db.session)
     patient = _owned(account_id, patient_id)
     if (patient.relation == Relation.SELF) != (relation == Relation.SELF):
         raise DomainError(_("请选择与本人的关系"), code="bad_relation")
@@ -88,7 +88,7 @@ def update_patient(account_id: int, patient_id: int, *, name: str, id_number: st
 
 def remove_patient(account_id: int, patient_id: int, *, now: datetime) -> Patient:
     """Remove (disable) a patient; the holder cannot be removed."""
-    start_write()
+    restart_as_write(db.session)
     patient = _owned(account_id, patient_id)
     if patient.relation == Relation.SELF:
         raise DomainError(_("不能删除账号本人"), code="holder")

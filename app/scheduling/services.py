@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.core import audit
-from app.core.db import begin_write
+from app.core.db import restart_as_write
 from app.core.errors import DomainError
 from app.core.time import local_to_utc
 from app.directory.models import Expert, Specialty, Venue
@@ -59,7 +59,7 @@ def create_session(plan: SessionPlan, *, by: User, now: datetime) -> Session:
     slot of ``seats``, a surgery or ward round none. Lectures and forums need a title;
     the specialty defaults to the first expert's. Sessions in the past are refused.
     Saved as a draft or published at once; audited. The caller commits."""
-    begin_write(db.session)
+    restart_as_write(db.session)
     if plan.status not in (SessionStatus.DRAFT, SessionStatus.PUBLISHED):
         raise PlanError(_("新场次只能保存为草稿或直接发布"), field="status")
     venue = db.session.get(Venue, plan.venue_id)

@@ -223,7 +223,9 @@ def test_resident_cannot_cancel_after_the_cut_off_but_staff_can(db):
 
     assert _refusal(lambda: engine.cancel_booking(booking, by=patient.account, now=late)) == (
         "开诊前2小时不能取消或改约（截止时间 12月3日 06:00），如不能前来请联系医院")
-    engine.cancel_booking(booking, by=create_user(), now=late, staff=True)
+    staff = create_user()
+    db.session.commit()
+    engine.cancel_booking(booking, by=staff, now=late, staff=True)
     assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
 
 

@@ -17,6 +17,7 @@ from app.bookings.models import (
 )
 from app.bookings.services import desk, engine, stopping, waitlist
 from app.core.models import AuditEntry
+from app.extensions import db
 from app.notifications.models import Message, MessageStatus
 from app.scheduling.models import Session, SessionStatus, Slot
 from tests.factories import (
@@ -45,6 +46,12 @@ def _people(db, n):
                 for i in range(n)]
     db.session.commit()
     return patients
+
+
+def _walk_in(slot_id, *, name, phone, id_number, by, now=NOW):
+    patient = desk.register_walk_in(name=name, phone=phone, id_number=id_number)
+    db.session.commit()  # as the desk page does: the person's record, then the booking
+    return desk.book_walk_in(slot_id, patient, by=by, now=now)
 
 
 def _refusal(fn) -> str:
@@ -146,15 +153,15 @@ def test_front_desk_books_walk_ins_outside_the_online_window(db):
     coordinator = create_user(roles=(Role.COORDINATOR,))
     db.session.commit()
 
-    booking = desk.book_walk_in(session.slots[0].id, name="张桂兰", phone="13700001111",
-                                id_number=make_id_number(seq=33), by=coordinator, now=NOW)
+    booking = _walk_in(session.slots[0].id, name="张桂兰", phone="13700001111",
+                       id_number=make_id_number(seq=33), by=coordinator)
     db.session.commit()
 
     assert (booking.source, booking.account_id, booking.patient.name) == (
         BookingSource.FRONT_DESK, None, "张桂兰")
-    assert _refusal(lambda: desk.book_walk_in(
+    assert _refusal(lambda: _walk_in(
         session.slots[0].id, name="王", phone="13700002222", id_number=make_id_number(seq=35),
-        by=coordinator, now=NOW)) == "该时段已约满，可以登记候补"
+        by=coordinator)) == "该时段已约满，可以登记候补"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "booking.front_desk"))
     assert entry.actor_id == coordinator.id
 
@@ -168,9 +175,9 @@ def test_walk_in_counts_against_the_same_persons_limit(db):
     engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
 
-    assert _refusal(lambda: desk.book_walk_in(
+    assert _refusal(lambda: _walk_in(
         session.slots[1].id, name="李秀英", phone="13700003333", id_number=number,
-        by=coordinator, now=NOW)) == "李秀英已预约本场，同一场次每人只能预约一个号"
+        by=coordinator)) == "李秀英已预约本场，同一场次每人只能预约一个号"
 
 
 def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
@@ -181,17 +188,18 @@ def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
         session = _clinic(db, day=DAY + timedelta(days=i), slots=1)
         booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
         db.session.commit()
-        desk.mark_no_show(booking, by=coordinator, now=NOW)
+        desk.mark_no_show(booking, by=coordinator, now=NOW + timedelta(days=2 + i))
         db.session.commit()
     later = _clinic(db, day=DAY + timedelta(days=3))
 
     person = db.session.get(Person, patient.id_number_hash)
-    assert (person.active_count, person.suspended_until) == (0, NOW + timedelta(days=30))
+    # suspended for 30 days from the third no-show, marked on 5 December
+    assert (person.active_count, person.suspended_until) == (0, NOW + timedelta(days=34))
     assert _refusal(lambda: engine.book_slot(later.slots[0].id, patient, by=patient.account,
                                              now=NOW)) == (
-        "李秀英因多次爽约，12月31日 09:00前暂停网上预约，可到医院现场挂号")
-    walk_in = desk.book_walk_in(later.slots[0].id, name=patient.name, phone=patient.phone,
-                                id_number=patient.reveal_id_number(), by=coordinator, now=NOW)
+        "李秀英因多次爽约，1月4日 09:00前暂停网上预约，可到医院现场挂号")
+    walk_in = _walk_in(later.slots[0].id, name=patient.name, phone=patient.phone,
+                       id_number=patient.reveal_id_number(), by=coordinator)
     assert walk_in.status == BookingStatus.CONFIRMED
 
 
@@ -203,7 +211,9 @@ def test_check_in_by_code_or_phone(db):
 
     assert desk.find_for_check_in(session.id, booking.code.lower()) == [booking]
     assert desk.find_for_check_in(session.id, patient.phone) == [booking]
-    desk.check_in(booking, by=create_user(roles=(Role.COORDINATOR,)), now=NOW)
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+    desk.check_in(booking, by=coordinator, now=NOW)
     assert db.session.get(Booking, booking.id).checked_in_dt == NOW
 
 
@@ -214,7 +224,9 @@ def test_closing_a_past_session_marks_no_shows_and_completes_check_ins(db):
     db.session.commit()
     b = engine.book_slot(session.slots[1].id, missed, by=missed.account, now=NOW)
     db.session.commit()
-    desk.check_in(a, by=create_user(), now=NOW)
+    staff = create_user()
+    db.session.commit()
+    desk.check_in(a, by=staff, now=NOW)
     db.session.commit()
 
     assert desk.close_past_sessions(now=session.end_dt + timedelta(minutes=1)) == 1

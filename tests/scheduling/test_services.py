@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.core.models import AuditEntry
 from app.core.time import local_to_utc
 from app.scheduling.models import SessionKind, SessionStatus
+from app.extensions import db as _db
 from app.scheduling.services import PlanError, SessionPlan, create_session
 from tests.factories import (
     NOW,
@@ -19,6 +20,12 @@ from tests.factories import (
 )
 
 DAY = TODAY + timedelta(days=2)
+
+
+def _create(plan: SessionPlan, *, by, now):
+    """The service ends the caller's reads (it restarts as a write), so commit the setup."""
+    _db.session.commit()
+    return create_session(plan, by=by, now=now)
 
 
 def _plan(**kw) -> SessionPlan:
@@ -33,12 +40,12 @@ def _plan(**kw) -> SessionPlan:
 
 def _refusal(plan: SessionPlan) -> tuple[str | None, str]:
     with pytest.raises(PlanError) as info:
-        create_session(plan, by=create_user(), now=NOW)
+        _create(plan, by=create_user(), now=NOW)
     return info.value.field, info.value.message
 
 
 def test_clinic_slots_cover_the_session_exactly(db):
-    session = create_session(_plan(start=time(14, 0), end=time(16, 0), slot_minutes=20,
+    session = _create(_plan(start=time(14, 0), end=time(16, 0), slot_minutes=20,
                                    per_slot=3), by=create_user(), now=NOW)
 
     assert [(s.start_dt, s.capacity) for s in session.slots] == [
@@ -48,11 +55,11 @@ def test_clinic_slots_cover_the_session_exactly(db):
 
 def test_surgery_and_ward_round_have_no_slots(db):
     for kind in (SessionKind.SURGERY, SessionKind.WARD_ROUND):
-        assert create_session(_plan(kind=kind), by=create_user(), now=NOW).slots == []
+        assert _create(_plan(kind=kind), by=create_user(), now=NOW).slots == []
 
 
 def test_teaching_visit_has_one_slot_of_its_seats_and_no_title_needed(db):
-    session = create_session(_plan(kind=SessionKind.TEACHING, seats=40), by=create_user(),
+    session = _create(_plan(kind=SessionKind.TEACHING, seats=40), by=create_user(),
                              now=NOW)
 
     assert [s.capacity for s in session.slots] == [40]
@@ -62,8 +69,8 @@ def test_specialty_defaults_to_the_first_experts_and_can_be_chosen(db):
     first, second = create_expert(), create_expert()
     other = create_specialty()
 
-    default = create_session(_plan(expert_ids=[first.id, second.id]), by=create_user(), now=NOW)
-    chosen = create_session(_plan(expert_ids=[first.id], specialty_id=other.id),
+    default = _create(_plan(expert_ids=[first.id, second.id]), by=create_user(), now=NOW)
+    chosen = _create(_plan(expert_ids=[first.id], specialty_id=other.id),
                             by=create_user(), now=NOW)
 
     assert [e.id for e in default.experts] == [first.id, second.id]
@@ -72,7 +79,7 @@ def test_specialty_defaults_to_the_first_experts_and_can_be_chosen(db):
 
 def test_audit_entry_records_the_creator(db):
     user = create_user()
-    session = create_session(_plan(status=SessionStatus.PUBLISHED), by=user, now=NOW)
+    session = _create(_plan(status=SessionStatus.PUBLISHED), by=user, now=NOW)
 
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == session.id))
     assert (entry.action, entry.actor_id, entry.created_dt, entry.after["status"]) == (

@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select, update
 
 from app.auth.models import User
 from app.bookings.errors import NotBookable
+from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -20,17 +21,22 @@ from app.bookings.models import (
 from app.bookings.services import engine
 from app.bookings.services import policy as rules
 from app.core import audit
-from app.core.db import begin_write
+from app.core.db import restart_as_write
 from app.extensions import db
 from app.patients import idnumbers
 from app.patients.models import Patient, Relation, person_key
 from app.scheduling.models import Session, SessionStatus, Slot
 
 
-def walk_in_patient(*, name: str, id_number: str, phone: str) -> Patient:
-    """The desk's record of a person without an account, found again by ID number."""
-    parsed = idnumbers.parse(id_number)
+def register_walk_in(*, name: str, id_number: str, phone: str) -> Patient:
+    """The desk's record of a person without an account, found again by ID number (so
+    their limits and history follow them). A write service: the caller commits."""
+    try:
+        parsed = idnumbers.parse(id_number)
+    except idnumbers.InvalidIdNumber as exc:
+        raise NotBookable(_("身份证号码不正确")) from exc
     key = person_key(parsed.number)
+    restart_as_write(db.session)
     patient = db.session.scalar(
         select(Patient).where(Patient.account_id.is_(None), Patient.id_number_hash == key)
     )
@@ -44,21 +50,16 @@ def walk_in_patient(*, name: str, id_number: str, phone: str) -> Patient:
     return patient
 
 
-def book_walk_in(slot_id: int, *, name: str, id_number: str, phone: str, by: User,
-                 now: datetime, idempotency_key: str | None = None,
+def book_walk_in(slot_id: int, patient: Patient, *, by: User, now: datetime,
+                 idempotency_key: str | None = None,
                  policy: BookingPolicy | None = None) -> Booking:
-    """Book a walk-in or phone-in resident who has no account: the same engine, capacity
-    and per-person limits, but the desk's window (until the slot ends) and no online
-    suspension. The source is recorded as the front desk."""
-    if replay := engine._replay(by.id, idempotency_key):
-        return replay
-    begin_write(db.session)
-    patient = walk_in_patient(name=name, id_number=id_number, phone=phone)
-    db.session.commit()
+    """Book a walk-in or phone-in resident (see ``register_walk_in``): the same engine,
+    capacity and per-person limits, but the desk's window (until the slot ends) and no
+    online suspension; the source is the front desk, the change is audited."""
     booking = engine.book_slot(slot_id, patient, by=by, now=now,
                                source=BookingSource.FRONT_DESK,
                                idempotency_key=idempotency_key, policy=policy)
-    audit.record("booking.front_desk", booking, actor_id=by.id, now=now,
+    audit.record("booking.front_desk", booking, actor_id=booking.booked_by_id, now=now,
                  after={"slot_id": slot_id, "queue_number": booking.queue_number})
     return booking
 
@@ -78,19 +79,21 @@ def find_for_check_in(session_id: int, query: str) -> list[Booking]:
 
 def check_in(booking: Booking, *, by: User, now: datetime) -> Booking:
     if booking.status != BookingStatus.CONFIRMED:
-        raise NotBookable(_("该预约不能签到（状态：%(status)s）", status=booking.status.value))
-    begin_write(db.session)
+        raise NotBookable(_("该预约不能签到（%(status)s）",
+                            status=BOOKING_STATUS_LABELS[booking.status]))
+    booking_id, by_id = booking.id, by.id
+    restart_as_write(db.session)
     changed = db.session.execute(
         update(Booking)
-        .where(Booking.id == booking.id, Booking.status == BookingStatus.CONFIRMED)
+        .where(Booking.id == booking_id, Booking.status == BookingStatus.CONFIRMED)
         .values(status=BookingStatus.CHECKED_IN, checked_in_dt=now, updated_dt=now)
     ).rowcount
     if not changed:
         db.session.rollback()
         raise NotBookable(_("该预约已签到或已取消"))
-    audit.record("booking.check_in", booking, actor_id=by.id, now=now,
+    booking = db.session.get(Booking, booking_id)
+    audit.record("booking.check_in", booking, actor_id=by_id, now=now,
                  before={"status": "confirmed"}, after={"status": "checked_in"})
-    db.session.refresh(booking)
     return booking
 
 
@@ -100,12 +103,15 @@ def mark_no_show(booking: Booking, *, by: User | None, now: datetime,
     policy = policy or rules.current_policy()
     if booking.status != BookingStatus.CONFIRMED:
         raise NotBookable(_("只有未签到的预约可以标记爽约"))
-    begin_write(db.session)
-    _set_no_show(booking.id, booking.person_key, now=now, policy=policy)
-    if by is not None:
-        audit.record("booking.no_show", booking, actor_id=by.id, now=now,
+    if now < booking.slot.start_dt:
+        raise NotBookable(_("就诊时间还没到，不能标记爽约"))
+    booking_id, key, by_id = booking.id, booking.person_key, by.id if by else None
+    restart_as_write(db.session)
+    _set_no_show(booking_id, key, now=now, policy=policy)
+    booking = db.session.get(Booking, booking_id)
+    if by_id is not None:
+        audit.record("booking.no_show", booking, actor_id=by_id, now=now,
                      before={"status": "confirmed"}, after={"status": "no_show"})
-    db.session.refresh(booking)
     return booking
 
 
@@ -139,10 +145,9 @@ def close_past_sessions(*, now: datetime, policy: BookingPolicy | None = None) -
         select(Session.id).where(Session.status == SessionStatus.PUBLISHED,
                                  Session.end_dt <= now).order_by(Session.id)
     ).all()
-    db.session.rollback()
     if not ended:
         return 0
-    begin_write(db.session)
+    restart_as_write(db.session)
     for session_id in ended:
         closed = db.session.execute(
             update(Session)

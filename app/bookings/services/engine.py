@@ -39,7 +39,8 @@ from app.bookings.errors import (
 from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingStatus, Person
 from app.bookings.services import notices
 from app.bookings.services import policy as rules
-from app.core.db import begin_write, insert_ignore
+from app.core import audit
+from app.core.db import insert_ignore, restart_as_write
 from app.extensions import db
 from app.notifications.services import cancel_pending_for_booking
 from app.patients.models import Patient
@@ -82,9 +83,7 @@ def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
         "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
     }
     max_active, one_per_session = policy.max_active_per_person, policy.one_per_session
-    db.session.rollback()  # end the lock-free reads before taking the write lock
-
-    begin_write(db.session)
+    restart_as_write(db.session)  # the lock-free reads end here
     try:
         if replay := _replay(by_id, idempotency_key):
             return replay
@@ -241,10 +240,8 @@ def cancel_booking(booking: Booking, *, by: User, now: datetime, reason: str = "
         rules.check_desk_window(booking.slot.end_dt, now=now)
     else:
         rules.check_cancel_window(booking.slot.start_dt, policy, now=now)
-    booking_id, session_id = booking.id, booking.session_id
-    db.session.rollback()
-
-    begin_write(db.session)
+    booking_id, session_id, by_id = booking.id, booking.session_id, by.id
+    restart_as_write(db.session)
     try:
         lock_sessions(session_id)
         changed = db.session.execute(
@@ -260,6 +257,10 @@ def cancel_booking(booking: Booking, *, by: User, now: datetime, reason: str = "
         release_person_place(booking.person_key)
         cancel_pending_for_booking(booking.id)
         notices.booking_cancelled(notices.facts_of(booking), now=now)
+        if staff:
+            audit.record("booking.cancel", booking, actor_id=by_id, now=now,
+                         before={"status": "confirmed"},
+                         after={"status": "cancelled", "reason": reason[:200]})
         db.session.flush()
         return booking
     except Exception:
@@ -309,9 +310,7 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
     booking_id, old_slot_id, old_session_id = booking.id, booking.slot_id, booking.session_id
     new_session_id, name = new_slot.session_id, booking.patient.name
     one_per_session = policy.one_per_session
-    db.session.rollback()
-
-    begin_write(db.session)
+    restart_as_write(db.session)
     try:
         lock_sessions(old_session_id, new_session_id)
         values = {"slot_id": new_slot_id, "session_id": new_session_id, "updated_dt": now}

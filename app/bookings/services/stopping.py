@@ -13,7 +13,7 @@ from app.bookings.services.desk import close_waitlist
 from app.bookings.services.engine import release_person_place
 from app.bookings.services.policy import fmt
 from app.core import audit
-from app.core.db import begin_write
+from app.core.db import restart_as_write
 from app.extensions import db
 from app.notifications.services import cancel_pending_for_booking
 from app.scheduling.models import Session, SessionStatus, Slot
@@ -25,9 +25,17 @@ def publish_session(session: Session, *, by: User, now: datetime) -> Session:
     """A draft becomes visible and bookable."""
     if session.status != SessionStatus.DRAFT:
         raise NotBookable(_("只有草稿可以发布"))
-    begin_write(db.session)
-    session.status, session.updated_dt = SessionStatus.PUBLISHED, now
-    audit.record("session.publish", session, actor_id=by.id, now=now,
+    session_id, by_id = session.id, by.id
+    restart_as_write(db.session)
+    published = db.session.execute(
+        update(Session).where(Session.id == session_id, Session.status == SessionStatus.DRAFT)
+        .values(status=SessionStatus.PUBLISHED, updated_dt=now)
+    ).rowcount
+    if not published:
+        db.session.rollback()
+        raise NotBookable(_("只有草稿可以发布"))
+    session = db.session.get(Session, session_id)
+    audit.record("session.publish", session, actor_id=by_id, now=now,
                  before={"status": "draft"}, after={"status": "published"})
     db.session.flush()
     return session
@@ -43,10 +51,11 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
         raise NotBookable(_("请填写停诊原因"))
     if session.status not in (SessionStatus.PUBLISHED, SessionStatus.DRAFT):
         raise NotBookable(_("本场已停诊或已结束"))
-    begin_write(db.session)
+    session_id, by_id, before = session.id, by.id, session.status.value
+    restart_as_write(db.session)
     stopped = db.session.execute(
         update(Session)
-        .where(Session.id == session.id,
+        .where(Session.id == session_id,
                Session.status.in_((SessionStatus.PUBLISHED, SessionStatus.DRAFT)))
         .values(status=SessionStatus.STOPPED, stop_reason=reason[:200], stopped_dt=now,
                 updated_dt=now)
@@ -54,7 +63,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
     if not stopped:
         db.session.rollback()
         raise NotBookable(_("本场已停诊或已结束"))
-    db.session.refresh(session)
+    session = db.session.get(Session, session_id)
     bookings = db.session.scalars(
         select(Booking).where(Booking.session_id == session.id,
                               Booking.status.in_(ACTIVE_STATUSES))
@@ -69,8 +78,8 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
                                 alternatives=alternatives, now=now)
     db.session.execute(update(Slot).where(Slot.session_id == session.id).values(booked_count=0))
     close_waitlist(session.id, WaitlistStatus.CANCELLED)
-    audit.record("session.stop", session, actor_id=by.id, now=now,
-                 before={"status": "published"},
+    audit.record("session.stop", session, actor_id=by_id, now=now,
+                 before={"status": before},
                  after={"status": "stopped", "reason": reason, "bookings": len(bookings)})
     db.session.flush()
     return len(bookings)

@@ -33,7 +33,7 @@ from app.bookings.models import (
 )
 from app.bookings.services import engine, notices
 from app.bookings.services import policy as rules
-from app.core.db import begin_write, insert_ignore
+from app.core.db import insert_ignore, restart_as_write
 from app.extensions import db
 from app.patients.models import Patient
 from app.scheduling.models import Slot
@@ -60,9 +60,7 @@ def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
         raise WaitlistError(_("%(name)s已预约本场，不需要候补", name=patient.name))
     values = {"slot_id": slot.id, "patient_id": patient.id, "person_key": patient.id_number_hash,
               "account_id": by.id, "name": patient.name}
-    db.session.rollback()
-
-    begin_write(db.session)
+    restart_as_write(db.session)
     try:
         insert_ignore(db.session, Person, {"key": values["person_key"], "active_count": 0})
         entry = WaitlistEntry(slot_id=values["slot_id"], patient_id=values["patient_id"],
@@ -164,9 +162,7 @@ def accept_offer(entry: WaitlistEntry, *, by: User, now: datetime,
     if entry.status != WaitlistStatus.OFFERED or entry.offer_expires_dt <= now:
         raise WaitlistError(_("这个空位已经过期或不再为您保留"))
     entry_id, session_id = entry.id, entry.slot.session_id
-    db.session.rollback()
-
-    begin_write(db.session)
+    restart_as_write(db.session)
     try:
         engine.lock_sessions(session_id)
         entry = db.session.get(WaitlistEntry, entry_id)
@@ -195,9 +191,7 @@ def leave_waitlist(entry: WaitlistEntry, *, by: User, now: datetime,
     """Leave the waitlist; declining an offer passes the held place on."""
     policy = policy or rules.current_policy()
     entry_id, session_id = entry.id, entry.slot.session_id
-    db.session.rollback()
-
-    begin_write(db.session)
+    restart_as_write(db.session)
     try:
         engine.lock_sessions(session_id)
         entry = db.session.get(WaitlistEntry, entry_id)
@@ -223,10 +217,9 @@ def expire_offers(*, now: datetime, policy: BookingPolicy | None = None) -> int:
                WaitlistEntry.offer_expires_dt <= now)
         .order_by(WaitlistEntry.id)
     ).all()
-    db.session.rollback()
     if not due:
         return 0
-    begin_write(db.session)
+    restart_as_write(db.session)
     expired = 0
     for entry_id in due:
         entry = db.session.get(WaitlistEntry, entry_id)
