@@ -43,6 +43,10 @@ class User(UserMixin, db.Model):
         return role in self.roles
 
     @property
+    def is_staff(self) -> bool:
+        return bool(self.roles - {Role.RESIDENT})
+
+    @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_enabled
 

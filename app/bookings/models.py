@@ -159,8 +159,7 @@ class BookingPolicy(db.Model):
         CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("release_days >= 0 AND release_minute BETWEEN 0 AND 1439",
                         name="release_sane"),
-        CheckConstraint("max_active_per_person >= 1 AND max_patients_per_account >= 1",
-                        name="limits_positive"),
+        CheckConstraint("max_active_per_person >= 1", name="limits_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -175,6 +174,5 @@ class BookingPolicy(db.Model):
     suspension_days: Mapped[int] = mapped_column(Integer, default=30)
     waitlist_offer_minutes: Mapped[int] = mapped_column(Integer, default=30)
     waitlist_auto_confirm: Mapped[bool] = mapped_column(Boolean, default=False)
-    max_patients_per_account: Mapped[int] = mapped_column(Integer, default=5)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

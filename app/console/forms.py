@@ -180,12 +180,10 @@ class PolicyForm(FlaskForm):
     waitlist_offer_minutes = IntegerField(_l("候补空位保留几分钟"), validators=[
         InputRequired(_l("请填写")), _between(1, 24 * 60)])
     waitlist_auto_confirm = BooleanField(_l("有空位时直接为第一位候补者确认预约"))
-    max_patients_per_account = IntegerField(_l("每个账号最多几位就诊人"), validators=[
-        InputRequired(_l("请填写")), _between(1, 50)])
 
     NUMBERS = ("release_days", "booking_cutoff_minutes", "cancel_cutoff_minutes",
                "max_active_per_person", "noshow_limit", "noshow_window_days",
-               "suspension_days", "waitlist_offer_minutes", "max_patients_per_account")
+               "suspension_days", "waitlist_offer_minutes")
     SWITCHES = ("one_per_session", "waitlist_auto_confirm")
 
     def load(self, policy) -> None:

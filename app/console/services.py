@@ -19,11 +19,10 @@ POLICY_FIELDS = (
     "release_days", "release_minute", "booking_cutoff_minutes", "cancel_cutoff_minutes",
     "one_per_session", "max_active_per_person", "noshow_limit", "noshow_window_days",
     "suspension_days", "waitlist_offer_minutes", "waitlist_auto_confirm",
-    "max_patients_per_account",
 )
 # Settings that count something and so must be at least 1 (the rest at least 0).
 AT_LEAST_ONE = ("max_active_per_person", "noshow_limit", "noshow_window_days",
-                "waitlist_offer_minutes", "max_patients_per_account")
+                "waitlist_offer_minutes")
 MINUTES_PER_DAY = 24 * 60
 
 

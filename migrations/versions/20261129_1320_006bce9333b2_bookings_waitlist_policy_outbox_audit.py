@@ -67,11 +67,10 @@ def upgrade():
     sa.Column('suspension_days', sa.Integer(), nullable=False),
     sa.Column('waitlist_offer_minutes', sa.Integer(), nullable=False),
     sa.Column('waitlist_auto_confirm', sa.Boolean(), nullable=False),
-    sa.Column('max_patients_per_account', sa.Integer(), nullable=False),
     sa.Column('updated_dt', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('id = 1', name=op.f('ck_booking_policies_single_row')),
-    sa.CheckConstraint('max_active_per_person >= 1 AND max_patients_per_account >= 1', name=op.f('ck_booking_policies_limits_positive')),
+    sa.CheckConstraint('max_active_per_person >= 1', name=op.f('ck_booking_policies_limits_positive')),
     sa.CheckConstraint('release_days >= 0 AND release_minute BETWEEN 0 AND 1439', name=op.f('ck_booking_policies_release_sane')),
     sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_booking_policies_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_booking_policies'))

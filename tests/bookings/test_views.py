@@ -206,3 +206,18 @@ def test_another_accounts_booking_and_waitlist_are_404(db, client):
     assert client.post("/waitlist/1/accept", data={"csrf_token": token}).status_code == 404
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+
+
+def test_header_links_residents_to_their_bookings_and_staff_to_the_console(db, client):
+    resident = create_user(password=PASSWORD)
+    from app.auth.models import Role
+
+    coordinator = create_user(password=PASSWORD, roles=(Role.COORDINATOR,))
+    _login(client, resident)
+    html = client.get("/").text
+    assert 'href="/bookings"' in html
+    assert 'href="/console"' not in html
+
+    client.post("/logout", data={"csrf_token": _csrf(html)})
+    _login(client, coordinator)
+    assert 'href="/console"' in client.get("/").text

@@ -14,7 +14,7 @@ POLICY_FORM = {
     "release_days": "7", "release_time": "08:00", "booking_cutoff_minutes": "60",
     "cancel_cutoff_minutes": "120", "one_per_session": "y", "max_active_per_person": "3",
     "noshow_limit": "3", "noshow_window_days": "90", "suspension_days": "30",
-    "waitlist_offer_minutes": "30", "max_patients_per_account": "5",
+    "waitlist_offer_minutes": "30",
 }
 
 
