@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.core.models import AuditEntry
 from app.core.time import local_to_utc
-from app.scheduling.models import SessionKind, SessionStatus
 from app.extensions import db as _db
+from app.scheduling.models import SessionKind, SessionStatus
 from app.scheduling.services import PlanError, SessionPlan, create_session
 from tests.factories import (
     NOW,
