@@ -75,7 +75,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     for job, seconds in jobs:
         scheduler.add_job(
             _in_app(app, job), "interval", seconds=seconds, id=job.__name__,
-            name=job.__name__, coalesce=True, max_instances=1,
+            name=job.__name__, next_run_time=utcnow(), coalesce=True, max_instances=1,
         )
     return scheduler
 
