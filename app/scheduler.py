@@ -17,6 +17,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.bookings.services.desk import close_past_sessions
 from app.bookings.services.waitlist import expire_offers
+from app.core.db import begin_write
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import utcnow
 from app.extensions import db
@@ -42,11 +43,14 @@ def write_heartbeat(*, now, name: str = MAIN_SCHEDULER) -> None:
 
 
 def _in_app(app: Flask, job: Callable[..., None]) -> Callable[[], None]:
-    """Run ``job(now=…)`` in an app context as one unit of work, committed once."""
+    """Run ``job(now=…)`` in an app context as one write unit of work, committed once.
+    Every job writes, so it opens with the write lock (on SQLite a read that turns
+    into a write would fail at once if a web worker wrote in between)."""
 
     def run() -> None:
         with app.app_context():
             try:
+                begin_write(db.session)
                 job(now=utcnow())
                 db.session.commit()
             except Exception:

@@ -69,3 +69,23 @@ def test_scheduler_registers_every_job_in_one_place(app):
 
     assert sorted(job.id for job in scheduler.get_jobs()) == [
         "close_past_sessions", "expire_offers", "heartbeat", "send_due_sms_to_log"]
+
+
+def test_every_scheduler_job_runs_against_a_real_database(scratch_url):
+    """Each job as the scheduler runs it: its own app context, write lock, one commit."""
+    import flask_migrate
+
+    from app.core.models import SchedulerHeartbeat
+    from app.extensions import db as _db
+    from app.scheduler import build_scheduler
+    from tests.conftest import make_app
+
+    app = make_app(scratch_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+    for job in build_scheduler(app).get_jobs():
+        job.func()
+    with app.app_context():
+        assert _db.session.get(SchedulerHeartbeat, "main") is not None
+        _db.session.remove()
+        _db.engine.dispose()
