@@ -67,8 +67,6 @@ def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
     (web, API) bookings follow the release window, the cut-off and suspensions; the
     front desk books until the slot ends. The caller commits."""
     by_id = by.id
-    if replay := _replay(by_id, idempotency_key):
-        return replay
     policy = policy or rules.current_policy()
     slot = load_slot(slot_id)
     _check_rules(slot, patient, policy, source=source, now=now)
@@ -143,9 +141,8 @@ def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
     if not held and not take_capacity(plan["slot_id"]):
         raise SlotFull(_("该时段已约满，可以登记候补"))
     online = plan["source"] != BookingSource.FRONT_DESK
-    insert_ignore(db.session, Person, {"key": plan["person_key"], "active_count": 0})
-    if not take_person_place(plan["person_key"], max_active=max_active, now=now,
-                             online=online):
+    if not _take_person_place(plan["person_key"], max_active=max_active, now=now,
+                              online=online):
         person = db.session.get(Person, plan["person_key"])
         if online:
             _check_not_suspended(person, name, now=now)
@@ -202,6 +199,16 @@ def release_capacity(slot_id: int) -> None:
     db.session.execute(
         update(Slot).where(Slot.id == slot_id).values(booked_count=Slot.booked_count - 1)
     )
+
+
+def _take_person_place(key: str, *, max_active: int, now: datetime, online: bool) -> bool:
+    """The person's place under their limit; their row is made on their first booking."""
+    if take_person_place(key, max_active=max_active, now=now, online=online):
+        return True
+    if db.session.get(Person, key) is not None:
+        return False
+    insert_ignore(db.session, Person, {"key": key, "active_count": 0})
+    return take_person_place(key, max_active=max_active, now=now, online=online)
 
 
 def take_person_place(key: str, *, max_active: int, now: datetime, online: bool) -> bool:
