@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint install install-dev translations translations-update db-upgrade seed clean
+.PHONY: run test bench lint install install-dev translations translations-update db-upgrade seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ test: lint
 		echo "XQ_REQUIRE_SERVICES=1 but TEST_DATABASE_URL is not set: the PostgreSQL tier would be skipped" >&2; \
 		exit 1; \
 	fi
+
+## bench: issue #3's booking benchmark on SQLite, and on PostgreSQL when
+## BENCH_DATABASE_URL / TEST_DATABASE_URL is set or one answers at 127.0.0.1:5432
+## (BENCH_ARGS="--rounds 3" passes options; bench/README.md explains the figures)
+bench: install-dev
+	$(BIN)/python -m bench.booking $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,78 @@
+"""The real site under gunicorn on a free 127.0.0.1 port, as production runs it."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.workload import SECRET_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+START_TIMEOUT_S = 30
+
+# Worker models tried per database, best kept (see bench/README.md).
+WORKER_MODELS = {
+    "gthread-2x8": ["-w", "2", "-k", "gthread", "--threads", "8"],
+    "gthread-4x8": ["-w", "4", "-k", "gthread", "--threads", "8"],
+    "gthread-4x4": ["-w", "4", "-k", "gthread", "--threads", "4"],
+    "sync-8": ["-w", "8", "-k", "sync"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(url: str, model: str, log_path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Serve wsgi:app on a free port with ``model``; yields (port, command line).
+    The server is stopped on the way out, whatever happened."""
+    port = free_port()
+    command = [str(GUNICORN), *WORKER_MODELS[model], "--bind", f"127.0.0.1:{port}",
+               "--graceful-timeout", "5", "--log-level", "warning", "wsgi:app"]
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
+           "XQ_ENV": "production", "INSECURE_COOKIES": "1", "RATELIMIT_ENABLED": "false"}
+    env.pop("DATA_KEY", None)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
+                                   start_new_session=True)
+    try:
+        _wait_healthy(port, process)
+        yield port, command
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode} (see its log)")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer /healthz within {START_TIMEOUT_S} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """TERM the arbiter (it stops its workers), KILL the group if it lingers."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
