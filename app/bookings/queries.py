@@ -1,7 +1,7 @@
 """Read-side queries for a resident's bookings, patients and waitlist entries."""
 
 from sqlalchemy import case, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
 from app.bookings.models import ACTIVE_STATUSES, Booking, WaitlistEntry, WaitlistStatus
@@ -43,4 +43,4 @@ def my_waitlist(user: User) -> list[WaitlistEntry]:
 
 
 def slot_with_session(slot_id: int) -> Slot | None:
-    return db.session.get(Slot, slot_id)
+    return db.session.get(Slot, slot_id, options=[joinedload(Slot.session)])

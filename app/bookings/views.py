@@ -16,32 +16,33 @@ from app.extensions import db, limiter
 bp = Blueprint("bookings", __name__)
 
 
-def _my_patient(patient_id: int):
-    return next((p for p in queries.my_patients(current_user) if p.id == patient_id), None)
+def _my_patient(patient_id: int, patients=None):
+    patients = queries.my_patients(current_user) if patients is None else patients
+    return next((p for p in patients if p.id == patient_id), None)
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
 @login_required
 @limiter.limit("30/minute", methods=["POST"])
 def book(slot_id: int):
-    slot = queries.slot_with_session(slot_id) or abort(404)
-    if not slot.session.is_public:
-        abort(404)
     patients = queries.my_patients(current_user)
     form, wait_form = BookForm(), WaitlistForm()
     form.fill(patients)
     wait_form.fill(patients)
     if form.validate_on_submit():
         try:
-            booking = engine.book_slot(slot.id, _my_patient(form.patient.data),
+            booking = engine.book_slot(slot_id, _my_patient(form.patient.data, patients),
                                        by=current_user, now=request_now(),
                                        idempotency_key=form.nonce.data)
+            booking_id = booking.id
             db.session.commit()
-            return redirect(url_for("bookings.detail", booking_id=booking.id, new=1))
+            return redirect(url_for("bookings.detail", booking_id=booking_id, new=1))
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
-            slot = queries.slot_with_session(slot_id)
+    slot = queries.slot_with_session(slot_id) or abort(404)
+    if not slot.session.is_public:
+        abort(404)
     policy = current_policy()
     return render_template("bookings/book.html", slot=slot, form=form, wait_form=wait_form,
                            patients=patients, times=slot_times(slot.start_dt, policy),

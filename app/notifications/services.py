@@ -20,10 +20,13 @@ def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
                   booking_id: int | None = None, dedupe_key: str | None = None,
                   due_dt: datetime | None = None, expires_dt: datetime | None = None) -> Message:
     """Add one outgoing message to the current unit of work (flushed by the caller)."""
+    # Every column given, so that the messages of one change are inserted in one batch.
     message = Message(
         channel=channel, kind=kind, body=body, recipient=recipient, user_id=user_id,
         subject=subject, booking_id=booking_id, dedupe_key=dedupe_key,
-        due_dt=due_dt or now, expires_dt=expires_dt, created_dt=now,
+        status=MessageStatus.PENDING, due_dt=due_dt or now, expires_dt=expires_dt,
+        created_dt=now, claimed_dt=None, sent_dt=None, read_dt=None, attempts=0,
+        last_error="",
     )
     db.session.add(message)
     return message

@@ -26,6 +26,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.bookings.errors import (
@@ -108,7 +109,8 @@ def _replay(user_id: int, key: str | None) -> Booking | None:
 
 
 def load_slot(slot_id: int) -> Slot:
-    slot = db.session.get(Slot, slot_id)
+    """The slot with its session (and the session's venue) in one statement."""
+    slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.session)])
     if slot is None:
         raise BookingNotFound(_("找不到这个号源"))
     return slot
