@@ -26,9 +26,8 @@ def _my_patient(patient_id: int, patients=None):
 @limiter.limit("30/minute", methods=["POST"])
 def book(slot_id: int):
     patients = queries.my_patients(current_user)
-    form, wait_form = BookForm(), WaitlistForm()
+    form = BookForm()
     form.fill(patients)
-    wait_form.fill(patients)
     if form.validate_on_submit():
         try:
             booking = engine.book_slot(slot_id, _my_patient(form.patient.data, patients),
@@ -44,6 +43,10 @@ def book(slot_id: int):
     if not slot.session.is_public:
         abort(404)
     policy = current_policy()
+    wait_form = None
+    if slot.is_full:
+        wait_form = WaitlistForm()
+        wait_form.fill(patients)
     return render_template("bookings/book.html", slot=slot, form=form, wait_form=wait_form,
                            patients=patients, times=slot_times(slot.start_dt, policy),
                            offer_minutes=policy.waitlist_offer_minutes, now=request_now())

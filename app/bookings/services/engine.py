@@ -175,6 +175,7 @@ def next_queue_number(session_id: int) -> int:
         .where(Session.id == session_id, Session.status == SessionStatus.PUBLISHED)
         .values(last_queue_number=Session.last_queue_number + 1)
         .returning(Session.last_queue_number)
+        .execution_options(synchronize_session=False)
     )
     if number is None:
         raise NotBookable(_("本场已停诊或不再接受预约"))
@@ -193,6 +194,7 @@ def take_capacity(slot_id: int) -> bool:
         update(Slot)
         .where(Slot.id == slot_id, Slot.booked_count < Slot.capacity)
         .values(booked_count=Slot.booked_count + 1)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
@@ -217,7 +219,9 @@ def take_person_place(key: str, *, max_active: int, now: datetime, online: bool)
     query = update(Person).where(Person.key == key, Person.active_count < max_active)
     if online:
         query = query.where(Person.suspended_until.is_(None) | (Person.suspended_until <= now))
-    return db.session.execute(query.values(active_count=Person.active_count + 1)).rowcount == 1
+    query = query.values(active_count=Person.active_count + 1)
+    return db.session.execute(query, execution_options={"synchronize_session": False}
+                              ).rowcount == 1
 
 
 def release_person_place(key: str) -> None:
