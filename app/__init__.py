@@ -35,6 +35,7 @@ def register_models() -> None:
     """Import every model module so the metadata (and so migrations) see all tables."""
     import app.auth.models  # noqa: F401
     import app.bookings.models  # noqa: F401
+    import app.calendar.models  # noqa: F401
     import app.core.models  # noqa: F401
     import app.directory.models  # noqa: F401
     import app.notifications.models  # noqa: F401

@@ -98,6 +98,8 @@ class Booking(db.Model):
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_dt: Mapped[datetime | None]
     checked_in_dt: Mapped[datetime | None]
+    # Raised whenever time, place or status changes (the resident's calendar feed).
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
 
     slot: Mapped[Slot] = relationship()
     session: Mapped[Session] = relationship()

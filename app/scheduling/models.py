@@ -1,9 +1,20 @@
 """A session is one scheduled event at a venue; its slots are what residents book."""
 
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.enums import enum_column
@@ -66,8 +77,13 @@ class Session(db.Model):
     # The last queue number handed out; only ever goes up, so numbers are never reused.
     last_queue_number: Mapped[int] = mapped_column(Integer, default=0)
     stopped_dt: Mapped[datetime | None]
+    # Raised whenever time, place or status changes, so calendar clients take the change.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session_series.id", ondelete="SET NULL"), index=True
+    )
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     venue: Mapped[Venue] = relationship(lazy="joined", innerjoin=True)
     specialty: Mapped[Specialty | None] = relationship(lazy="joined")
@@ -149,3 +165,56 @@ class Slot(db.Model):
     @property
     def is_full(self) -> bool:
         return self.places_left <= 0
+
+
+class SessionSeries(db.Model):
+    """A recurring plan (every Tuesday morning at 浦口镇卫生院 for 3 months …) that
+    generates sessions. ``rule`` is an RFC 5545 RRULE; dates are local."""
+
+    __tablename__ = "session_series"
+    __table_args__ = (CheckConstraint("end_time > start_time", name="end_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SessionKind] = mapped_column(enum_column(SessionKind, "series_kind"))
+    audience: Mapped[Audience] = mapped_column(
+        enum_column(Audience, "series_audience"), default=Audience.PUBLIC
+    )
+    title: Mapped[str] = mapped_column(String(120), default="")
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    specialty_id: Mapped[int | None] = mapped_column(ForeignKey("specialties.id"))
+    expert_ids: Mapped[list] = mapped_column(JSON, default=list)
+    rule: Mapped[str] = mapped_column(String(300))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    slot_minutes: Mapped[int | None] = mapped_column(Integer)
+    per_slot: Mapped[int | None] = mapped_column(Integer)
+    seats: Mapped[int | None] = mapped_column(Integer)
+    skip_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Per-date overrides: {"2026-12-08": "skip" | "hold"}; "hold" keeps a holiday date.
+    overrides: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    venue: Mapped[Venue] = relationship()
+
+
+class ExpertBusy(db.Model):
+    """Time an expert is busy elsewhere (uploaded from their own calendar); counts in
+    conflict checks like a session does."""
+
+    __tablename__ = "expert_busy"
+    __table_args__ = (
+        CheckConstraint("end_dt > start_dt", name="end_after_start"),
+        Index("ix_expert_busy_expert_start", "expert_id", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"))
+    start_dt: Mapped[datetime]
+    end_dt: Mapped[datetime]
+    summary: Mapped[str] = mapped_column(String(200), default="")
+    uid: Mapped[str] = mapped_column(String(255), default="")
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)

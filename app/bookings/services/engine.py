@@ -261,7 +261,7 @@ def cancel_booking(booking: Booking, *, by: User, now: datetime, reason: str = "
             update(Booking)
             .where(Booking.id == booking_id, Booking.status == BookingStatus.CONFIRMED)
             .values(status=BookingStatus.CANCELLED, cancelled_dt=now, updated_dt=now,
-                    cancel_reason=reason[:200])
+                    cancel_reason=reason[:200], sequence=Booking.sequence + 1)
         ).rowcount
         if not changed:
             raise NotBookable(_("该预约已不能取消（已取消、已就诊或已停诊）"))
@@ -326,7 +326,8 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
     restart_as_write(db.session)
     try:
         lock_sessions(old_session_id, new_session_id)
-        values = {"slot_id": new_slot_id, "session_id": new_session_id, "updated_dt": now}
+        values = {"slot_id": new_slot_id, "session_id": new_session_id, "updated_dt": now,
+                  "sequence": Booking.sequence + 1}
         if new_session_id != old_session_id:
             values["queue_number"] = next_queue_number(new_session_id)
             values["one_per_session_guard"] = new_session_id if one_per_session else None

@@ -58,7 +58,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
         .where(Session.id == session_id,
                Session.status.in_((SessionStatus.PUBLISHED, SessionStatus.DRAFT)))
         .values(status=SessionStatus.STOPPED, stop_reason=reason[:200], stopped_dt=now,
-                updated_dt=now)
+                updated_dt=now, sequence=Session.sequence + 1)
     ).rowcount
     if not stopped:
         db.session.rollback()
@@ -72,6 +72,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
     for booking in bookings:
         booking.status, booking.updated_dt, booking.cancel_reason = (
             BookingStatus.STOPPED, now, reason[:200])
+        booking.sequence += 1
         release_person_place(booking.person_key)
         cancel_pending_for_booking(booking.id)
         notices.session_stopped(notices.facts_of(booking), reason=reason,
