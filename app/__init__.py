@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import init_login
     from app.bookings.views import bp as bookings_bp
+    from app.calendar.views import bp as calendar_bp
     from app.console.views import bp as console_bp
     from app.patients.views import bp as patients_bp
     from app.scheduling.views import bp as scheduling_bp
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     init_login(app)
     app.register_blueprint(scheduling_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(patients_bp)

@@ -1,0 +1,218 @@
+"""Calendar feeds over HTTP, and the page to subscribe to them.
+
+The view only adds headers: which events and how they look is app.calendar.feeds and
+app.calendar.ical. Conditional requests are answered from the feed's version, so a
+calendar client polling unchanged data never makes us serialise the feed again.
+"""
+
+from datetime import datetime, time
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from app.calendar import feeds, queries, tokens
+from app.calendar.forms import LinkForm
+from app.calendar.models import FeedOwner
+from app.core.clock import request_now
+from app.core.coerce import optional_int
+from app.core.time import local_to_utc, local_today
+from app.directory.models import Expert, Township, Venue
+from app.extensions import db
+from app.scheduling.models import SessionKind
+
+bp = Blueprint("calendar", __name__)
+
+FEED_MAX_AGE = 300
+
+
+def _base_url() -> str:
+    return (current_app.config.get("SITE_URL") or request.url_root).rstrip("/")
+
+
+def _respond(version: tuple, newest: datetime | None, name: str, events, *,
+             filename: str, private: bool, attachment: bool = False) -> Response:
+    now = request_now()
+    # The window moves daily: nothing in a feed is older than today's start.
+    day_start = local_to_utc(local_today(now), time.min)
+    last_modified = max(filter(None, (newest, day_start)))
+    version = (*version, _base_url())
+    cached = feeds.cache.get(version)
+    if cached is not None and request.if_none_match.contains(cached.etag.strip('"')):
+        return _not_modified(cached.etag, last_modified, private)
+    if (not request.if_none_match and request.if_modified_since
+            and last_modified.replace(microsecond=0) <= request.if_modified_since):
+        return _not_modified(cached.etag if cached else None, last_modified, private)
+    rendered = feeds.rendered(version, last_modified, name, events)
+    if request.if_none_match.contains(rendered.etag.strip('"')):
+        return _not_modified(rendered.etag, last_modified, private)
+    response = Response(rendered.body, mimetype="text/calendar")
+    response.content_type = "text/calendar; charset=utf-8"
+    disposition = "attachment" if attachment else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    _validators(response, rendered.etag, last_modified, private)
+    return response
+
+
+def _not_modified(etag: str | None, last_modified: datetime, private: bool) -> Response:
+    response = Response(status=304)
+    _validators(response, etag, last_modified, private)
+    return response
+
+
+def _validators(response: Response, etag: str | None, last_modified: datetime,
+                private: bool) -> None:
+    if etag:
+        response.headers["ETag"] = etag
+    response.last_modified = last_modified
+    scope = "private" if private else "public"
+    response.headers["Cache-Control"] = f"{scope}, max-age={FEED_MAX_AGE}"
+
+
+def _session_feed(spec: feeds.FeedSpec, *, filename: str, private: bool = False):
+    now = request_now()
+    version, newest = feeds.session_version(spec, now)
+    return _respond(version, newest, spec.name,
+                    lambda: feeds.session_events(spec, now, base_url=_base_url()),
+                    filename=filename, private=private)
+
+
+@bp.get("/calendar/venues/<int:venue_id>.ics")
+def venue_feed(venue_id: int):
+    venue = db.session.get(Venue, venue_id) or abort(404)
+    return _session_feed(feeds.venue_feed(venue), filename=f"venue-{venue_id}.ics")
+
+
+@bp.get("/calendar/institutions/<int:institution_id>.ics")
+def institution_feed(institution_id: int):
+    found = queries.institution(institution_id) or abort(404)
+    return _session_feed(feeds.institution_feed(found.id, found.name),
+                         filename=f"institution-{institution_id}.ics")
+
+
+@bp.get("/calendar/programme.ics")
+def programme_feed():
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in {k.value for k in SessionKind}:
+        return _bad_request("kind")
+    try:
+        township_id = optional_int(request.args.get("township"))
+    except ValueError:
+        return _bad_request("township")
+    township = db.session.get(Township, township_id) if township_id else None
+    if township_id and township is None:
+        abort(404)
+    spec = feeds.programme_feed(kind=SessionKind(kind) if kind else None,
+                                township_id=township_id,
+                                township_name=township.name if township else "")
+    return _session_feed(spec, filename="programme.ics")
+
+
+def _bad_request(field: str) -> Response:
+    return Response(f"invalid {field}\n", status=400, mimetype="text/plain")
+
+
+@bp.get("/calendar/experts/<token>.ics")
+def expert_feed(token: str):
+    link = tokens.resolve(token, FeedOwner.EXPERT) or abort(404)
+    expert = db.session.get(Expert, link.owner_id) or abort(404)
+    spec = feeds.expert_feed(expert)
+    tokens.touch(link, now=request_now())
+    return _session_feed(spec, filename=f"expert-{expert.id}.ics", private=True)
+
+
+@bp.get("/calendar/me/<token>.ics")
+def resident_feed(token: str):
+    link = tokens.resolve(token, FeedOwner.RESIDENT) or abort(404)
+    account_id = link.owner_id
+    now = request_now()
+    tokens.touch(link, now=now)
+    version, newest = feeds.booking_version(account_id, now)
+    return _respond(version, newest, "我的预约 · 乡情专家行",
+                    lambda: feeds.booking_events(account_id, now, base_url=_base_url()),
+                    filename="my-bookings.ics", private=True)
+
+
+@bp.get("/bookings/<int:booking_id>.ics")
+@login_required
+def booking_ics(booking_id: int):
+    now = request_now()
+    events = feeds.booking_events(current_user.id, now, base_url=_base_url(),
+                                  booking_id=booking_id)
+    if not events:
+        abort(404)
+    event = events[0]
+    version = (f"booking:{booking_id}", event.sequence, event.last_modified)
+    return _respond(version, event.last_modified, "乡情专家行", lambda: events,
+                    filename=f"booking-{booking_id}.ics", private=True, attachment=True)
+
+
+# --- subscribing -------------------------------------------------------------------------
+
+
+def feed_links(url: str) -> dict:
+    """https and webcal forms of a feed address, and its QR code (an SVG data URI)."""
+    return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1],
+            "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=2)}
+
+
+@bp.get("/calendar")
+def subscribe():
+    base = _base_url()
+    public = {
+        "programme": feed_links(base + url_for("calendar.programme_feed")),
+        "lectures": feed_links(base + url_for("calendar.programme_feed", kind="lecture")),
+    }
+    private = []
+    if current_user.is_authenticated:
+        mine = tokens.find_link(FeedOwner.RESIDENT, current_user.id)
+        private.append(_private_entry(FeedOwner.RESIDENT, current_user.id, "我的预约", mine,
+                                      base))
+        for expert in queries.experts_of(current_user):
+            link = tokens.find_link(FeedOwner.EXPERT, expert.id)
+            private.append(_private_entry(FeedOwner.EXPERT, expert.id,
+                                          f"{expert.name}的排班", link, base))
+    return render_template("calendar/subscribe.html", public=public, private=private,
+                           form=LinkForm())
+
+
+def _private_entry(owner, owner_id, label, link, base) -> dict:
+    endpoint = "calendar.expert_feed" if owner == FeedOwner.EXPERT else "calendar.resident_feed"
+    entry = {"owner": owner.value, "owner_id": owner_id, "label": label, "link": link}
+    if link is not None:
+        entry["urls"] = feed_links(base + url_for(endpoint, token=tokens.token_of(link)))
+    return entry
+
+
+def _may_manage(owner: FeedOwner, owner_id: int) -> bool:
+    if owner == FeedOwner.RESIDENT:
+        return owner_id == current_user.id
+    return owner_id in {e.id for e in queries.experts_of(current_user)}
+
+
+@bp.post("/calendar/links/<owner>/<int:owner_id>")
+@login_required
+def make_or_reset_link(owner: str, owner_id: int):
+    """Create the private link, or reset it (重置链接): the old one stops at once."""
+    if owner not in {o.value for o in FeedOwner}:
+        abort(404)
+    kind = FeedOwner(owner)
+    if not _may_manage(kind, owner_id) or not LinkForm().validate_on_submit():
+        abort(404)
+    now, by_id = request_now(), current_user.id
+    if tokens.find_link(kind, owner_id) is None:
+        tokens.ensure_link(kind, owner_id, by_id=by_id, now=now)
+    else:
+        tokens.rotate(kind, owner_id, by_id=by_id, now=now)
+    db.session.commit()
+    return redirect(url_for("calendar.subscribe"))
+
