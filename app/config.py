@@ -38,6 +38,8 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         "REMEMBER_COOKIE_SECURE": secure and env.get("INSECURE_COOKIES") != "1",
         "WTF_CSRF_TIME_LIMIT": None,
         "SCHEDULE_PAGE_SIZE": int(env.get("SCHEDULE_PAGE_SIZE", "20")),
+        # Minutes an expert needs between sessions at venues in different townships.
+        "TRAVEL_MINUTES": int(env.get("TRAVEL_MINUTES", "30")),
         # Enabled patients (就诊人) per account, the holder included.
         "MAX_PATIENTS_PER_ACCOUNT": int(env.get("MAX_PATIENTS_PER_ACCOUNT", "5")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

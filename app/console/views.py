@@ -267,7 +267,8 @@ def new_session():
             except DomainError as error:
                 db.session.rollback()
                 field = getattr(error, "field", None)
-                (form[field] if field else form.day).errors.append(error.message)
+                (form[field] if field else form.day).errors.extend(
+                    getattr(error, "lines", [error.message]))
     elif not form.is_submitted():
         form.day.data = local_today(request_now()) + timedelta(days=1)
     return render_template("console/new_session.html", form=form)

@@ -9,6 +9,7 @@ different township and leave less than the travel time between them.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.directory.models import Expert, Venue
@@ -17,6 +18,11 @@ from app.scheduling.models import ExpertBusy, Session, SessionExpert, SessionSta
 
 DEFAULT_TRAVEL_MINUTES = 30
 HOLDING = (SessionStatus.DRAFT, SessionStatus.PUBLISHED)
+
+
+def travel_minutes() -> int:
+    """The ``TRAVEL_MINUTES`` setting: minutes between venues in different townships."""
+    return int(current_app.config.get("TRAVEL_MINUTES", DEFAULT_TRAVEL_MINUTES))
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,8 @@ def test_specialty_defaults_to_the_first_experts_and_can_be_chosen(db):
     other = create_specialty()
 
     default = _create(_plan(expert_ids=[first.id, second.id]), by=create_user(), now=NOW)
-    chosen = _create(_plan(expert_ids=[first.id], specialty_id=other.id),
-                            by=create_user(), now=NOW)
+    chosen = _create(_plan(expert_ids=[first.id], specialty_id=other.id,
+                           day=DAY + timedelta(days=1)), by=create_user(), now=NOW)
 
     assert [e.id for e in default.experts] == [first.id, second.id]
     assert (default.specialty_id, chosen.specialty_id) == (first.specialty_id, other.id)
