@@ -136,12 +136,13 @@ def session_events(spec: FeedSpec, now: datetime, *, base_url: str) -> list[Feed
     ids = [row[0] for row in rows]
     experts = _expert_names(ids)
     booked = _booked(ids) if spec.with_bookings else {}
+    labels = {kind: str(label) for kind, label in KIND_LABELS.items()}  # translate once
     events = []
     for (sid, kind, title, status, start, end, changed, sequence, reason, venue, address,
          specialty) in rows:
         names = "、".join(experts.get(sid, []))
         what = title or " ".join(part for part in (names, specialty) if part)
-        lines = [f"{KIND_LABELS[kind]}：{what}"]
+        lines = [f"{labels[kind]}：{what}"]
         if names and title:
             lines.append(_("专家：%(names)s", names=names))
         if status == SessionStatus.STOPPED and reason:
@@ -151,7 +152,7 @@ def session_events(spec: FeedSpec, now: datetime, *, base_url: str) -> list[Feed
         url = f"{base_url}/sessions/{sid}"
         lines.append(url)
         events.append(FeedEvent(
-            uid=f"session-{sid}@{UID_DOMAIN}", summary=f"{KIND_LABELS[kind]} {what}",
+            uid=f"session-{sid}@{UID_DOMAIN}", summary=f"{labels[kind]} {what}",
             start_dt=start, end_dt=end, last_modified=changed, sequence=sequence,
             location=f"{venue} {address}".strip(), description="\n".join(lines), url=url,
             cancelled=status == SessionStatus.STOPPED,
