@@ -100,3 +100,25 @@ def test_naive_datetimes_are_refused(db):
     with pytest.raises(Exception, match="naive datetime"):
         db.session.flush()
     db.session.rollback()
+
+
+def test_restart_as_write_ends_the_reads_and_takes_the_write_lock(sqlite_engine):
+    from app.core.db import restart_as_write
+
+    path = sqlite_engine.url.database
+    with Session(sqlite_engine) as session:
+        session.execute(text("SELECT count(*) FROM t")).scalar()
+        restart_as_write(session)
+
+        assert _other_writer_is_locked_out(path) is True
+        session.rollback()
+
+
+def test_restart_as_write_refuses_to_drop_pending_changes(sqlite_engine):
+    from app.core.db import restart_as_write
+
+    with Session(sqlite_engine) as session:
+        session.add(SchedulerHeartbeat(name="x", beat_dt=datetime(2026, 1, 1, tzinfo=UTC),
+                                       pid=1))
+        with pytest.raises(RuntimeError, match="pending changes"):
+            restart_as_write(session)
