@@ -81,9 +81,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.admin.cli import users_cli
+    from app.calendar.cli import import_cli
     from app.demo.cli import demo_cli
     from app.scheduler import scheduler_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(import_cli)

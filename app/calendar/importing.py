@@ -91,7 +91,7 @@ class ImportResult:
         return text
 
 
-def import_ics(raw: bytes, *, venue_id: int, default_expert_id: int | None, by: User,
+def import_ics(raw: bytes, *, venue_id: int, default_expert_id: int | None, by: User | None,
                now: datetime, horizon_weeks: int = 26) -> ImportResult:
     """Import an .ics schedule for one venue as draft sessions, all or nothing. Each
     event's expert is its ``X-XQ-EXPERT`` (an expert id or an expert's phone), else the
@@ -104,7 +104,7 @@ def import_ics(raw: bytes, *, venue_id: int, default_expert_id: int | None, by: 
                    default_expert_id=default_expert_id, by=by, now=now, source="ics")
 
 
-def import_csv(raw: bytes, *, venue_id: int, default_expert_id: int | None, by: User,
+def import_csv(raw: bytes, *, venue_id: int, default_expert_id: int | None, by: User | None,
                now: datetime) -> ImportResult:
     """Import a CSV schedule: a header ``date,start,end`` and optionally ``expert``,
     ``kind``, ``title``, ``capacity``, ``description``; dates YYYY-MM-DD, times HH:MM
@@ -116,7 +116,7 @@ def import_csv(raw: bytes, *, venue_id: int, default_expert_id: int | None, by: 
                    default_expert_id=default_expert_id, by=by, now=now, source="csv")
 
 
-def import_busy_ics(raw: bytes, *, expert_id: int, by: User, now: datetime,
+def import_busy_ics(raw: bytes, *, expert_id: int, by: User | None, now: datetime,
                     horizon_weeks: int = 26) -> ImportResult:
     """Replace the expert's uploaded busy times with the file's (.ics): every event that
     is not cancelled, not marked free (TRANSP:TRANSPARENT) and not over; all-day events
@@ -142,7 +142,8 @@ def import_busy_ics(raw: bytes, *, expert_id: int, by: User, now: datetime,
     db.session.add_all(busy)
     db.session.flush()
     result.created = len(busy)
-    audit.record("busy.import", expert, actor_id=by.id, now=now, after={"busy": len(busy)})
+    audit.record("busy.import", expert, actor_id=by.id if by else None, now=now,
+                 after={"busy": len(busy)})
     return result
 
 
@@ -217,7 +218,7 @@ class _Planned:
 
 
 def _import(occurrences: list[Occurrence], result: ImportResult, *, venue_id: int,
-            default_expert_id: int | None, by: User, now: datetime,
+            default_expert_id: int | None, by: User | None, now: datetime,
             source: str) -> ImportResult:
     venue = db.session.get(Venue, venue_id)
     if venue is None:
@@ -251,7 +252,7 @@ def _import(occurrences: list[Occurrence], result: ImportResult, *, venue_id: in
     result.created = len(sessions)
     result.stopped = sum(1 for s in sessions if s.status == SessionStatus.STOPPED)
     result.session_ids = [s.id for s in sessions]
-    audit.record("schedule.import", venue, actor_id=by.id, now=now, after={
+    audit.record("schedule.import", venue, actor_id=by.id if by else None, now=now, after={
         "source": source, "created": result.created, "stopped": result.stopped,
         "first_session_id": min(result.session_ids, default=None),
         "last_session_id": max(result.session_ids, default=None)})
