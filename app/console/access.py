@@ -127,3 +127,22 @@ def can_plan(user: User, venue_id: int, expert_ids: list[int]) -> bool:
         assisted = set(db.session.scalars(_assisted_experts(user.id)).all())
         return set(expert_ids) <= assisted
     return False
+
+
+def import_venues(user: User) -> list[Venue]:
+    """The venues ``user`` may import a schedule into: an admin's every venue, a
+    coordinator's own."""
+    query = select(Venue).order_by(Venue.id)
+    if not user.has_role(Role.ADMIN):
+        query = query.where(Venue.id.in_(_coordinated_venues(user.id)))
+    return db.session.scalars(query).all()
+
+
+def busy_experts(user: User) -> list[Expert]:
+    """The experts whose busy times ``user`` may upload: an admin's every expert, an
+    expert's own, an assistant's experts."""
+    query = select(Expert).order_by(Expert.id)
+    if not user.has_role(Role.ADMIN):
+        query = query.where(or_(Expert.id.in_(_own_experts(user.id)),
+                                Expert.id.in_(_assisted_experts(user.id))))
+    return db.session.scalars(query).all()

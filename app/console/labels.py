@@ -16,6 +16,8 @@ OBJECT_LABELS = {
     "booking_policies": _l("预约规则"),
     "users": _l("账号"),
     "patients": _l("就诊人"),
+    "venues": _l("地点"),
+    "experts": _l("专家"),
 }
 
 ACTION_LABELS = {
@@ -27,6 +29,8 @@ ACTION_LABELS = {
     "booking.no_show": _l("标记爽约"),
     "booking.cancel": _l("工作人员取消预约"),
     "policy.update": _l("修改预约规则"),
+    "schedule.import": _l("导入排班表"),
+    "busy.import": _l("上传专家忙碌时间"),
     "user.create": _l("新建工作人员账号"),
     "user.enable": _l("启用账号"),
     "user.disable": _l("停用账号"),
