@@ -37,6 +37,8 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure and env.get("INSECURE_COOKIES") != "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Uploads (schedule imports) are small; refuse anything bigger before reading it.
+        "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
         "SCHEDULE_PAGE_SIZE": int(env.get("SCHEDULE_PAGE_SIZE", "20")),
         # Minutes an expert needs between sessions at venues in different townships.
         "TRAVEL_MINUTES": int(env.get("TRAVEL_MINUTES", "30")),

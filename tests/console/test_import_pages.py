@@ -136,8 +136,8 @@ def test_an_over_size_upload_gets_a_clear_message(db, client, login_as, coordina
     page = _upload(client, "/console/import", raw, "schedule.ics",
                    venue=venue.id, expert=expert.id)
 
-    assert page.status_code == 413
-    assert "文件太大：最大 5 MB" in page.text
+    assert page.status_code == 413  # refused by MAX_CONTENT_LENGTH before it is read
+    assert "上传的文件太大（最大 5 MB）" in page.text
     assert _sessions(db) == []
 
 

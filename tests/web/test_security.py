@@ -104,3 +104,10 @@ def test_https_behind_a_trusted_proxy_gets_hsts(monkeypatch):
 
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_an_oversized_upload_is_a_clear_413_not_a_500(db, client):
+    response = client.post("/lang", data={"lang": "en", "blob": "x" * (7 * 1024 * 1024)})
+
+    assert response.status_code == 413
+    assert "上传的文件太大" in response.text
