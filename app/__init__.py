@@ -84,9 +84,11 @@ def register_cli(app: Flask) -> None:
     from app.admin.cli import users_cli
     from app.calendar.cli import import_cli
     from app.demo.cli import demo_cli
+    from app.notifications.cli import notifications_cli
     from app.scheduler import scheduler_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(import_cli)
+    app.cli.add_command(notifications_cli)

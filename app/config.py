@@ -52,6 +52,15 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         not in ("0", "false", "no"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "xq"),
+        # Outgoing SMS: "log" (development), "http" (a gateway) or "null" (benchmarks).
+        "SMS_DRIVER": env.get("SMS_DRIVER", "log"),
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_AUTH": env.get("SMS_GATEWAY_AUTH", ""),
+        "SMS_GATEWAY_TEMPLATE": env.get("SMS_GATEWAY_TEMPLATE", ""),
+        # Reminders: hours before the start, and for each the latest it may still go
+        # out (hours before the start); a reminder that misses its window expires.
+        "REMINDER_HOURS": env.get("REMINDER_HOURS", "24,2"),
+        "REMINDER_LATEST_HOURS": env.get("REMINDER_LATEST_HOURS", "12,0"),
         # How many reverse proxies (nginx …) sit in front and set X-Forwarded-*.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }

@@ -3,7 +3,8 @@
 APScheduler's job stores cannot be shared between processes, and a scheduler started
 inside every web worker would run each job once per worker, so the jobs live here,
 in a process of their own that ``make run`` (or a systemd unit) starts beside the web
-server. Every job calls one package's service inside an app context and commits once.
+server. Every job calls one package's service inside an app context and commits once,
+except the outbox sweep, which commits each claim before it sends (its own units of work).
 """
 
 import logging
@@ -21,7 +22,7 @@ from app.core.db import begin_write
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import utcnow
 from app.extensions import db
-from app.notifications.services import send_due_sms_to_log
+from app.notifications.sweep import sweep
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,27 @@ def _in_app(app: Flask, job: Callable[..., None]) -> Callable[[], None]:
     return run
 
 
+def sweep_outbox(app: Flask) -> Callable[[], None]:
+    """The outbox sweep in an app context. It commits its own units of work: each
+    claim before the messages are sent, the stamps after (app.notifications.sweep)."""
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                stats = sweep(now=utcnow())
+                if stats.claimed or stats.expired or stats.reclaimed:
+                    log.info("outbox sweep: %s", stats)
+            except Exception:
+                db.session.rollback()
+                log.exception("outbox sweep failed")
+                raise
+            finally:
+                db.session.remove()
+
+    run.__name__ = run.__qualname__ = "sweep_outbox"
+    return run
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """Every periodic job of the site, registered in this one place."""
     scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
@@ -71,8 +93,11 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         _in_app(app, write_heartbeat), "interval", seconds=HEARTBEAT_SECONDS,
         id="heartbeat", name="heartbeat", next_run_time=utcnow(), coalesce=True, max_instances=1,
     )
+    scheduler.add_job(
+        sweep_outbox(app), "interval", seconds=SWEEP_SECONDS, id="sweep_outbox",
+        name="sweep_outbox", next_run_time=utcnow(), coalesce=True, max_instances=1,
+    )
     jobs = [
-        (send_due_sms_to_log, SWEEP_SECONDS),
         (expire_offers, OFFER_EXPIRY_SECONDS),
         (close_past_sessions, CLOSE_SESSIONS_SECONDS),
     ]

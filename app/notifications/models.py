@@ -52,6 +52,8 @@ class Message(db.Model):
     expires_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_dt: Mapped[datetime | None]
+    # Which sweep batch holds the claim: a stamp only lands for the batch that claimed.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     sent_dt: Mapped[datetime | None]
     read_dt: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)

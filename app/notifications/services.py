@@ -1,18 +1,15 @@
-"""Queueing messages into the outbox, and the development delivery sweep.
+"""Queueing messages into the outbox (delivery is app.notifications.sweep).
 
 Callers add messages inside the unit of work that caused them, so a message exists
 exactly when its cause was committed. Delivery happens later, outside that transaction.
 """
 
-import logging
 from datetime import datetime
 
 from sqlalchemy import select, update
 
 from app.extensions import db
 from app.notifications.models import Channel, Message, MessageStatus
-
-log = logging.getLogger(__name__)
 
 
 def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
@@ -25,8 +22,8 @@ def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
         channel=channel, kind=kind, body=body, recipient=recipient, user_id=user_id,
         subject=subject, booking_id=booking_id, dedupe_key=dedupe_key,
         status=MessageStatus.PENDING, due_dt=due_dt or now, expires_dt=expires_dt,
-        created_dt=now, claimed_dt=None, sent_dt=None, read_dt=None, attempts=0,
-        last_error="",
+        created_dt=now, claimed_dt=None, claim_token=None, sent_dt=None, read_dt=None,
+        attempts=0, last_error="",
     )
     db.session.add(message)
     return message
@@ -48,33 +45,57 @@ def queue_inbox(user_id: int, *, kind: str, subject: str, body: str, now: dateti
 
 
 def cancel_pending_for_booking(booking_id: int) -> int:
-    """Cancel what has not gone out yet for a booking (its reminders, say)."""
+    """Cancel what has not gone out yet for a booking (its reminders, say).
+
+    Rows a sweep has claimed (``sending``) are cancelled too: the sweep reads each row
+    again just before sending it, and stamps only rows still claimed."""
     result = db.session.execute(
         update(Message)
-        .where(Message.booking_id == booking_id, Message.status == MessageStatus.PENDING)
-        .values(status=MessageStatus.CANCELLED)
+        .where(Message.booking_id == booking_id,
+               Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]))
+        .values(status=MessageStatus.CANCELLED, claim_token=None),
+        execution_options={"synchronize_session": False},
     )
     return result.rowcount
 
 
-def _mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+def schedule_message(*, dedupe_key: str, channel: Channel, kind: str, body: str,
+                     now: datetime, due_dt: datetime, expires_dt: datetime | None,
+                     **fields) -> None:
+    """Queue the message unique under ``dedupe_key``, or re-time the one already there.
+
+    A row not sent yet (pending, cancelled, expired, failed) is brought back as pending
+    with the new times and text; a row already sent keeps its history under a key of
+    its own and a new row is queued (a reminder for a rescheduled booking is a new
+    reminder)."""
+    existing = db.session.execute(
+        select(Message.id, Message.status).where(Message.dedupe_key == dedupe_key)
+    ).first()
+    if existing and existing.status not in (MessageStatus.SENT, MessageStatus.SENDING):
+        db.session.execute(
+            update(Message).where(Message.id == existing.id)
+            .values(status=MessageStatus.PENDING, body=body, due_dt=due_dt,
+                    expires_dt=expires_dt, claimed_dt=None, claim_token=None, attempts=0,
+                    last_error="", **fields),
+            execution_options={"synchronize_session": False},
+        )
+        return
+    if existing:
+        db.session.execute(
+            update(Message).where(Message.id == existing.id)
+            .values(dedupe_key=f"{dedupe_key}#{existing.id}"),
+            execution_options={"synchronize_session": False},
+        )
+    queue_message(channel=channel, kind=kind, body=body, now=now, dedupe_key=dedupe_key,
+                  due_dt=due_dt, expires_dt=expires_dt, **fields)
 
 
-def send_due_sms_to_log(*, now: datetime, limit: int = 200) -> int:
-    """Development SMS delivery: write due SMS to the log and stamp them sent.
-
-    The notifications issue replaces this with claimed, retried delivery through real
-    gateways; until then, verification codes can be read from the log.
-    """
-    due = db.session.scalars(
-        select(Message)
-        .where(Message.channel == Channel.SMS, Message.status == MessageStatus.PENDING,
-               Message.due_dt <= now)
-        .order_by(Message.id)
-        .limit(limit)
-    ).all()
-    for message in due:
-        log.info("SMS to %s: %s", _mask_phone(message.recipient), message.body)
-        message.status, message.sent_dt, message.attempts = MessageStatus.SENT, now, 1
-    return len(due)
+def cancel_message(dedupe_key: str) -> int:
+    """Cancel the message under ``dedupe_key`` if it has not gone out."""
+    return db.session.execute(
+        update(Message)
+        .where(Message.dedupe_key == dedupe_key,
+               Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]))
+        .values(status=MessageStatus.CANCELLED, claim_token=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount

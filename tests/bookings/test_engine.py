@@ -62,7 +62,8 @@ def test_book_slot_confirms_with_code_queue_number_and_messages(db):
     assert len(booking.code) == 6
     assert db.session.get(Slot, session.slots[0].id).booked_count == 1
     assert db.session.get(Person, patient.id_number_hash).active_count == 1
-    messages = db.session.scalars(select(Message).where(Message.booking_id == booking.id)).all()
+    messages = db.session.scalars(select(Message).where(
+        Message.booking_id == booking.id, Message.kind == "booking_confirmed")).all()
     assert sorted((m.channel, m.recipient or str(m.user_id)) for m in messages) == sorted([
         (Channel.SMS, "13900000077"), (Channel.INBOX, str(patient.account_id))])
     assert f"第1号，预约码{booking.code}" in messages[0].body

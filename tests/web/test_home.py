@@ -68,7 +68,7 @@ def test_scheduler_registers_every_job_in_one_place(app):
     scheduler = build_scheduler(app)
 
     assert sorted(job.id for job in scheduler.get_jobs()) == [
-        "close_past_sessions", "expire_offers", "heartbeat", "send_due_sms_to_log"]
+        "close_past_sessions", "expire_offers", "heartbeat", "sweep_outbox"]
 
 
 def test_every_scheduler_job_runs_against_a_real_database(scratch_url):

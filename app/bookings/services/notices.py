@@ -5,15 +5,42 @@ account that booked. Texts are short enough for one SMS.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.bookings.models import Booking
 from app.bookings.services.policy import fmt
-from app.notifications.services import queue_inbox, queue_sms
+from app.notifications.models import Channel
+from app.notifications.services import (
+    cancel_message,
+    queue_inbox,
+    queue_sms,
+    schedule_message,
+)
 
 SIGNATURE = "【乡情专家行】"
+
+
+@dataclass(frozen=True)
+class ReminderRule:
+    """Remind ``hours`` before the start, and never later than ``latest_hours`` before."""
+
+    hours: int
+    latest_hours: int
+
+    @property
+    def kind(self) -> str:
+        return f"reminder_{self.hours}h"
+
+
+def reminder_rules(config) -> list[ReminderRule]:
+    """REMINDER_HOURS="24,2" with REMINDER_LATEST_HOURS="12,0" (pairwise)."""
+    hours = [int(h) for h in str(config["REMINDER_HOURS"]).split(",") if h.strip()]
+    latest = [int(h) for h in str(config["REMINDER_LATEST_HOURS"]).split(",") if h.strip()]
+    latest += [0] * (len(hours) - len(latest))
+    return [ReminderRule(h, min(last, h)) for h, last in zip(hours, latest, strict=False)]
 
 
 @dataclass(frozen=True)
@@ -55,6 +82,28 @@ def booking_confirmed(f: BookingFacts, *, now: datetime) -> None:
              name=f.name, when=fmt(f.start_dt), place=f.place, what=f.what,
              n=f.queue_number, code=f.code)
     _send(f, kind="booking_confirmed", sms=text, subject=_("预约成功"), now=now)
+    schedule_reminders(f, now=now)
+
+
+def schedule_reminders(f: BookingFacts, *, now: datetime) -> None:
+    """Queue (or re-time) the SMS reminders of a booking, one per rule and booking.
+
+    A reminder whose time has already passed is not queued (the confirmation just
+    said the same); one that is already queued for an earlier time is cancelled. Each
+    carries the end of its window as ``expires_dt``, so it is never sent late."""
+    text = SIGNATURE + _("提醒：%(name)s预约了%(when)s %(place)s %(what)s，第%(n)s号，"
+                         "预约码%(code)s。", name=f.name, when=fmt(f.start_dt), place=f.place,
+                         what=f.what, n=f.queue_number, code=f.code)
+    for rule in reminder_rules(current_app.config):
+        key = f"{rule.kind}:{f.booking_id}:sms"
+        due_dt = f.start_dt - timedelta(hours=rule.hours)
+        if not f.phone or due_dt <= now:
+            cancel_message(key)
+            continue
+        schedule_message(dedupe_key=key, channel=Channel.SMS, kind=rule.kind, body=text,
+                         now=now, due_dt=due_dt,
+                         expires_dt=f.start_dt - timedelta(hours=rule.latest_hours),
+                         recipient=f.phone, user_id=f.account_id, booking_id=f.booking_id)
 
 
 def booking_cancelled(f: BookingFacts, *, now: datetime) -> None:
@@ -68,6 +117,7 @@ def booking_rescheduled(f: BookingFacts, *, now: datetime) -> None:
              name=f.name, when=fmt(f.start_dt), place=f.place, n=f.queue_number,
              code=f.code)
     _send(f, kind="booking_rescheduled", sms=text, subject=_("预约已改约"), now=now)
+    schedule_reminders(f, now=now)
 
 
 def session_stopped(f: BookingFacts, *, reason: str, alternatives: list[str],
