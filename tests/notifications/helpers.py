@@ -1,0 +1,35 @@
+"""Test doubles of the SMS gateway (never of our own code) and outbox shortcuts."""
+
+import threading
+import time
+from collections import Counter
+
+from app.notifications.channels import DeliveryError, Sms
+
+
+class RecordingGateway:
+    """Accepts every message and counts deliveries per outbox row id."""
+
+    def __init__(self, *, latency_s: float = 0.0):
+        self.calls: Counter[int] = Counter()
+        self.texts: dict[int, str] = {}
+        self.latency_s = latency_s
+        self._lock = threading.Lock()
+
+    def send(self, sms: Sms) -> None:
+        if self.latency_s:
+            time.sleep(self.latency_s)  # a gateway's round trip, so sweeps interleave
+        with self._lock:
+            self.calls[sms.id] += 1
+            self.texts[sms.id] = sms.text
+
+
+class RefusingGateway:
+    """Refuses everything, as a gateway that is down does."""
+
+    def __init__(self):
+        self.calls: Counter[int] = Counter()
+
+    def send(self, sms: Sms) -> None:
+        self.calls[sms.id] += 1
+        raise DeliveryError("gateway answered 503")
