@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test bench bench-booking bench-feeds lint install install-dev translations translations-update db-upgrade seed clean
+.PHONY: run test bench bench-booking bench-feeds bench-sweep lint install install-dev translations translations-update db-upgrade seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,7 @@ test: lint
 ## bench: issue #3's booking benchmark on SQLite, and on PostgreSQL when
 ## BENCH_DATABASE_URL / TEST_DATABASE_URL is set or one answers at 127.0.0.1:5432
 ## (BENCH_ARGS="--rounds 3" passes options; bench/README.md explains the figures)
-bench: bench-booking bench-feeds
+bench: bench-booking bench-feeds bench-sweep
 
 bench-booking: install-dev
 	$(BIN)/python -m bench.booking $(BENCH_ARGS)
@@ -69,6 +69,10 @@ bench-booking: install-dev
 ## bench-feeds: a 5,000-event venue feed, cold and repeated, against bare icalendar
 bench-feeds: install-dev
 	$(BIN)/python -m bench.feeds
+
+## bench-sweep: one outbox sweep of 1,000 due messages among 100,000, then 1,000,000 rows
+bench-sweep: install-dev
+	$(BIN)/python -m bench.sweep
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
