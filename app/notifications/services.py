@@ -6,10 +6,13 @@ exactly when its cause was committed. Delivery happens later, outside that trans
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.notifications.models import Channel, Message, MessageStatus
+
+QUEUED = "xq_queued_messages"  # Session.info key: the messages this unit of work queued
 
 
 def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
@@ -26,7 +29,16 @@ def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
         attempts=0, last_error="",
     )
     db.session.add(message)
+    db.session.info.setdefault(QUEUED, []).append(message)
     return message
+
+
+def take_queued_ids(session: Session) -> list[int]:
+    """The ids of the messages queued through ``session`` since the last call (those
+    that were flushed); the web layer sends them as soon as the request has committed."""
+    queued = session.info.pop(QUEUED, [])
+    # The identity survives the commit's expiry: reading it loads nothing.
+    return [key[0] for m in queued if (key := inspect(m).identity) is not None]
 
 
 def queue_sms(phone: str, *, kind: str, body: str, now: datetime, user_id: int | None = None,

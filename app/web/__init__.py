@@ -5,7 +5,7 @@ from flask_babel import get_locale
 
 from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
-from app.web import formatting, security
+from app.web import formatting, outbox, security
 from app.web.views import bp
 
 
@@ -13,6 +13,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(bp)
     formatting.init_app(app)
     security.init_app(app)
+    outbox.init_app(app)
 
     @app.context_processor
     def shared_context() -> dict:

@@ -1,0 +1,46 @@
+"""A request's messages go out as soon as it has committed, not at the next sweep."""
+
+from sqlalchemy import select
+
+from app.bookings.models import Booking
+from app.notifications.models import Channel, Message, MessageStatus
+from tests.bookings.test_views import _csrf, _login, _nonce, _setup
+
+
+def _statuses(db, booking_id: int) -> list[tuple]:
+    db.session.expire_all()
+    return db.session.execute(
+        select(Message.kind, Message.status).where(Message.booking_id == booking_id,
+                                                   Message.channel == Channel.SMS)
+        .order_by(Message.due_dt)
+    ).all()
+
+
+def test_booking_confirmation_is_sent_with_the_response_and_reminders_wait(db, client):
+    session, patient = _setup(db)
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+
+    response = client.post(f"/slots/{session.slots[0].id}/book", data={
+        "csrf_token": _csrf(page), "nonce": _nonce(page), "patient": patient.id})
+
+    assert response.status_code == 302
+    booking = db.session.scalar(select(Booking))
+    assert _statuses(db, booking.id) == [
+        ("booking_confirmed", MessageStatus.SENT),
+        ("reminder_24h", MessageStatus.PENDING),
+        ("reminder_2h", MessageStatus.PENDING),
+    ]
+
+
+def test_a_refused_booking_sends_nothing(db, client):
+    session, patient = _setup(db, slots=1, capacity=1)
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+    session.slots[0].booked_count = 1  # someone else took the place meanwhile
+    db.session.commit()
+
+    client.post(f"/slots/{session.slots[0].id}/book", data={
+        "csrf_token": _csrf(page), "nonce": _nonce(page), "patient": patient.id})
+
+    assert db.session.scalars(select(Message.id)).all() == []
