@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from app.core.db import begin_write
 from app.extensions import db
@@ -71,12 +71,15 @@ def backoff(attempts: int) -> timedelta:
 def sweep(*, now: datetime, batch: int = 50, limit: int | None = None,
           driver: SmsDriver | None = None, ids: Iterable[int] | None = None) -> SweepStats:
     """One pass over the outbox: take back stale claims, expire what missed its window,
-    then claim, send and stamp due SMS ``batch`` rows at a time (at most ``limit``;
-    only rows among ``ids`` when given). Commits its own units of work."""
+    then claim, send and stamp due SMS ``batch`` rows at a time (at most ``limit``).
+    With ``ids`` (a request's own messages, sent right after its commit) only those
+    rows are claimed and the outbox-wide upkeep is left to the scheduled sweep.
+    Commits its own units of work."""
     driver = driver or sms_driver(current_app.config)
     only = list(ids) if ids is not None else None
     stats = SweepStats()
-    _unit(_reclaim_and_expire, now, stats)
+    if only is None:
+        _unit(_reclaim_and_expire, now, stats)
     while limit is None or stats.claimed < limit:
         size = batch if limit is None else min(batch, limit - stats.claimed)
         token = uuid.uuid4().hex
@@ -121,7 +124,8 @@ def _claim(now: datetime, *, size: int, token: str, only: list[int] | None) -> l
     due = (
         select(Message.id)
         .where(Message.status == MessageStatus.PENDING, Message.due_dt <= now,
-               Message.channel == Channel.SMS)
+               Message.channel == Channel.SMS,
+               or_(Message.expires_dt.is_(None), Message.expires_dt > now))
         .order_by(Message.due_dt)
         .limit(size)
     )

@@ -141,3 +141,15 @@ def test_cli_sweep_prints_counts(app, db):
     assert result.exit_code == 0, result.output
     assert "claimed=2 sent=2" in result.output
     assert db.session.scalars(select(Message.status)).all() == [MessageStatus.SENT] * 2
+
+
+def test_sweep_of_given_ids_sends_only_those_and_never_an_expired_one(db):
+    wanted, other = _sms(db, 2)
+    [late] = _sms(db, due_dt=NOW - timedelta(hours=3), expires_dt=NOW)
+    gateway = RecordingGateway()
+
+    stats = sweep(now=NOW, ids=[wanted, late], driver=gateway)
+
+    assert dict(gateway.calls) == {wanted: 1}
+    assert (stats.claimed, stats.expired) == (1, 0)  # expiry is the scheduled sweep's job
+    assert [_row(db, i).status for i in (other, late)] == [MessageStatus.PENDING] * 2
