@@ -25,6 +25,7 @@ def test_booking_confirmation_is_sent_with_the_response_and_reminders_wait(db, c
         "csrf_token": _csrf(page), "nonce": _nonce(page), "patient": patient.id})
 
     assert response.status_code == 302
+    response.close()  # as the WSGI server does once the response has gone out
     booking = db.session.scalar(select(Booking))
     assert _statuses(db, booking.id) == [
         ("booking_confirmed", MessageStatus.SENT),
