@@ -159,6 +159,7 @@ def booking_ics(booking_id: int):
 # --- subscribing -------------------------------------------------------------------------
 
 
+@bp.app_template_global("feed_links")
 def feed_links(url: str) -> dict:
     """https and webcal forms of a feed address, and its QR code (an SVG data URI)."""
     return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1],

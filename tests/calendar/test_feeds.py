@@ -257,3 +257,14 @@ def test_programme_feed_filters_and_bad_input(db, client):
     assert client.get("/calendar/programme.ics?township=x").status_code == 400
     assert client.get("/calendar/programme.ics?township=999999").status_code == 404
     assert client.get("/calendar/venues/999999.ics").status_code == 404
+
+
+def test_venue_page_offers_webcal_https_and_a_qr_code(db, client):
+    venue = create_venue()
+    db.session.commit()
+
+    html = client.get(f"/venues/{venue.id}").text
+
+    assert f'href="webcal://localhost/calendar/venues/{venue.id}.ics"' in html
+    assert f'value="http://localhost/calendar/venues/{venue.id}.ics"' in html
+    assert 'src="data:image/svg+xml' in html
