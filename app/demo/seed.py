@@ -19,9 +19,11 @@ from sqlalchemy import insert, select, text
 
 from app.auth.models import Role, User, UserRole
 from app.auth.passwords import hash_password
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingSource, BookingStatus, Person
+from app.bookings.services.engine import CODE_ALPHABET, CODE_LENGTH
 from app.core import crypto
 from app.core.db import begin_write
-from app.core.time import local_to_utc, local_today, utcnow
+from app.core.time import local_to_utc, local_today, to_local, utcnow
 from app.demo import data
 from app.demo.planner import ExpertInfo, Planned, Planner, slot_times
 from app.directory.models import (
@@ -42,6 +44,7 @@ from app.patients.models import ID_PURPOSE, Patient, Relation, Sex, person_key
 from app.scheduling.models import (
     Session,
     SessionExpert,
+    SessionKind,
     SessionStatus,
     Slot,
 )
@@ -63,6 +66,21 @@ RESIDENT_PHONES = 13900000000  # + resident number
 STOPPED_SHARE = 0.015  # of sessions from tomorrow on
 DRAFT_SHARE = 0.04  # of sessions four weeks or more ahead
 DRAFT_FROM_DAYS = 29
+
+# Bookings follow BookingPolicy's defaults: online booking opens 7 days ahead at 08:00,
+# closes 60 minutes before the slot, at most 3 active bookings per person.
+RELEASE_DAYS, RELEASE_TIME, CUTOFF = 7, time(8, 0), timedelta(minutes=60)
+MAX_ACTIVE = 3
+PAST_FILL = (0.4, 0.8)  # share of places booked in completed sessions
+NO_SHOW_SHARE = 0.15
+MAX_NO_SHOWS = 2  # per resident: a third within 90 days would suspend them
+FULL_CLINIC_SHARE = 0.25  # released clinics booked out (the waitlist shows)
+CLINIC_FILL = (0.15, 0.7)  # the other released clinics
+SEATS_FILL = (0.1, 0.5)  # released lectures, forums and teaching visits
+RUSH_SHARE = 0.4  # bookings made in the first half hour after release
+# Places a booking keeps in its slot's booked_count: cancelling and stopping free it,
+# closing a session (completed, no-show) does not (app.bookings.services.desk).
+HOLDS_PLACE = {*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW}
 
 
 def seed(*, scale: int = 1, today: date | None = None, echo=print) -> bool:
@@ -97,7 +115,8 @@ def seed(*, scale: int = 1, today: date | None = None, echo=print) -> bool:
     echo(
         f"Seeded {counts[Institution]} institutions, {counts[Venue]} venues, "
         f"{counts[Expert]} experts, {counts[User]} users, {counts[Session]} sessions, "
-        f"{counts[Slot]} slots in {timer.perf_counter() - started:.1f} s."
+        f"{counts[Slot]} slots, {counts[Booking]} bookings "
+        f"in {timer.perf_counter() - started:.1f} s."
     )
     return True
 
@@ -172,6 +191,7 @@ class _Builder:
         patients = self._residents()
         planned = self._plan_sessions()
         sessions, session_experts, slots = self._session_rows(planned)
+        persons, bookings = self._bookings(sessions, slots, patients)
         return [
             (Township, townships),
             (Institution, institutions),
@@ -186,6 +206,8 @@ class _Builder:
             (Session, sessions),
             (SessionExpert, session_experts),
             (Slot, slots),
+            (Person, persons),
+            (Booking, bookings),
         ]
 
     # -- places and institutions --
@@ -397,6 +419,7 @@ class _Builder:
                 "specialty_id": plan.specialty_id, "start_dt": plan.start_dt,
                 "end_dt": plan.end_dt, "stop_reason": stop_reason, "stopped_dt": stopped_dt,
                 "created_dt": created, "updated_dt": stopped_dt or created,
+                "last_queue_number": 0,
             })
             session_experts += [
                 {"session_id": session_id, "expert_id": expert_id}
@@ -410,3 +433,125 @@ class _Builder:
         return sessions, session_experts, slots
 
 
+
+    # -- bookings --
+
+    def _bookings(self, sessions: list[dict], slots: list[dict], patients: list[dict]
+                  ) -> tuple[list[dict], list[dict]]:
+        """Residents' web bookings: closed ones in completed sessions, confirmed ones in
+        released published sessions (up to three active per resident), stopped ones in a
+        few stopped sessions. Queue numbers and ids follow the booking time; slots'
+        booked_count, sessions' last_queue_number and persons' active_count match."""
+        slots_of: dict[int, list[dict]] = {}
+        for slot in slots:
+            slots_of.setdefault(slot["session_id"], []).append(slot)
+        active = [0] * len(patients)
+        no_shows = [0] * len(patients)
+        available = list(range(len(patients)))  # indexes with fewer than MAX_ACTIVE
+        drafts: list[tuple[dict, dict, int, BookingStatus]] = []  # (session, slot, patient)
+        for session in sessions:
+            own = slots_of.get(session["id"], [])
+            status = session["status"]
+            if not own or status == SessionStatus.DRAFT:
+                continue
+            clinic = session["kind"] == SessionKind.CLINIC
+            if status == SessionStatus.COMPLETED:
+                rate = self.rng.uniform(*PAST_FILL)
+                counts = [self._binomial(slot["capacity"], rate) for slot in own]
+                people = self.rng.sample(range(len(patients)), min(sum(counts), len(patients)))
+                for slot, count in zip(own, counts, strict=True):
+                    for patient in people[:count]:
+                        missed = (no_shows[patient] < MAX_NO_SHOWS
+                                  and self.rng.random() < NO_SHOW_SHARE)
+                        no_shows[patient] += missed
+                        drafts.append((session, slot, patient, BookingStatus.NO_SHOW if missed
+                                       else BookingStatus.COMPLETED))
+                    people = people[count:]
+                continue
+            released = [slot for slot in own if self._opens(slot) <= min(
+                self.now, session["stopped_dt"] or self.now)]
+            if not released:
+                continue
+            if status == SessionStatus.STOPPED:
+                rate = self.rng.uniform(0.1, 0.4)
+                counts = [self._binomial(slot["capacity"], rate) for slot in released]
+                people = self.rng.sample(range(len(patients)), min(sum(counts), len(patients)))
+                for slot, count in zip(released, counts, strict=True):
+                    drafts += [(session, slot, p, BookingStatus.STOPPED) for p in people[:count]]
+                    people = people[count:]
+                continue
+            if clinic and self.rng.random() < FULL_CLINIC_SHARE:
+                counts = [slot["capacity"] for slot in released]
+            else:
+                rate = self.rng.uniform(*(CLINIC_FILL if clinic else SEATS_FILL))
+                counts = [self._binomial(slot["capacity"], rate) for slot in released]
+            people = self.rng.sample(available, min(sum(counts), len(available)))
+            for slot, count in zip(released, counts, strict=True):
+                for patient in people[:count]:
+                    active[patient] += 1
+                    drafts.append((session, slot, patient, BookingStatus.CONFIRMED))
+                people = people[count:]
+            available = [p for p in available if active[p] < MAX_ACTIVE]
+
+        rows = []
+        for session, slot, patient, status in drafts:
+            row = self._booking_row(session, slot, patients[patient], status)
+            rows.append(row)
+            if status in HOLDS_PLACE:
+                slot["booked_count"] += 1
+        rows.sort(key=lambda r: (r["created_dt"], r["session_id"], r["slot_id"], r["patient_id"]))
+        codes: set[str] = set()
+        sessions_by_id = {session["id"]: session for session in sessions}
+        for booking_id, row in enumerate(rows, 1):
+            session = sessions_by_id[row["session_id"]]
+            session["last_queue_number"] += 1
+            row["id"], row["queue_number"] = booking_id, session["last_queue_number"]
+            while (code := "".join(self.rng.choice(CODE_ALPHABET)
+                                   for _ in range(CODE_LENGTH))) in codes:
+                pass
+            codes.add(code)
+            row["code"] = code
+
+        booked = {row["person_key"] for row in rows}
+        persons = [
+            {"key": p["id_number_hash"], "active_count": active[i], "suspended_until": None}
+            for i, p in enumerate(patients) if p["id_number_hash"] in booked
+        ]
+        return persons, rows
+
+    def _binomial(self, n: int, p: float) -> int:
+        return sum(self.rng.random() < p for _ in range(n))
+
+    def _opens(self, slot: dict) -> datetime:
+        """When online booking of a slot opens (the default release window)."""
+        day = to_local(slot["start_dt"]).date() - timedelta(days=RELEASE_DAYS)
+        return local_to_utc(day, RELEASE_TIME)
+
+    def _booking_row(self, session: dict, slot: dict, patient: dict, status: BookingStatus
+                     ) -> dict:
+        opens = self._opens(slot)
+        closes = slot["start_dt"] - CUTOFF
+        if status in ACTIVE_STATUSES:
+            closes = min(closes, self.now)
+        elif status == BookingStatus.STOPPED:
+            closes = min(closes, session["stopped_dt"])
+        span = max(int((closes - opens).total_seconds()), 1)
+        if self.rng.random() < RUSH_SHARE:
+            span = min(span, 1800)
+        created = opens + timedelta(seconds=self.rng.randrange(span))
+        updated, checked_in, sequence, reason = created, None, 0, ""
+        if status == BookingStatus.COMPLETED:
+            checked_in = slot["start_dt"] - timedelta(minutes=self.rng.randrange(5, 45))
+            updated = session["end_dt"]
+        elif status == BookingStatus.NO_SHOW:
+            updated = session["end_dt"]
+        elif status == BookingStatus.STOPPED:
+            updated, sequence, reason = session["stopped_dt"], 1, session["stop_reason"]
+        return {
+            "slot_id": slot["id"], "session_id": session["id"], "patient_id": patient["id"],
+            "person_key": patient["id_number_hash"], "account_id": patient["account_id"],
+            "booked_by_id": patient["account_id"], "source": BookingSource.WEB,
+            "status": status, "one_per_session_guard": session["id"], "cancel_reason": reason,
+            "created_dt": created, "updated_dt": updated, "checked_in_dt": checked_in,
+            "sequence": sequence,
+        }

@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 
 from app.auth.models import Role, User, UserRole
 from app.auth.passwords import verify_password
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Person
+from app.bookings.services.engine import CODE_ALPHABET
 from app.core.time import local_to_utc, to_local
 from app.demo.seed import seed
 from app.directory.models import (
@@ -77,7 +79,7 @@ def _count(model) -> int:
 
 def _counts() -> dict[str, int]:
     models = [Township, Institution, Specialty, Venue, Expert, User, UserRole, Patient,
-              VenueCoordinator, ExpertAssistant, Session, SessionExpert, Slot]
+              VenueCoordinator, ExpertAssistant, Session, SessionExpert, Slot, Person, Booking]
     return {model.__tablename__: _count(model) for model in models}
 
 
@@ -94,6 +96,14 @@ def _session_listing() -> list[tuple]:
     )
     return [(kind, venue_id, start_dt, tuple(experts[session_id]))
             for session_id, kind, venue_id, start_dt in rows]
+
+
+def _booking_listing() -> list[tuple]:
+    """(code, slot, patient, status, queue number, created) of every booking, in id order."""
+    return db.session.execute(
+        select(Booking.code, Booking.slot_id, Booking.patient_id, Booking.status,
+               Booking.queue_number, Booking.created_dt).order_by(Booking.id)
+    ).all()
 
 
 def _expert_clashes() -> list[tuple]:
@@ -264,8 +274,6 @@ def test_seed_sessions_end_after_start_and_slots_within(seeded):
             problems.append((session.id, "slot outside"))
         if any(a.end_dt > b.start_dt for a, b in pairwise(own)):
             problems.append((session.id, "slots overlap"))
-        if any(s.booked_count != 0 for s in own):
-            problems.append((session.id, "booked"))
         expected = {
             SessionKind.CLINIC: {(7, 5), (5, 5)},
             SessionKind.WARD_ROUND: {(0, None)},
@@ -314,6 +322,145 @@ def test_seed_statuses_follow_the_clock(seeded):
     assert 0 < len(drafts) <= len(future) // 20
 
 
+# --- bookings -----------------------------------------------------------------------
+
+HOLDS_PLACE = {*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW}
+
+
+def test_seed_booking_statuses_follow_the_session(seeded):
+    pairs = Counter(map(tuple, db.session.execute(
+        select(Session.status, Booking.status)
+        .join(Session, Session.id == Booking.session_id)
+    )))
+    by_session = {session: sum(n for (s, _), n in pairs.items() if s == session)
+                  for session in SessionStatus}
+    completed = pairs[SessionStatus.COMPLETED, BookingStatus.COMPLETED]
+    no_show = pairs[SessionStatus.COMPLETED, BookingStatus.NO_SHOW]
+
+    assert set(pairs) <= {(SessionStatus.COMPLETED, BookingStatus.COMPLETED),
+                          (SessionStatus.COMPLETED, BookingStatus.NO_SHOW),
+                          (SessionStatus.PUBLISHED, BookingStatus.CONFIRMED),
+                          (SessionStatus.STOPPED, BookingStatus.STOPPED)}
+    assert by_session[SessionStatus.DRAFT] == 0
+    assert completed > 2000
+    assert 0.1 < no_show / (completed + no_show) < 0.2
+    assert pairs[SessionStatus.PUBLISHED, BookingStatus.CONFIRMED] > 1000
+    assert _count(Booking) == sum(pairs.values())
+
+
+def test_seed_bookings_only_in_bookable_slots_and_in_the_release_window(seeded):
+    rows = db.session.execute(
+        select(Booking.id, Booking.status, Booking.created_dt, Booking.source,
+               Booking.person_key, Booking.account_id, Booking.booked_by_id,
+               Booking.one_per_session_guard, Booking.session_id, Slot.start_dt,
+               Slot.session_id.label("slot_session"), Session.kind, Session.stopped_dt,
+               Patient.id_number_hash, Patient.account_id.label("holder"))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Session, Session.id == Booking.session_id)
+        .join(Patient, Patient.id == Booking.patient_id)
+    ).all()
+    now = local_to_utc(TODAY, time.min)  # the tests seed another day than the real one
+
+    problems = []
+    for r in rows:
+        opens = local_to_utc(to_local(r.start_dt).date() - timedelta(days=7), time(8, 0))
+        if r.slot_session != r.session_id or not r.kind.has_public_slots:
+            problems.append((r.id, "slot"))
+        if (r.person_key, r.account_id, r.booked_by_id, r.one_per_session_guard, r.source) != (
+                r.id_number_hash, r.holder, r.holder, r.session_id, "web"):
+            problems.append((r.id, "columns"))
+        if not opens <= r.created_dt < r.start_dt - timedelta(minutes=60):
+            problems.append((r.id, "outside the online window"))
+        if r.status in ACTIVE_STATUSES and not r.created_dt <= now:
+            problems.append((r.id, "in the future"))
+        if r.status == BookingStatus.STOPPED and not r.created_dt < r.stopped_dt:
+            problems.append((r.id, "after the stop"))
+
+    assert problems == []
+
+
+def test_seed_booked_counts_match_bookings_within_capacity(seeded):
+    holding = Counter(db.session.scalars(
+        select(Booking.slot_id).where(Booking.status.in_(HOLDS_PLACE))
+    ))
+    active = Counter(db.session.scalars(
+        select(Booking.slot_id).where(Booking.status.in_(ACTIVE_STATUSES))
+    ))
+    slots = db.session.execute(
+        select(Slot.id, Slot.capacity, Slot.booked_count, Session.status)
+        .join(Session, Session.id == Slot.session_id)
+    ).all()
+    published = [s for s in slots if s.status == SessionStatus.PUBLISHED and s.capacity]
+
+    # Active bookings hold their place; closing a session keeps the places its bookings
+    # held (as app.bookings.services.desk does), stopping frees them all.
+    assert [s.id for s in slots if s.booked_count != holding[s.id]] == []
+    assert [s.id for s in slots
+            if s.status != SessionStatus.COMPLETED and s.booked_count != active[s.id]] == []
+    assert [s.id for s in slots if s.booked_count > s.capacity] == []
+    assert [s.id for s in slots
+            if s.status in (SessionStatus.STOPPED, SessionStatus.DRAFT) and s.booked_count] == []
+    assert any(s.booked_count == s.capacity for s in published)  # the waitlist shows
+    assert any(0 < s.booked_count < s.capacity for s in published)
+
+
+def test_seed_completed_sessions_filled_forty_to_eighty_percent(seeded):
+    fill = db.session.execute(
+        select(Session.id, func.sum(Slot.booked_count), func.sum(Slot.capacity))
+        .join(Slot, Slot.session_id == Session.id)
+        .where(Session.status == SessionStatus.COMPLETED)
+        .group_by(Session.id)
+    ).all()
+    shares = [booked / capacity for _, booked, capacity in fill if capacity]
+
+    assert 0.5 < sum(shares) / len(shares) < 0.7
+    assert sum(0.25 <= share <= 0.95 for share in shares) >= 0.95 * len(shares)
+
+
+def test_seed_queue_numbers_run_one_to_last_per_session(seeded):
+    numbers = defaultdict(list)
+    for session_id, number in db.session.execute(
+        select(Booking.session_id, Booking.queue_number).order_by(Booking.id)
+    ):
+        numbers[session_id].append(number)
+    last = dict(db.session.execute(select(Session.id, Session.last_queue_number)).all())
+
+    assert [s for s, given in numbers.items() if given != list(range(1, len(given) + 1))] == []
+    assert [s for s, n in last.items() if n != len(numbers.get(s, []))] == []
+
+
+def test_seed_one_booking_per_person_and_session(seeded):
+    pairs = Counter(map(tuple, db.session.execute(
+        select(Booking.session_id, Booking.person_key)
+    )))
+
+    assert [pair for pair, n in pairs.items() if n > 1] == []
+
+
+def test_seed_persons_count_active_bookings_up_to_three(seeded):
+    active = Counter(db.session.scalars(
+        select(Booking.person_key).where(Booking.status.in_(ACTIVE_STATUSES))
+    ))
+    persons = dict(db.session.execute(select(Person.key, Person.active_count)).all())
+    booked = set(db.session.scalars(select(Booking.person_key)))
+
+    assert booked <= set(persons)
+    assert [key for key, n in persons.items() if n != active[key]] == []
+    assert max(persons.values()) == 3
+    assert db.session.scalar(select(func.count()).where(Person.suspended_until.is_not(None))) == 0
+    no_shows = Counter(db.session.scalars(
+        select(Booking.person_key).where(Booking.status == BookingStatus.NO_SHOW)
+    ))
+    assert max(no_shows.values()) <= 2  # a third within 90 days would suspend
+
+
+def test_seed_booking_codes_unique_from_the_alphabet(seeded):
+    codes = list(db.session.scalars(select(Booking.code)))
+
+    assert len(set(codes)) == len(codes)
+    assert [c for c in codes if len(c) != 6 or set(c) - set(CODE_ALPHABET)] == []
+
+
 # --- once, the same, scaled ----------------------------------------------------------
 
 
@@ -331,8 +478,11 @@ def test_seed_same_today_same_programme(seeded, tmp_path):
     first = _session_listing()
     first_people = db.session.execute(select(User.phone, User.name).order_by(User.id)).all()
 
+    first_bookings = _booking_listing()
+
     with _seeded_app(f"sqlite:///{tmp_path / 'again.sqlite3'}"):
         assert _session_listing() == first
+        assert _booking_listing() == first_bookings
         assert db.session.execute(
             select(User.phone, User.name).order_by(User.id)
         ).all() == first_people
@@ -384,9 +534,13 @@ def test_seed_command_prints_a_summary(seeded, tmp_path):
 
 def test_seed_on_the_tier_database_same_programme_and_ids_continue(seeded, scratch_url):
     first = _session_listing()
+    first_bookings = _booking_listing()
+    last_booking = _count(Booking)
 
     with _seeded_app(scratch_url):
         listing = _session_listing()
+        bookings = _booking_listing()
+        next_booking = db.session.scalar(select(func.max(Booking.id)))
         user = User(phone="13999999999", name="新用户", password_hash="x")
         db.session.add(user)
         db.session.flush()
@@ -394,4 +548,6 @@ def test_seed_on_the_tier_database_same_programme_and_ids_continue(seeded, scrat
         db.session.rollback()
 
     assert listing == first
+    assert bookings == first_bookings
+    assert next_booking == last_booking
     assert new_id == 1493
