@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.accounts.inbox_views import bp as inbox_bp
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
     from app.auth.views import init_login
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(inbox_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp)
 

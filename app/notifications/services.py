@@ -6,10 +6,14 @@ exactly when its cause was committed. Delivery happens later, outside that trans
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
+from app.core.db import restart_as_write
+from app.core.errors import NotFound
 from app.extensions import db
+from app.notifications import queries
 from app.notifications.models import Channel, Message, MessageStatus
 
 QUEUED = "xq_queued_messages"  # Session.info key: the messages this unit of work queued
@@ -109,5 +113,32 @@ def cancel_message(dedupe_key: str) -> int:
         .where(Message.dedupe_key == dedupe_key,
                Message.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]))
         .values(status=MessageStatus.CANCELLED, claim_token=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+
+
+def mark_inbox_read(user_id: int, message_id: int, *, now: datetime) -> None:
+    """Mark one of the user's inbox messages read (reading it again changes nothing).
+    Another user's message, or none, is ``NotFound``."""
+    restart_as_write(db.session)
+    marked = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.user_id == user_id,
+               Message.channel == Channel.INBOX, Message.read_dt.is_(None))
+        .values(read_dt=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not marked and not queries.inbox_message_exists(user_id, message_id):
+        raise NotFound(_("没有这条消息"), code="no_message")
+
+
+def mark_inbox_all_read(user_id: int, *, now: datetime) -> int:
+    """Mark every unread inbox message of the user read; returns how many."""
+    restart_as_write(db.session)
+    return db.session.execute(
+        update(Message)
+        .where(Message.user_id == user_id, Message.channel == Channel.INBOX,
+               Message.read_dt.is_(None))
+        .values(read_dt=now),
         execution_options={"synchronize_session": False},
     ).rowcount
