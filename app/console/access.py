@@ -15,9 +15,11 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
+from app.bookings.models import Booking
 from app.core.time import local_day_bounds
 from app.directory.models import Expert, ExpertAssistant, Venue, VenueCoordinator
 from app.extensions import db
+from app.notifications.models import Message
 from app.scheduling.models import Session, SessionExpert
 
 STAFF_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.ASSISTANT, Role.EXPERT)
@@ -146,3 +148,17 @@ def busy_experts(user: User) -> list[Expert]:
         query = query.where(or_(Expert.id.in_(_own_experts(user.id)),
                                 Expert.id.in_(_assisted_experts(user.id))))
     return db.session.scalars(query).all()
+
+
+def message_clause(user: User) -> ColumnElement[bool]:
+    """A condition on Message: the outbox rows ``user`` may see in the delivery log. An
+    admin sees every row, a coordinator the messages about bookings at their venues
+    (messages about no booking, such as verification codes, are the admin's only)."""
+    if Role.ADMIN in user.roles:
+        return true()
+    if Role.COORDINATOR in user.roles:
+        return Message.booking_id.in_(
+            select(Booking.id).join(Session, Session.id == Booking.session_id)
+            .where(Session.venue_id.in_(_coordinated_venues(user.id)))
+        )
+    return false()
