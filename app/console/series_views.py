@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.bookings.services import stopping
 from app.console import access
 from app.console.series_forms import SeriesForm
 from app.console.views import _me, bp, planner_required
@@ -91,7 +92,9 @@ def edit_series(series_id: int):
     form = _form()
     if form.validate_on_submit():
         def action(plan):
-            update_series(series, plan, by=_me(), now=request_now())
+            now = request_now()
+            changes = update_series(series, plan, by=_me(), now=now)
+            stopping.sessions_moved(changes["changed"], now=now)  # tell who is booked
             return series
 
         return _save(form, action, "console/series_form.html", series=series)

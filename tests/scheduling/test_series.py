@@ -1,16 +1,18 @@
 """Recurring series: the dates (holidays, 调休, overrides) on real 2026 calendars, the
 sessions they generate, clashes, editing the future only, stopping one occurrence."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from app.bookings.services import engine
+from app.bookings.models import Booking
+from app.bookings.services import engine, stopping
 from app.bookings.services.stopping import stop_session
 from app.core.models import AuditEntry
 from app.core.time import local_to_utc, to_local
 from app.extensions import db as _db
+from app.notifications.models import Channel, Message, MessageStatus
 from app.scheduling.models import Session, SessionKind, SessionStatus
 from app.scheduling.series import (
     SeriesClashError,
@@ -259,6 +261,26 @@ def test_update_moves_a_booked_occurrence_when_its_slots_map(db):
     moved = db.session.get(Session, sessions[3].id)
     assert (f"{to_local(moved.start_dt):%H:%M}", moved.slots[0].booked_count,
             moved.sequence) == ("08:30", 1, 1)
+
+
+def test_patients_booked_into_a_moved_occurrence_are_told_and_reminders_follow(db):
+    series, sessions = _series()
+    _book(sessions[3])  # 03-02 08:00
+    changes = _edit(series, _plan(venue_id=series.venue_id, expert_ids=series.expert_ids,
+                                  start=time(8, 30), end=time(12, 0)))
+
+    told = stopping.sessions_moved(changes["changed"], now=EDIT_NOW)
+    db.session.commit()
+
+    booking = db.session.scalar(select(Booking).where(Booking.session_id == sessions[3].id))
+    notice = db.session.scalar(select(Message).where(
+        Message.kind == "booking_rescheduled", Message.channel == Channel.SMS))
+    reminder = db.session.scalar(select(Message).where(
+        Message.kind == "reminder_24h", Message.booking_id == booking.id,
+        Message.status == MessageStatus.PENDING))
+    assert (told, booking.sequence) == (1, 1)
+    assert "3月2日 08:30" in notice.body
+    assert reminder.due_dt == booking.slot.start_dt - timedelta(hours=24)
 
 
 def test_update_refuses_a_booked_occurrence_whose_slots_do_not_map(db):

@@ -86,6 +86,24 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
     return len(bookings)
 
 
+def sessions_moved(session_ids: list[int], *, now: datetime) -> int:
+    """Tell everyone booked into sessions whose time or place was changed (a series
+    edit moves its future occurrences) and re-time their reminders, in the caller's
+    write unit of work. Returns how many bookings were told."""
+    if not session_ids:
+        return 0
+    bookings = db.session.scalars(
+        select(Booking).where(Booking.session_id.in_(session_ids),
+                              Booking.status == BookingStatus.CONFIRMED)
+    ).all()
+    for booking in bookings:
+        booking.sequence += 1
+        booking.updated_dt = now
+        notices.booking_rescheduled(notices.facts_of(booking), now=now)
+    db.session.flush()
+    return len(bookings)
+
+
 def nearest_alternatives(session: Session, *, now: datetime,
                          limit: int = ALTERNATIVES) -> list[Session]:
     """Published sessions of the same specialty and kind with places, soonest first."""
