@@ -1,6 +1,6 @@
 """Read-side queries for experts and venues."""
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.directory.models import Expert, Institution, Specialty, Township, Venue
 from app.extensions import db
@@ -43,6 +43,3 @@ def venues_by_township() -> list[tuple[Township, list[Venue]]]:
         groups.setdefault(v.township_id, (v.township, []))[1].append(v)
     return list(groups.values())
 
-
-def expert_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Expert).where(Expert.is_enabled))

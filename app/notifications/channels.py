@@ -14,6 +14,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.auth.phones import mask_phone
+
 log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT_S = 10
@@ -32,10 +34,6 @@ class Sms:
 
 class SmsDriver(Protocol):
     def send(self, sms: Sms) -> None: ...
-
-
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
 class LogDriver:

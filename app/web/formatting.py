@@ -24,11 +24,6 @@ def local_datetime(value: datetime) -> str:
     return f"{local_day(value)} {local_time(value)}"
 
 
-def iso_day(value: datetime | date) -> str:
-    day = to_local(value).date() if isinstance(value, datetime) else value
-    return day.isoformat()
-
-
 def long_day(value: date) -> str:
     return format_date(value, "long", locale=get_locale())
 
@@ -43,5 +38,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_day)
     app.add_template_filter(local_time)
     app.add_template_filter(local_datetime)
-    app.add_template_filter(iso_day)
     app.add_template_filter(long_day)
