@@ -26,9 +26,9 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
+from app.bookings import queries
 from app.bookings.errors import (
     AlreadyBooked,
     BookingNotFound,
@@ -110,7 +110,7 @@ def _replay(user_id: int, key: str | None) -> Booking | None:
 
 def load_slot(slot_id: int) -> Slot:
     """The slot with its session (and the session's venue) in one statement."""
-    slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.session)])
+    slot = queries.slot_with_session(slot_id)
     if slot is None:
         raise BookingNotFound(_("找不到这个号源"))
     return slot
