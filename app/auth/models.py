@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import crypto
@@ -29,6 +29,12 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(50))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where and how the account hears from us (the account page's 通知设置): e-mail is
+    # optional; SMS go to the phone of the person booked for; the inbox always keeps a copy.
+    email: Mapped[str | None] = mapped_column(String(254))
+    notify_sms: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    locale: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     role_rows: Mapped[list["UserRole"]] = relationship(

@@ -22,12 +22,13 @@ QUEUED = "xq_queued_messages"  # Session.info key: the messages this unit of wor
 def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
                   recipient: str = "", user_id: int | None = None, subject: str = "",
                   booking_id: int | None = None, dedupe_key: str | None = None,
-                  due_dt: datetime | None = None, expires_dt: datetime | None = None) -> Message:
+                  due_dt: datetime | None = None, expires_dt: datetime | None = None,
+                  attachment: str | None = None) -> Message:
     """Add one outgoing message to the current unit of work (flushed by the caller)."""
     # Every column given, so that the messages of one change are inserted in one batch.
     message = Message(
         channel=channel, kind=kind, body=body, recipient=recipient, user_id=user_id,
-        subject=subject, booking_id=booking_id, dedupe_key=dedupe_key,
+        subject=subject, booking_id=booking_id, dedupe_key=dedupe_key, attachment=attachment,
         status=MessageStatus.PENDING, due_dt=due_dt or now, expires_dt=expires_dt,
         created_dt=now, claimed_dt=None, claim_token=None, sent_dt=None, read_dt=None,
         attempts=0, last_error="",
