@@ -61,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.inbox_views import bp as inbox_bp
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.api import init_api
     from app.auth.views import init_login
     from app.bookings.views import bp as bookings_bp
     from app.calendar.views import bp as calendar_bp
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbox_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp)
+    init_api(app)
 
 
 def register_cli(app: Flask) -> None:

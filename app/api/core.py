@@ -1,0 +1,55 @@
+"""What every API blueprint shares: the /api/v1 prefix, JSON errors, ETags, paging."""
+
+from flask import Response, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.api import errors
+
+PREFIX = "/api/v1"
+MAX_PER_PAGE = 100
+
+
+def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
+    blueprint = Blueprint(name, import_name, url_prefix=PREFIX, description=description)
+    errors.register(blueprint)
+    blueprint.after_request(conditional_get)
+    return blueprint
+
+
+def conditional_get(response: Response) -> Response:
+    """An ETag on every successful GET, and 304 when the client has it already."""
+    if request.method == "GET" and response.status_code == 200 and response.is_json:
+        response.add_etag()
+        response.headers["Cache-Control"] = "no-cache"
+        response.vary.add("Authorization")
+        response.make_conditional(request)
+    return response
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class PageSchema(Schema):
+    """A page of results; ``items`` is set by each list's subclass."""
+
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+def page_of(pagination, items=None) -> dict:
+    """A Flask-SQLAlchemy Pagination as the API's page envelope."""
+    return {"items": pagination.items if items is None else items, "page": pagination.page,
+            "per_page": pagination.per_page, "total": pagination.total,
+            "pages": pagination.pages}
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """The page envelope of ``item_schema``, named after it in the OpenAPI document."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema),
+                                                           required=True)})

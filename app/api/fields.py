@@ -1,0 +1,52 @@
+"""Fields the API's schemas share: times with their offset, bounded ids, clean text."""
+
+import re
+
+from marshmallow import ValidationError, fields, validate
+
+from app.core.time import UTC, to_local
+
+MAX_ID = 2**31 - 1
+# A path id: anything else (0, negative, past a 32-bit integer) is simply not found.
+ID_PATH = f"int(min=1, max={MAX_ID})"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class LocalDateTime(fields.AwareDateTime):
+    """ISO 8601 with its offset, in the programme's zone (``2026-12-03T08:00:00+08:00``).
+
+    Input must carry an offset (a naive time is refused: it could mean any zone) and is
+    turned into aware UTC, as the database holds it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else to_local(value).isoformat()
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+
+class Id(fields.Integer):
+    """A row id: a positive 32-bit integer (in a JSON body, ``strict=True``: a number,
+    not a string)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def _no_control_characters(value: str) -> None:
+    if _CONTROL.search(value):
+        raise ValidationError("Control characters are not allowed.")
+
+
+class Text(fields.String):
+    """Text from a client, stripped, without control characters (PostgreSQL refuses NUL)."""
+
+    def __init__(self, *, max_length: int, min_length: int = 0, **kwargs):
+        checks = [validate.Length(min=min_length, max=max_length), _no_control_characters]
+        super().__init__(validate=checks, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()

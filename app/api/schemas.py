@@ -1,0 +1,232 @@
+"""The schemas that validate the API's input and shape its output; the OpenAPI
+document at /api/v1/openapi.json is generated from them."""
+
+from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow.exceptions import ValidationError
+
+from app.api.fields import Id, LocalDateTime, Text
+from app.bookings.models import BookingSource, BookingStatus
+from app.directory.models import InstitutionKind, TownshipKind, VenueKind
+from app.patients.models import Relation
+from app.scheduling.models import Audience, SessionKind, SessionStatus
+
+MAX_RANGE_DAYS = 366
+
+
+def _enum(enum_cls, **kwargs):
+    return fields.Enum(enum_cls, by_value=True, **kwargs)
+
+
+# --- directory -----------------------------------------------------------------------
+
+
+class TownshipSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = _enum(TownshipKind, required=True)
+
+
+class SpecialtySchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class InstitutionSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = _enum(InstitutionKind, required=True)
+    city = fields.String(required=True)
+
+
+class VenueSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = _enum(VenueKind, required=True)
+    township = fields.Nested(TownshipSchema, required=True)
+    address = fields.String(required=True)
+    phone = fields.String(required=True)
+
+
+class ExpertBriefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    title = fields.String(required=True)
+
+
+class ExpertSchema(ExpertBriefSchema):
+    institution = fields.Nested(InstitutionSchema, required=True)
+    specialty = fields.Nested(SpecialtySchema, required=True)
+    department = fields.String(required=True)
+    native_township = fields.Nested(TownshipSchema, allow_none=True, required=True)
+    bio = fields.String(required=True)
+
+
+class VenueFilterSchema(Schema):
+    township = Id(load_default=None)
+
+
+class ExpertFilterSchema(Schema):
+    name = Text(max_length=50, load_default="")
+    specialty = Id(load_default=None)
+    institution = Id(load_default=None)
+
+
+# --- sessions and slots ----------------------------------------------------------------
+
+
+class SessionFilterSchema(Schema):
+    """The public schedule's filters; dates are local days, inclusive."""
+
+    start = fields.Date(load_default=None, metadata={"description": "first local day "
+                                                                    "(default: today)"})
+    end = fields.Date(load_default=None, metadata={"description": "last local day"})
+    township = Id(load_default=None)
+    venue = Id(load_default=None)
+    specialty = Id(load_default=None)
+    expert = Id(load_default=None)
+    kind = _enum(SessionKind, load_default=None)
+
+    @validates_schema
+    def _range(self, data, **_kwargs):
+        start, end = data.get("start"), data.get("end")
+        if start and end and not 0 <= (end - start).days <= MAX_RANGE_DAYS:
+            raise ValidationError("end must be on or after start, within a year", "end")
+        for day in (start, end):
+            if day and not 2000 <= day.year <= 2100:
+                raise ValidationError("dates must lie between 2000 and 2100", "start")
+
+
+class VenueBriefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    address = fields.String(required=True)
+    township = fields.Nested(TownshipSchema, required=True)
+
+
+class SessionSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = _enum(SessionKind, required=True)
+    status = _enum(SessionStatus, required=True)
+    audience = _enum(Audience, required=True)
+    title = fields.String(required=True, attribute="display_title")
+    description = fields.String(required=True)
+    venue = fields.Nested(VenueBriefSchema, required=True)
+    specialty = fields.Nested(SpecialtySchema, allow_none=True, required=True)
+    experts = fields.List(fields.Nested(ExpertBriefSchema), required=True)
+    starts_at = LocalDateTime(required=True, attribute="start_dt")
+    ends_at = LocalDateTime(required=True, attribute="end_dt")
+    stop_reason = fields.String(required=True)
+    capacity = fields.Integer(required=True, metadata={"description": "places in all slots"})
+    places_left = fields.Integer(required=True, metadata={"description": "live availability"})
+    series_id = fields.Integer(allow_none=True, required=True)
+
+
+class SlotSchema(Schema):
+    id = fields.Integer(required=True)
+    session_id = fields.Integer(required=True)
+    starts_at = LocalDateTime(required=True, attribute="start_dt")
+    ends_at = LocalDateTime(required=True, attribute="end_dt")
+    capacity = fields.Integer(required=True)
+    booked = fields.Integer(required=True, attribute="booked_count")
+    places_left = fields.Integer(required=True)
+    opens_at = LocalDateTime(required=True, metadata={
+        "description": "when online booking opens (放号)"})
+    booking_closes_at = LocalDateTime(required=True)
+    cancel_closes_at = LocalDateTime(required=True)
+
+
+# --- accounts, patients, bookings, messages -------------------------------------------------
+
+
+class TokenRequestSchema(Schema):
+    phone = Text(required=True, max_length=20, min_length=1)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True, metadata={"description": "shown once"})
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_at = LocalDateTime(required=True)
+
+
+class AccountSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    phone = fields.String(required=True, metadata={"description": "masked"})
+    roles = fields.List(fields.String(), required=True)
+
+
+class PatientSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    relation = _enum(Relation, required=True)
+    id_number = fields.String(required=True, attribute="id_number_masked",
+                              metadata={"description": "masked: 430281********1234"})
+    phone = fields.String(required=True, metadata={"description": "masked"})
+
+
+class BookingCreateSchema(Schema):
+    slot_id = Id(required=True, strict=True)
+    patient_id = Id(load_default=None, strict=True, metadata={
+        "description": "one of your patients; default: the account holder (本人)"})
+
+
+class IdempotencyHeaderSchema(Schema):
+    key = fields.String(data_key="Idempotency-Key", load_default=None, validate=[
+        validate.Length(min=1, max=64), validate.Regexp(r"^[\x21-\x7e]+$")],
+        metadata={"description": "books once: a repeat replays the first response"})
+
+
+class CancelSchema(Schema):
+    reason = Text(max_length=200, load_default="")
+
+
+class RescheduleSchema(Schema):
+    slot_id = Id(required=True, strict=True)
+
+
+class BookingSlotSchema(Schema):
+    id = fields.Integer(required=True)
+    starts_at = LocalDateTime(required=True, attribute="start_dt")
+    ends_at = LocalDateTime(required=True, attribute="end_dt")
+
+
+class BookingSessionSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = _enum(SessionKind, required=True)
+    status = _enum(SessionStatus, required=True)
+    title = fields.String(required=True, attribute="display_title")
+    venue = fields.Nested(VenueBriefSchema, required=True)
+    experts = fields.List(fields.Nested(ExpertBriefSchema), required=True)
+
+
+class BookingPatientSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    relation = _enum(Relation, required=True)
+
+
+class BookingSchema(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "for the front desk"})
+    queue_number = fields.Integer(required=True)
+    status = _enum(BookingStatus, required=True)
+    source = _enum(BookingSource, required=True)
+    slot = fields.Nested(BookingSlotSchema, required=True)
+    session = fields.Nested(BookingSessionSchema, required=True)
+    patient = fields.Nested(BookingPatientSchema, required=True)
+    cancel_reason = fields.String(required=True)
+    created_at = LocalDateTime(required=True, attribute="created_dt")
+    updated_at = LocalDateTime(required=True, attribute="updated_dt")
+    cancelled_at = LocalDateTime(allow_none=True, required=True, attribute="cancelled_dt")
+    checked_in_at = LocalDateTime(allow_none=True, required=True, attribute="checked_in_dt")
+
+
+class MessageSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    subject = fields.String(required=True)
+    body = fields.String(required=True)
+    booking_id = fields.Integer(allow_none=True, required=True)
+    created_at = LocalDateTime(required=True, attribute="created_dt")
+    read_at = LocalDateTime(allow_none=True, required=True, attribute="read_dt")

@@ -1,0 +1,34 @@
+"""Small helpers the API's handlers share."""
+
+from app.bookings.services.policy import current_policy, slot_times
+from app.scheduling.queries import places_left
+
+
+class Annotated:
+    """A row with a few computed attributes beside its own (for a schema to dump)."""
+
+    def __init__(self, row, **extra):
+        self._row = row
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)
+
+
+def with_places(sessions) -> list[Annotated]:
+    """Sessions with their live availability, read in one statement."""
+    places = places_left([s.id for s in sessions])
+    return [Annotated(s, places_left=places.get(s.id, (0, 0))[0],
+                      capacity=places.get(s.id, (0, 0))[1]) for s in sessions]
+
+
+def with_times(slots) -> list[Annotated]:
+    """Slots with when online booking opens and closes under the current policy."""
+    policy = current_policy()
+    result = []
+    for slot in slots:
+        times = slot_times(slot.start_dt, policy)
+        result.append(Annotated(slot, opens_at=times.opens_dt,
+                                booking_closes_at=times.booking_closes_dt,
+                                cancel_closes_at=times.cancel_closes_dt))
+    return result
