@@ -33,7 +33,9 @@ def register_config(app: Flask, config: dict | None) -> None:
 
 def register_models() -> None:
     """Import every model module so the metadata (and so migrations) see all tables."""
+    import app.api.models  # noqa: F401
     import app.auth.models  # noqa: F401
+    import app.auth.token_models  # noqa: F401
     import app.bookings.models  # noqa: F401
     import app.calendar.models  # noqa: F401
     import app.core.models  # noqa: F401
@@ -59,6 +61,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.inbox_views import bp as inbox_bp
+    from app.accounts.token_views import bp as tokens_bp
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api
@@ -79,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(console_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(inbox_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp)
     init_api(app)

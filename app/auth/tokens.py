@@ -1,0 +1,105 @@
+"""API tokens as plain functions: issue, check, list, revoke.
+
+A token is ``xq_`` and 43 URL-safe characters (``secrets.token_urlsafe(32)``: 256 random
+bits). It is shown once; the database keeps its SHA-256, its first characters and its
+expiry. Services flush, the caller commits.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, update
+
+from app.auth.models import User
+from app.auth.token_models import ApiToken, TokenKind
+from app.core.db import begin_write, restart_as_write
+from app.core.errors import DomainError, NotFound
+from app.extensions import db
+
+PREFIX = "xq_"
+LOGIN_TOKEN_DAYS = 30
+PERSONAL_TOKEN_DAYS = (30, 90, 365)
+MAX_ACTIVE_PERSONAL = 10
+# A token's last use is written at most this often, not on every request.
+LAST_USED_RESOLUTION = timedelta(hours=1)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(user: User, *, kind: TokenKind, now: datetime, name: str = "",
+                days: int = LOGIN_TOKEN_DAYS) -> tuple[ApiToken, str]:
+    """A new token for ``user``; returns the row and the secret (shown once).
+
+    Personal tokens live 30, 90 or 365 days, at most ten at a time; a login token
+    lives 30 days."""
+    user_id = user.id
+    restart_as_write(db.session)
+    if kind == TokenKind.PERSONAL:
+        if days not in PERSONAL_TOKEN_DAYS:
+            raise DomainError(_("有效期只能是 30、90 或 365 天"), code="bad_expiry")
+        if len(active_tokens(user_id, now=now, kind=TokenKind.PERSONAL)) >= MAX_ACTIVE_PERSONAL:
+            raise DomainError(_("最多同时有%(n)s个个人令牌，请先撤销不用的", n=MAX_ACTIVE_PERSONAL),
+                              code="too_many_tokens")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user_id, kind=kind, name=name.strip()[:60],
+                     token_hash=hash_secret(secret), prefix=secret[:10], created_dt=now,
+                     expires_dt=now + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def token_for(secret: str, *, now: datetime) -> ApiToken | None:
+    """The usable token with this secret, with its enabled account; else None."""
+    if not secret.startswith(PREFIX) or len(secret) > 100:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    if token is None or not token.is_usable(now) or not token.user.is_enabled:
+        return None
+    return token
+
+
+def note_use(token: ApiToken, *, now: datetime) -> None:
+    """Stamp the token's last use when the stamp is older than an hour, in a unit of
+    work of its own (call it before the request reads anything else)."""
+    if token.last_used_dt and now - token.last_used_dt < LAST_USED_RESOLUTION:
+        return
+    token_id = token.id
+    db.session.rollback()
+    begin_write(db.session)
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id,
+               or_(ApiToken.last_used_dt.is_(None),
+                   ApiToken.last_used_dt < now - LAST_USED_RESOLUTION))
+        .values(last_used_dt=now)
+    )
+    db.session.commit()
+
+
+def active_tokens(user_id: int, *, now: datetime, kind: TokenKind | None = None
+                  ) -> list[ApiToken]:
+    """The user's tokens that still work, newest first."""
+    query = (select(ApiToken)
+             .where(ApiToken.user_id == user_id, ApiToken.revoked_dt.is_(None),
+                    ApiToken.expires_dt > now)
+             .order_by(ApiToken.created_dt.desc(), ApiToken.id.desc()))
+    if kind is not None:
+        query = query.where(ApiToken.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def revoke_token(user_id: int, token_id: int, *, now: datetime) -> ApiToken:
+    """Revoke one of the user's tokens at once; another user's is not found."""
+    restart_as_write(db.session)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        raise NotFound(_("找不到这个令牌"), code="no_token")
+    if token.revoked_dt is None:
+        token.revoked_dt = now
+        db.session.flush()
+    return token
