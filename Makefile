@@ -28,8 +28,9 @@ translations: | $(BIN)/python
 
 ## translations-update: pull new interface strings into the English catalog
 translations-update: install
+	@mkdir -p instance
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o instance/messages.pot .
-	$(BIN)/pybabel update -i instance/messages.pot -d app/translations --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i instance/messages.pot -d app/translations --ignore-obsolete
 
 ## run: migrate a SQLite database under instance/, seed it once, serve the site and the scheduler
 run: install

@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import init_api
     from app.auth.views import init_login
     from app.bookings.views import bp as bookings_bp
+    from app.calendar.feeds import register_attachments
     from app.calendar.views import bp as calendar_bp
     from app.console import delivery_views, import_views, series_views  # noqa: F401  (routes join the bp)
     from app.console.views import bp as console_bp
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
 
     init_web(app)
     init_login(app)
+    register_attachments()  # e-mails carry a booking's .ics (app.notifications.attachments)
     app.register_blueprint(scheduling_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(calendar_bp)

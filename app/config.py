@@ -27,6 +27,9 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         ),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "SITE_NAME": env.get("SITE_NAME", "乡情专家行"),
+        # The site's public address (https://…), for links in e-mails and calendar feeds;
+        # pages fall back to the request's own address.
+        "SITE_URL": env.get("SITE_URL", ""),
         "BABEL_DEFAULT_LOCALE": env.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"),
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ["zh_Hans_CN", "en"],
@@ -57,6 +60,12 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
         "SMS_GATEWAY_AUTH": env.get("SMS_GATEWAY_AUTH", ""),
         "SMS_GATEWAY_TEMPLATE": env.get("SMS_GATEWAY_TEMPLATE", ""),
+        # Outgoing e-mail: SMTP_URL smtp://host:25, smtp+starttls://user:pass@host:587 or
+        # smtps://user:pass@host:465; without it e-mails go to the log. MAIL_DRIVER=null
+        # drops them (benchmarks).
+        "SMTP_URL": env.get("SMTP_URL", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "乡情专家行 <noreply@xiangqing.local>"),
+        "MAIL_DRIVER": env.get("MAIL_DRIVER", ""),
         # Reminders: hours before the start, and for each the latest it may still go
         # out (hours before the start); a reminder that misses its window expires.
         "REMINDER_HOURS": env.get("REMINDER_HOURS", "24,2"),

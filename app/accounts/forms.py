@@ -4,8 +4,9 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField
-from wtforms.validators import AnyOf, DataRequired, EqualTo
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, Regexp
 
 from app.auth.forms import ServiceForm, code_field, new_password_field, phone_field
 from app.auth.models import CodePurpose
@@ -76,3 +77,21 @@ class ChangePasswordForm(ServiceForm):
 
 class ConfirmForm(FlaskForm):
     """A button that needs nothing but its CSRF token (log out)."""
+
+
+class PreferencesForm(FlaskForm):
+    """通知设置: where the account hears from us, and in which language."""
+
+    email = EmailField(
+        _l("电子邮箱（选填）"),
+        validators=[Optional(), Length(max=254, message=_l("邮箱地址太长")),
+                    Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("请输入正确的邮箱地址"))],
+        filters=[lambda v: (v or "").strip() or None],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    notify_sms = BooleanField(_l("短信通知（预约成功、提醒、停诊）"))
+    notify_email = BooleanField(_l("邮件通知（附日历文件）"))
+    locale = RadioField(_l("通知语言"), default="zh",
+                        choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")],
+                        validate_choice=False,
+                        validators=[AnyOf(("zh", "en"), message=_l("请选择通知语言"))])

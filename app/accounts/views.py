@@ -14,6 +14,7 @@ from app.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
     LoginForm,
+    PreferencesForm,
     RegisterForm,
     ResetPasswordForm,
     SmsCodeForm,
@@ -186,6 +187,20 @@ def account():
     return _account_page(ChangePasswordForm())
 
 
+@bp.post("/account/notifications")
+@login_required
+def preferences():
+    form = PreferencesForm()
+    if form.validate_on_submit():
+        auth.set_preferences(current_user.id, email=form.email.data,
+                             sms=form.notify_sms.data, by_email=form.notify_email.data,
+                             locale=form.locale.data, now=request_now())
+        db.session.commit()
+        flash(_("通知设置已保存"), "success")
+        return redirect(url_for(".account"))
+    return _account_page(ChangePasswordForm(formdata=None), preferences_form=form)
+
+
 @bp.post("/account/password")
 @limiter.limit(PASSWORD_LIMIT)
 @login_required
@@ -205,6 +220,10 @@ def change_password():
     return _account_page(form)
 
 
-def _account_page(password_form: ChangePasswordForm):
+def _account_page(password_form: ChangePasswordForm,
+                  preferences_form: PreferencesForm | None = None):
+    if preferences_form is None:
+        preferences_form = PreferencesForm(formdata=None, obj=current_user)
     return render_template("accounts/account.html", password_form=password_form,
+                           preferences_form=preferences_form,
                            is_admin=current_user.has_role(Role.ADMIN))

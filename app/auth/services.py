@@ -88,6 +88,22 @@ def change_password(account_id: int, current: str, new: str, *, now: datetime) -
     return user
 
 
+def set_preferences(account_id: int, *, email: str | None, sms: bool, by_email: bool,
+                    locale: str, now: datetime) -> User:
+    """通知设置: the account's e-mail address, its channels and its messages' language.
+    The inbox keeps every message whatever is switched off."""
+    if locale not in ("zh", "en"):
+        raise DomainError(_("不支持这种语言"), code="bad_locale")
+    restart_as_write(db.session)
+    user = db.session.get(User, account_id)
+    if user is None:
+        raise DomainError(_("账号不存在"), code="no_account")
+    user.email, user.notify_sms, user.notify_email, user.locale = (
+        email or None, sms, by_email, locale)
+    db.session.flush()
+    return user
+
+
 def reset_password(phone: str, code: str, new: str, *, now: datetime) -> User:
     """A new password for the account of ``phone``, proved by an SMS code."""
     check_new_password(new)

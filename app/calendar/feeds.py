@@ -15,14 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
 
 from app.bookings.models import Booking, BookingStatus
 from app.calendar.ical import UID_DOMAIN, FeedEvent, feed_calendar, render
-from app.core.time import local_today, local_zone
+from app.core.time import local_today, local_zone, utcnow
 from app.directory.models import Expert, Specialty, Venue
 from app.extensions import db
+from app.notifications import attachments
+from app.notifications.mail import Attachment
 from app.scheduling.labels import KIND_LABELS
 from app.scheduling.models import (
     Session,
@@ -295,3 +298,21 @@ def rendered(version: tuple, newest: datetime | None, name: str,
         found = Rendered(body, f'"{hashlib.sha256(body).hexdigest()[:40]}"', newest)
         cache.put(version, found)
     return found
+
+
+def booking_attachment(booking_id: int) -> Attachment | None:
+    """The booking's own .ics for its confirmation e-mail: the same event (UID,
+    SEQUENCE) as in the resident's feed, so a calendar that has both shows it once."""
+    account_id = db.session.scalar(select(Booking.account_id).where(Booking.id == booking_id))
+    if account_id is None:
+        return None
+    base_url = (current_app.config.get("SITE_URL") or "").rstrip("/")
+    events = booking_events(account_id, utcnow(), base_url=base_url, booking_id=booking_id)
+    if not events:
+        return None
+    body = render(feed_calendar("乡情专家行", events, zone=local_zone()))
+    return Attachment(f"booking-{booking_id}.ics", "text/calendar", body)
+
+
+def register_attachments() -> None:
+    attachments.register("booking", booking_attachment)

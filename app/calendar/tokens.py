@@ -9,13 +9,19 @@ import base64
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from functools import partial
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from app.auth.models import User
 from app.calendar.models import FeedLink, FeedOwner
 from app.core.crypto import keyed_hash
 from app.core.db import restart_as_write
+from app.core.formatting import short_datetime
+from app.directory.models import Expert
 from app.extensions import db
+from app.notifications import compose
 
 TOUCH_EVERY = timedelta(hours=1)
 
@@ -57,8 +63,26 @@ def rotate(owner: FeedOwner, owner_id: int, *, by_id: int | None, now: datetime)
     restart_as_write(db.session)
     link = db.session.get(FeedLink, link_id)
     link.secret, link.rotated_dt, link.last_fetched_dt = secrets.token_hex(16), now, None
+    _tell_link_users(owner, owner_id, now=now)
     db.session.flush()
     return link
+
+
+def _tell_link_users(owner: FeedOwner, owner_id: int, *, now: datetime) -> None:
+    """Everyone who may be subscribed to the old link hears it was reset (inbox, and
+    e-mail where they take it): the owner, and for an expert's feed their assistants."""
+    if owner == FeedOwner.RESIDENT:
+        users, label = [db.session.get(User, owner_id)], None
+    else:
+        expert = db.session.get(Expert, owner_id)
+        users, label = [expert.user, *expert.assistants], expert.name
+    for user in filter(None, users):
+        to = compose.recipient_of(user)
+        texts = compose.render("feed_link_reset", locale=to.locale,
+                               label=label or (lambda: _("我的预约")),
+                               when=partial(short_datetime, now),
+                               link=compose.site_link("/calendar"))
+        compose.send("feed_link_reset", texts, now=now, to=to, sms=False)
 
 
 def resolve(token: str, owner: FeedOwner) -> FeedLink | None:

@@ -43,8 +43,8 @@ class Message(db.Model):
     recipient: Mapped[str] = mapped_column(String(120), default="")
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
-    # What to attach, as "<kind>:<id>" (e.g. "booking:42" → that booking's .ics), built
-    # when the message is sent by the renderer registered for the kind (app.notifications.attachments).
+    # What to attach, as "<kind>:<id>" ("booking:42": that booking's .ics), built when
+    # the message is sent by the kind's renderer (app.notifications.attachments).
     attachment: Mapped[str | None] = mapped_column(String(60))
     booking_id: Mapped[int | None] = mapped_column(Integer, index=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)

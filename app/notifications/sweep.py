@@ -20,9 +20,10 @@ What that guarantees:
   row id goes to the gateway as its de-duplication key;
 - a row past its ``expires_dt`` is marked expired, never sent late.
 
-Only SMS rows are claimed: e-mail has no channel yet and its rows stay pending; inbox
-rows are stamped sent when they are queued. Every query starts from the
-``(status, due_dt)`` index, so a sweep's cost follows what is due, not what is stored.
+SMS and e-mail rows are claimed (inbox rows are stamped sent when they are queued); an
+e-mail's attachment is built just before it goes out (app.notifications.attachments).
+Every query starts from the ``(status, due_dt)`` index, so a sweep's cost follows what
+is due, not what is stored.
 """
 
 import uuid
@@ -35,7 +36,9 @@ from sqlalchemy import or_, select, update
 
 from app.core.db import begin_write
 from app.extensions import db
+from app.notifications import attachments
 from app.notifications.channels import DeliveryError, Sms, SmsDriver, sms_driver
+from app.notifications.mail import Email, MailDriver, mail_driver
 from app.notifications.models import Channel, Message, MessageStatus
 
 STALE_CLAIM = timedelta(minutes=5)
@@ -57,10 +60,24 @@ class SweepStats:
     skipped: int = 0  # cancelled (or reclaimed) between claim and send
 
 
+SENT_BY_SWEEP = (Channel.SMS, Channel.EMAIL)
+
+
 @dataclass(frozen=True)
 class _Claimed:
-    sms: Sms
+    id: int
+    channel: Channel
+    recipient: str
+    subject: str
+    body: str
+    attachment: str | None
     attempts: int
+
+
+@dataclass(frozen=True)
+class _Drivers:
+    sms: SmsDriver
+    mail: MailDriver
 
 
 def backoff(attempts: int) -> timedelta:
@@ -69,26 +86,32 @@ def backoff(attempts: int) -> timedelta:
 
 
 def sweep(*, now: datetime, batch: int = 50, limit: int | None = None,
-          driver: SmsDriver | None = None, ids: Iterable[int] | None = None) -> SweepStats:
+          driver: SmsDriver | None = None, mail: MailDriver | None = None,
+          ids: Iterable[int] | None = None) -> SweepStats:
     """One pass over the outbox: take back stale claims, expire what missed its window,
-    then claim, send and stamp due SMS ``batch`` rows at a time (at most ``limit``).
+    then claim, send and stamp due SMS and e-mails ``batch`` rows at a time (at most
+    ``limit``) through ``driver`` (SMS) and ``mail`` (both from the settings by default).
     With ``ids`` (a request's own messages, sent right after its commit) only those
     rows are claimed and the outbox-wide upkeep is left to the scheduled sweep.
     Commits its own units of work."""
-    driver = driver or sms_driver(current_app.config)
+    drivers = _Drivers(driver or sms_driver(current_app.config),
+                       mail or mail_driver(current_app.config))
     only = list(ids) if ids is not None else None
     stats = SweepStats()
-    if only is None:
-        _unit(_reclaim_and_expire, now, stats)
-    while limit is None or stats.claimed < limit:
-        size = batch if limit is None else min(batch, limit - stats.claimed)
-        token = uuid.uuid4().hex
-        claimed = _unit(_claim, now, size=size, token=token, only=only)
-        if not claimed:
-            break
-        stats.claimed += len(claimed)
-        outcomes = [(row, _deliver(row, token, driver)) for row in claimed]
-        _unit(_stamp, outcomes, token=token, now=now, stats=stats)
+    try:
+        if only is None:
+            _unit(_reclaim_and_expire, now, stats)
+        while limit is None or stats.claimed < limit:
+            size = batch if limit is None else min(batch, limit - stats.claimed)
+            token = uuid.uuid4().hex
+            claimed = _unit(_claim, now, size=size, token=token, only=only)
+            if not claimed:
+                break
+            stats.claimed += len(claimed)
+            outcomes = [(row, _deliver(row, token, drivers)) for row in claimed]
+            _unit(_stamp, outcomes, token=token, now=now, stats=stats)
+    finally:
+        drivers.mail.close()
     return stats
 
 
@@ -124,7 +147,7 @@ def _claim(now: datetime, *, size: int, token: str, only: list[int] | None) -> l
     due = (
         select(Message.id)
         .where(Message.status == MessageStatus.PENDING, Message.due_dt <= now,
-               Message.channel == Channel.SMS,
+               Message.channel.in_(SENT_BY_SWEEP),
                or_(Message.expires_dt.is_(None), Message.expires_dt > now))
         .order_by(Message.due_dt)
         .limit(size)
@@ -143,11 +166,12 @@ def _claim(now: datetime, *, size: int, token: str, only: list[int] | None) -> l
         execution_options=NO_OPTIONS,
     )
     rows = db.session.execute(
-        select(Message.id, Message.recipient, Message.body, Message.attempts)
+        select(Message.id, Message.channel, Message.recipient, Message.subject, Message.body,
+               Message.attachment, Message.attempts)
         .where(Message.id.in_(picked), Message.claim_token == token)
         .order_by(Message.id)
     ).all()
-    return [_Claimed(Sms(id=r.id, phone=r.recipient, text=r.body), r.attempts) for r in rows]
+    return [_Claimed(*row) for row in rows]
 
 
 def _still_ours(message_id: int, token: str) -> bool:
@@ -161,21 +185,36 @@ def _still_ours(message_id: int, token: str) -> bool:
         db.session.commit()
 
 
-def _deliver(row: _Claimed, token: str, driver: SmsDriver) -> str | None:
+def _deliver(row: _Claimed, token: str, drivers: _Drivers) -> str | None:
     """Send one row: None when the gateway accepted it, else the reason ("" = skipped)."""
-    if not _still_ours(row.sms.id, token):
+    if not _still_ours(row.id, token):
         return ""
     try:
-        driver.send(row.sms)
-    except DeliveryError as exc:
+        if row.channel == Channel.EMAIL:
+            drivers.mail.send(_email(row))
+        else:
+            drivers.sms.send(Sms(id=row.id, phone=row.recipient, text=row.body))
+    except (DeliveryError, attachments.AttachmentMissing) as exc:
         return str(exc)[:ERROR_LENGTH] or "refused"
     return None
+
+
+def _email(row: _Claimed) -> Email:
+    """The e-mail of a row, its attachment built now (in a read of its own)."""
+    extra = ()
+    if row.attachment:
+        try:
+            extra = (attachments.render(row.attachment),)
+        finally:
+            db.session.commit()
+    return Email(id=row.id, to=row.recipient, subject=row.subject, text=row.body,
+                 attachments=extra)
 
 
 def _stamp(outcomes: list[tuple[_Claimed, str | None]], *, token: str, now: datetime,
            stats: SweepStats) -> None:
     ours = (Message.claim_token == token, Message.status == MessageStatus.SENDING)
-    sent = [row.sms.id for row, error in outcomes if error is None]
+    sent = [row.id for row, error in outcomes if error is None]
     if sent:
         stats.sent += db.session.execute(
             update(Message).where(Message.id.in_(sent), *ours)
@@ -199,7 +238,7 @@ def _record_failure(row: _Claimed, error: str, *, ours, now: datetime,
     else:
         values.update(status=MessageStatus.PENDING, due_dt=now + backoff(attempts))
     changed = db.session.execute(
-        update(Message).where(Message.id == row.sms.id, *ours).values(**values),
+        update(Message).where(Message.id == row.id, *ours).values(**values),
         execution_options=NO_OPTIONS,
     ).rowcount
     if changed and attempts >= MAX_ATTEMPTS:

@@ -152,3 +152,23 @@ def venue_upcoming(venue_id: int, *, now: datetime, limit: int = 30) -> list[Ses
     flt = ScheduleFilter(venue_id=venue_id)
     return db.session.scalars(public_sessions(flt, now=now).limit(limit)).all()
 
+
+
+ALTERNATIVES = 3
+
+
+def nearest_alternatives(session: Session, *, now: datetime,
+                         limit: int = ALTERNATIVES) -> list[Session]:
+    """Published sessions of the same specialty and kind with places, soonest first
+    (what a stopped session's patients are offered instead)."""
+    if session.specialty_id is None:
+        return []
+    return db.session.scalars(
+        select(Session)
+        .where(Session.id != session.id, Session.status == SessionStatus.PUBLISHED,
+               Session.kind == session.kind, Session.specialty_id == session.specialty_id,
+               Session.start_dt > now,
+               select(Slot.id).where(Slot.session_id == Session.id,
+                                     Slot.booked_count < Slot.capacity).exists())
+        .order_by(Session.start_dt).limit(limit)
+    ).all()

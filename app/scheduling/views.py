@@ -1,12 +1,13 @@
 """Public pages: the filterable schedule, one session, and experts and venues with theirs."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from app.core.clock import request_now
 from app.directory import queries as directory
 from app.directory.forms import ExpertSearchForm
 from app.scheduling import queries
 from app.scheduling.forms import ScheduleFilterForm
+from app.scheduling.models import SessionStatus
 
 bp = Blueprint("scheduling", __name__)
 
@@ -38,7 +39,17 @@ def schedule():
 @bp.get("/sessions/<int:session_id>")
 def session_page(session_id: int):
     session = queries.session_detail(session_id) or abort(404)
-    return render_template("scheduling/session.html", session=session)
+    alternatives = []
+    if session.status == SessionStatus.STOPPED:
+        alternatives = queries.nearest_alternatives(session, now=request_now())
+    return render_template("scheduling/session.html", session=session,
+                           alternatives=alternatives)
+
+
+@bp.get("/s/<int:session_id>")
+def session_short_link(session_id: int):
+    """The short address SMS carry (a 停诊 notice links the page listing alternatives)."""
+    return redirect(url_for("scheduling.session_page", session_id=session_id))
 
 
 @bp.get("/experts")

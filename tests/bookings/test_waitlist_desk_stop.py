@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from app.auth.models import Role
@@ -18,6 +19,7 @@ from app.bookings.models import (
 from app.bookings.services import desk, engine, stopping, waitlist
 from app.core.models import AuditEntry
 from app.extensions import db
+from app.notifications.compose import SMS_LENGTH
 from app.notifications.models import Message, MessageStatus
 from app.scheduling.models import Session, SessionStatus, Slot
 from tests.factories import (
@@ -265,10 +267,34 @@ def test_stop_session_cancels_bookings_frees_places_and_tells_everyone(db):
     notices = db.session.scalars(select(Message).where(Message.kind == "session_stopped",
                                                        Message.channel == "sms")).all()
     assert sorted(m.recipient for m in notices) == sorted(p.phone for p in patients)
-    assert "专家临时有手术安排" in notices[0].body
-    assert alternative.venue.name in notices[0].body
+    assert "专家临时有手术安排" in notices[0].body and len(notices[0].body) <= SMS_LENGTH
+    inbox = db.session.scalars(select(Message).where(Message.kind == "session_stopped",
+                                                     Message.channel == "inbox")).all()
+    assert len(inbox) == 2 and alternative.venue.name in inbox[0].body  # the list is inside
     assert db.session.scalar(select(AuditEntry.action).where(
         AuditEntry.object_id == session.id)) == "session.stop"
+
+
+def test_stop_session_sms_links_the_page_that_lists_alternatives(db, client, monkeypatch):
+    monkeypatch.setitem(current_app.config, "SITE_URL", "https://xq.example.cn")
+    expert = create_expert()
+    session = _clinic(db, experts=[expert])
+    alternative = _clinic(db, experts=[create_expert(specialty=expert.specialty)],
+                          day=DAY + timedelta(days=1))
+    patient = _people(db, 1)[0]
+    engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+
+    stopping.stop_session(session, "专家临时有手术安排", by=coordinator, now=NOW)
+    db.session.commit()
+
+    sms = db.session.scalar(select(Message.body).where(Message.kind == "session_stopped",
+                                                       Message.channel == "sms"))
+    link = f"https://xq.example.cn/s/{session.id}"
+    assert link in sms and len(sms) <= SMS_LENGTH
+    page = client.get(f"/s/{session.id}", follow_redirects=True).get_data(as_text=True)
+    assert "可以改约的场次" in page and f"/sessions/{alternative.id}" in page
 
 
 def test_stop_session_needs_a_reason(db):

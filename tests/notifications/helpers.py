@@ -1,10 +1,11 @@
-"""Test doubles of the SMS gateway (never of our own code) and outbox shortcuts."""
+"""Test doubles of the SMS gateway and the mail server (never of our own code)."""
 
 import threading
 import time
 from collections import Counter
 
 from app.notifications.channels import DeliveryError, Sms
+from app.notifications.mail import Email
 
 
 class RecordingGateway:
@@ -33,3 +34,17 @@ class RefusingGateway:
     def send(self, sms: Sms) -> None:
         self.calls[sms.id] += 1
         raise DeliveryError("gateway answered 503")
+
+
+class RecordingMail:
+    """A mail driver double: keeps every e-mail it is handed, by outbox row id."""
+
+    def __init__(self):
+        self.sent: dict[int, Email] = {}
+        self.closed = 0
+
+    def send(self, email: Email) -> None:
+        self.sent[email.id] = email
+
+    def close(self) -> None:
+        self.closed += 1

@@ -14,7 +14,7 @@ from app.notifications.services import (
 )
 from app.notifications.sweep import MAX_ATTEMPTS, STALE_CLAIM, backoff, sweep
 from tests.factories import NOW, create_user
-from tests.notifications.helpers import RecordingGateway, RefusingGateway
+from tests.notifications.helpers import RecordingGateway, RecordingMail, RefusingGateway
 
 
 def _sms(db, n: int = 1, **kw) -> list[int]:
@@ -33,20 +33,24 @@ def _row(db, message_id: int) -> Message:
 def test_sweep_sends_each_due_sms_once_and_stamps_it(db):
     due = _sms(db, 3)
     later = _sms(db, 1, due_dt=NOW + timedelta(minutes=5))
-    email = queue_message(channel=Channel.EMAIL, kind="test", body="mail", now=NOW)
+    email = queue_message(channel=Channel.EMAIL, kind="test", body="mail", now=NOW,
+                          recipient="a@example.org", subject="主题")
     inbox = queue_inbox(create_user().id, kind="test", subject="s", body="b", now=NOW)
     db.session.commit()
-    gateway = RecordingGateway()
+    gateway, mail = RecordingGateway(), RecordingMail()
 
-    first = sweep(now=NOW, batch=2, driver=gateway)
-    second = sweep(now=NOW, batch=2, driver=gateway)
+    first = sweep(now=NOW, batch=2, driver=gateway, mail=mail)
+    second = sweep(now=NOW, batch=2, driver=gateway, mail=mail)
 
     assert dict(gateway.calls) == {i: 1 for i in due}
-    assert (first.claimed, first.sent, second.claimed) == (3, 3, 0)
+    assert [(e.to, e.subject, e.text) for e in mail.sent.values()] == [
+        ("a@example.org", "主题", "mail")]
+    assert mail.closed == 2  # each pass closes its mail connection
+    assert (first.claimed, first.sent, second.claimed) == (4, 4, 0)
     assert [(_row(db, i).status, _row(db, i).sent_dt, _row(db, i).attempts) for i in due] == [
         (MessageStatus.SENT, NOW, 1)] * 3
     assert _row(db, later[0]).status == MessageStatus.PENDING
-    assert _row(db, email.id).status == MessageStatus.PENDING  # no e-mail channel yet
+    assert _row(db, email.id).status == MessageStatus.SENT
     assert _row(db, inbox.id).status == MessageStatus.SENT
 
 

@@ -43,6 +43,7 @@ from app.bookings.services import policy as rules
 from app.core import audit
 from app.core.db import insert_ignore, restart_as_write
 from app.extensions import db
+from app.notifications.compose import recipient_of
 from app.notifications.services import cancel_pending_for_booking
 from app.patients.models import Patient
 from app.scheduling.models import Session, SessionExpert, SessionStatus, Slot
@@ -75,6 +76,7 @@ def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
         booking_id=0, code="", queue_number=0, name=patient.name, phone=patient.phone,
         account_id=patient.account_id, start_dt=slot.start_dt, place=slot.session.venue.name,
         what=slot.session.display_title,
+        to=recipient_of(by if patient.account_id == by_id else patient.account),
     )
     plan = {
         "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,

@@ -1,26 +1,23 @@
 """The messages a booking change sends, queued in the same unit of work as the change.
 
-SMS go to the patient's phone (the person who will come), inbox messages to the
-account that booked. Texts are short enough for one SMS.
+SMS go to the patient's phone (the person who will come), the inbox and e-mail to the
+account that booked, as its preferences say (app.notifications.compose). Texts are the
+templates under app/templates/messages/, rendered in the account's language; every
+SMS fits one message. Confirmations and reschedules carry the booking's .ics by e-mail.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from app.bookings.models import Booking
 from app.bookings.services.policy import fmt
+from app.notifications import compose
+from app.notifications.compose import Recipient, recipient_of
 from app.notifications.models import Channel
-from app.notifications.services import (
-    cancel_message,
-    queue_inbox,
-    queue_sms,
-    schedule_message,
-)
-
-SIGNATURE = "【乡情专家行】"
+from app.notifications.services import cancel_message, schedule_message
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,7 @@ class BookingFacts:
     start_dt: datetime
     place: str
     what: str
+    to: Recipient | None = None  # the account that booked (None: a walk-in)
 
 
 def facts_of(booking: Booking) -> BookingFacts:
@@ -64,79 +62,82 @@ def facts_of(booking: Booking) -> BookingFacts:
         booking_id=booking.id, code=booking.code, queue_number=booking.queue_number,
         name=booking.patient.name, phone=booking.patient.phone, account_id=booking.account_id,
         start_dt=booking.slot.start_dt, place=session.venue.name, what=session.display_title,
+        to=recipient_of(booking.account),
     )
 
 
-def _send(f: BookingFacts, *, kind: str, sms: str, subject: str, body: str | None = None,
-          now: datetime) -> None:
-    if f.phone:
-        queue_sms(f.phone, kind=kind, body=SIGNATURE + sms, now=now, user_id=f.account_id,
-                  booking_id=f.booking_id)
-    if f.account_id:
-        queue_inbox(f.account_id, kind=kind, subject=subject, body=body or sms, now=now,
-                    booking_id=f.booking_id)
+def _texts(template: str, f: BookingFacts, **values) -> compose.Texts:
+    return compose.render(template, locale=f.to.locale if f.to else compose.DEFAULT_LOCALE,
+                          f=f, when=partial(fmt, f.start_dt),
+                          link=compose.site_link(f"/bookings/{f.booking_id}"), **values)
+
+
+def _send(f: BookingFacts, kind: str, texts: compose.Texts, *, now: datetime,
+          attach: bool = False) -> None:
+    compose.send(kind, texts, now=now, to=f.to, phone=f.phone, booking_id=f.booking_id,
+                 attachment=f"booking:{f.booking_id}" if attach else None)
 
 
 def booking_confirmed(f: BookingFacts, *, now: datetime) -> None:
-    text = _("%(name)s已预约%(when)s %(place)s %(what)s，第%(n)s号，预约码%(code)s。",
-             name=f.name, when=fmt(f.start_dt), place=f.place, what=f.what,
-             n=f.queue_number, code=f.code)
-    _send(f, kind="booking_confirmed", sms=text, subject=_("预约成功"), now=now)
+    _send(f, "booking_confirmed", _texts("booking_confirmed", f), now=now, attach=True)
     schedule_reminders(f, now=now)
 
 
 def schedule_reminders(f: BookingFacts, *, now: datetime) -> None:
-    """Queue (or re-time) the SMS reminders of a booking, one per rule and booking.
+    """Queue (or re-time) the reminders of a booking, one per rule, booking and channel
+    (SMS to the patient's phone, e-mail to the account's address, as it prefers).
 
     A reminder whose time has already passed is not queued (the confirmation just
     said the same); one that is already queued for an earlier time is cancelled. Each
     carries the end of its window as ``expires_dt``, so it is never sent late."""
-    text = SIGNATURE + _("提醒：%(name)s预约了%(when)s %(place)s %(what)s，第%(n)s号，"
-                         "预约码%(code)s。", name=f.name, when=fmt(f.start_dt), place=f.place,
-                         what=f.what, n=f.queue_number, code=f.code)
+    texts = _texts("reminder", f)
+    wants_sms = bool(f.phone) and (f.to is None or f.to.sms)
+    email = f.to.email_to if f.to else None
+    routes = ((Channel.SMS, f.phone if wants_sms else None, texts.sms, ""),
+              (Channel.EMAIL, email, texts.body,
+               f"【{current_app.config['SITE_NAME']}】{texts.subject}"))
     for rule in reminder_rules(current_app.config):
-        key = f"{rule.kind}:{f.booking_id}:sms"
         due_dt = f.start_dt - timedelta(hours=rule.hours)
-        if not f.phone or due_dt <= now:
-            cancel_message(key)
-            continue
-        schedule_message(dedupe_key=key, channel=Channel.SMS, kind=rule.kind, body=text,
-                         now=now, due_dt=due_dt,
-                         expires_dt=f.start_dt - timedelta(hours=rule.latest_hours),
-                         recipient=f.phone, user_id=f.account_id, booking_id=f.booking_id)
+        for channel, address, body, subject in routes:
+            key = f"{rule.kind}:{f.booking_id}:{channel.value}"
+            if not address or due_dt <= now:
+                cancel_message(key)
+                continue
+            schedule_message(dedupe_key=key, channel=channel, kind=rule.kind, body=body,
+                             now=now, due_dt=due_dt,
+                             expires_dt=f.start_dt - timedelta(hours=rule.latest_hours),
+                             recipient=address, subject=subject, user_id=f.account_id,
+                             booking_id=f.booking_id)
 
 
 def booking_cancelled(f: BookingFacts, *, now: datetime) -> None:
-    text = _("%(name)s %(when)s %(place)s的预约已取消。", name=f.name,
-             when=fmt(f.start_dt), place=f.place)
-    _send(f, kind="booking_cancelled", sms=text, subject=_("预约已取消"), now=now)
+    _send(f, "booking_cancelled", _texts("booking_cancelled", f), now=now)
 
 
 def booking_rescheduled(f: BookingFacts, *, now: datetime) -> None:
-    text = _("%(name)s的预约已改到%(when)s %(place)s，第%(n)s号，预约码%(code)s。",
-             name=f.name, when=fmt(f.start_dt), place=f.place, n=f.queue_number,
-             code=f.code)
-    _send(f, kind="booking_rescheduled", sms=text, subject=_("预约已改约"), now=now)
+    _send(f, "booking_rescheduled", _texts("booking_rescheduled", f), now=now, attach=True)
     schedule_reminders(f, now=now)
 
 
-def session_stopped(f: BookingFacts, *, reason: str, alternatives: list[str],
+def session_stopped(f: BookingFacts, *, reason: str, alternatives: list[str], link: str,
                     now: datetime) -> None:
-    sms = _("很抱歉，%(when)s %(place)s %(what)s停诊（%(reason)s），%(name)s的预约已取消。",
-            when=fmt(f.start_dt), place=f.place, what=f.what, reason=reason, name=f.name)
-    if alternatives:
-        sms += _("可改约：%(first)s", first=alternatives[0])
-    body = sms
-    if len(alternatives) > 1:
-        body += "\n" + _("其他可选场次：") + "\n" + "\n".join(alternatives)
-    _send(f, kind="session_stopped", sms=sms, subject=_("停诊通知"), body=body, now=now)
+    """停诊: the SMS says so and links to the stopped session's page, which lists the
+    nearest alternatives; the inbox and e-mail list them too. Without a site address the
+    SMS names the first alternative instead, when it fits."""
+    values = {"reason": reason, "alternatives": alternatives, "session_link": link,
+              "short": False}
+    texts = _texts("session_stopped", f, **values)
+    for shorter in ({"alternatives": []}, {"reason": ""}, {"short": True}):
+        if compose.sms_fits(texts.sms):
+            break
+        values.update(shorter)  # what the SMS leaves out, the inbox and e-mail keep
+        texts = replace(texts, sms=_texts("session_stopped", f, **values).sms)
+    _send(f, "session_stopped", texts, now=now)
 
 
-def waitlist_offer(*, name: str, phone: str, account_id: int, start_dt: datetime,
+def waitlist_offer(*, name: str, phone: str, account: Recipient, start_dt: datetime,
                    place: str, expires_dt: datetime, now: datetime) -> None:
-    text = _("%(when)s %(place)s有空位，已为%(name)s保留到%(until)s，请登录“我的候补”确认。",
-             when=fmt(start_dt), place=place, name=name, until=fmt(expires_dt))
-    if phone:
-        queue_sms(phone, kind="waitlist_offer", body=SIGNATURE + text, now=now,
-                  user_id=account_id)
-    queue_inbox(account_id, kind="waitlist_offer", subject=_("候补有空位"), body=text, now=now)
+    texts = compose.render("waitlist_offer", locale=account.locale, name=name, place=place,
+                           when=partial(fmt, start_dt), until=partial(fmt, expires_dt),
+                           link=compose.site_link("/waitlist"))
+    compose.send("waitlist_offer", texts, now=now, to=account, phone=phone)

@@ -15,10 +15,10 @@ from app.bookings.services.policy import fmt
 from app.core import audit
 from app.core.db import restart_as_write
 from app.extensions import db
+from app.notifications import compose
 from app.notifications.services import cancel_pending_for_booking
 from app.scheduling.models import Session, SessionStatus, Slot
-
-ALTERNATIVES = 3
+from app.scheduling.queries import nearest_alternatives
 
 
 def publish_session(session: Session, *, by: User, now: datetime) -> Session:
@@ -69,6 +69,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
                               Booking.status.in_(ACTIVE_STATUSES))
     ).all()
     alternatives = [_describe(s) for s in nearest_alternatives(session, now=now)]
+    link = compose.site_link(f"/s/{session_id}")
     for booking in bookings:
         booking.status, booking.updated_dt, booking.cancel_reason = (
             BookingStatus.STOPPED, now, reason[:200])
@@ -76,7 +77,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
         release_person_place(booking.person_key)
         cancel_pending_for_booking(booking.id)
         notices.session_stopped(notices.facts_of(booking), reason=reason,
-                                alternatives=alternatives, now=now)
+                                alternatives=alternatives, link=link, now=now)
     db.session.execute(update(Slot).where(Slot.session_id == session.id).values(booked_count=0))
     close_waitlist(session.id, WaitlistStatus.CANCELLED)
     audit.record("session.stop", session, actor_id=by_id, now=now,
@@ -102,22 +103,6 @@ def sessions_moved(session_ids: list[int], *, now: datetime) -> int:
         notices.booking_rescheduled(notices.facts_of(booking), now=now)
     db.session.flush()
     return len(bookings)
-
-
-def nearest_alternatives(session: Session, *, now: datetime,
-                         limit: int = ALTERNATIVES) -> list[Session]:
-    """Published sessions of the same specialty and kind with places, soonest first."""
-    if session.specialty_id is None:
-        return []
-    return db.session.scalars(
-        select(Session)
-        .where(Session.id != session.id, Session.status == SessionStatus.PUBLISHED,
-               Session.kind == session.kind, Session.specialty_id == session.specialty_id,
-               Session.start_dt > now,
-               select(Slot.id).where(Slot.session_id == Session.id,
-                                     Slot.booked_count < Slot.capacity).exists())
-        .order_by(Session.start_dt).limit(limit)
-    ).all()
 
 
 def _describe(session: Session) -> str:

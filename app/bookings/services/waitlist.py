@@ -35,6 +35,7 @@ from app.bookings.services import engine, notices
 from app.bookings.services import policy as rules
 from app.core.db import insert_ignore, restart_as_write
 from app.extensions import db
+from app.notifications.compose import recipient_of
 from app.patients.models import Patient
 from app.scheduling.models import Slot
 
@@ -121,7 +122,8 @@ def _offer(entry: WaitlistEntry, *, now: datetime, minutes: int) -> None:
         db.session.refresh(entry)
         slot = db.session.get(Slot, entry.slot_id)
         notices.waitlist_offer(name=entry.patient.name, phone=entry.patient.phone,
-                               account_id=entry.account_id, start_dt=slot.start_dt,
+                               account=recipient_of(db.session.get(User, entry.account_id)),
+                               start_dt=slot.start_dt,
                                place=slot.session.venue.name, expires_dt=expires, now=now)
 
 

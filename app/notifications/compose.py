@@ -1,0 +1,100 @@
+"""Writing a message once and fanning it out to the channels a person wants.
+
+Texts come from Jinja templates, one per kind, under ``app/templates/messages/``. Each
+defines up to three macros: ``subject()``, ``sms()`` (one SMS: at most ``SMS_LENGTH``
+characters with the signature) and ``body()`` (the inbox and e-mail text). Their
+strings are Chinese and go through Flask-Babel like every interface string, so the
+English catalog holds their English versions; a message is rendered in the language of
+the account it goes to (``User.locale``), Chinese for walk-ins without an account.
+
+Who hears what: the site inbox always keeps a copy for an account; SMS go to the phone
+given (the person who will come) unless the account switched SMS off; e-mail goes to
+the account's address when it has one and has not switched e-mail off.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale
+
+from app.auth.models import User
+from app.notifications.models import Channel
+from app.notifications.services import queue_inbox, queue_message, queue_sms
+
+SIGNATURE = "【乡情专家行】"
+SMS_LENGTH = 70  # one SMS of UCS-2 text (Chinese); longer ones are split and cost more
+DEFAULT_LOCALE = "zh"
+LOCALES = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """An account as its messages need it (plain values: safe to use under a lock)."""
+
+    user_id: int
+    email: str | None
+    sms: bool
+    by_email: bool
+    locale: str
+
+    @property
+    def email_to(self) -> str | None:
+        return self.email if self.email and self.by_email else None
+
+
+def recipient_of(user: User | None) -> Recipient | None:
+    if user is None:
+        return None
+    return Recipient(user_id=user.id, email=user.email, sms=user.notify_sms,
+                     by_email=user.notify_email, locale=user.locale or DEFAULT_LOCALE)
+
+
+@dataclass(frozen=True)
+class Texts:
+    subject: str
+    sms: str
+    body: str
+
+
+def render(kind: str, *, locale: str = DEFAULT_LOCALE, **values) -> Texts:
+    """The texts of message ``kind`` in ``locale``. ``values`` may hold callables of no
+    arguments (a date to format, say): they are called under the message's locale."""
+    with force_locale(locale if locale in LOCALES else DEFAULT_LOCALE):
+        values = {k: v() if callable(v) else v for k, v in values.items()}
+        module = current_app.jinja_env.get_template(f"messages/{kind}.txt").make_module(values)
+        parts = {name: str(getattr(module, name)()).strip() if hasattr(module, name) else ""
+                 for name in ("subject", "sms", "body")}
+    if parts["sms"]:
+        parts["sms"] = SIGNATURE + parts["sms"]
+    parts["body"] = parts["body"] or parts["sms"].removeprefix(SIGNATURE)
+    return Texts(**parts)
+
+
+def site_link(path: str) -> str:
+    """An absolute link for a message, when the site knows its address (SITE_URL)."""
+    base = current_app.config.get("SITE_URL", "").rstrip("/")
+    return f"{base}{path}" if base else ""
+
+
+def sms_fits(text: str) -> bool:
+    return len(text) <= SMS_LENGTH
+
+
+def send(kind: str, texts: Texts, *, now: datetime, to: Recipient | None = None,
+         phone: str = "", booking_id: int | None = None, attachment: str | None = None,
+         sms: bool = True) -> None:
+    """Queue ``texts`` to the channels ``to`` wants (and an SMS to ``phone``)."""
+    user_id = to.user_id if to else None
+    if sms and phone and texts.sms and (to is None or to.sms):
+        queue_sms(phone, kind=kind, body=texts.sms, now=now, user_id=user_id,
+                  booking_id=booking_id)
+    if to is None:
+        return
+    queue_inbox(to.user_id, kind=kind, subject=texts.subject, body=texts.body, now=now,
+                booking_id=booking_id)
+    if to.email_to:
+        queue_message(channel=Channel.EMAIL, kind=kind, recipient=to.email_to,
+                      subject=f"【{current_app.config['SITE_NAME']}】{texts.subject}",
+                      body=texts.body, now=now, user_id=to.user_id, booking_id=booking_id,
+                      attachment=attachment)
