@@ -11,7 +11,10 @@ MAX_PER_PAGE = 100
 
 
 def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
-    blueprint = Blueprint(name, import_name, url_prefix=PREFIX, description=description)
+    """A blueprint of the API, named ``api_<name>`` beside the pages' blueprints; its
+    name is the tag of its operations in the OpenAPI document."""
+    blueprint = Blueprint(f"api_{name}", import_name, url_prefix=PREFIX,
+                          description=description)
     errors.register(blueprint)
     blueprint.after_request(conditional_get)
     return blueprint

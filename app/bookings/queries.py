@@ -1,6 +1,6 @@
 """Read-side queries for a resident's bookings, patients and waitlist entries."""
 
-from sqlalchemy import case, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
@@ -17,18 +17,28 @@ def my_patients(user: User) -> list[Patient]:
     ).all()
 
 
-def my_bookings(user: User, *, limit: int = 100) -> list[Booking]:
+def _my_bookings(user: User) -> Select:
     """Active bookings first (soonest first), then the rest (newest first)."""
     active_first = case((Booking.status.in_(ACTIVE_STATUSES), 0), else_=1)
-    return db.session.scalars(
+    return (
         select(Booking).join(Booking.slot)
         .where(Booking.account_id == user.id)
         .order_by(active_first, case((Booking.status.in_(ACTIVE_STATUSES), Slot.start_dt)),
-                  Slot.start_dt.desc())
+                  Slot.start_dt.desc(), Booking.id.desc())
         .options(selectinload(Booking.slot), selectinload(Booking.patient),
                  selectinload(Booking.session).selectinload(Session.experts))
-        .limit(limit)
-    ).all()
+    )
+
+
+def my_bookings(user: User, *, limit: int = 100) -> list[Booking]:
+    """Active bookings first (soonest first), then the rest (newest first)."""
+    return db.session.scalars(_my_bookings(user).limit(limit)).all()
+
+
+def my_bookings_page(user: User, *, page: int, per_page: int):
+    """One page of ``my_bookings`` (a Flask-SQLAlchemy Pagination), for the API."""
+    return db.paginate(_my_bookings(user), page=page, per_page=per_page, max_per_page=100,
+                       error_out=False)
 
 
 def my_waitlist(user: User) -> list[WaitlistEntry]:

@@ -14,6 +14,7 @@ from app.core.errors import DomainError
 from app.extensions import db, limiter
 
 bp = Blueprint("bookings", __name__)
+BOOK_LIMIT = "30/minute"  # per account; the API's bookings share it
 
 
 def _my_patient(patient_id: int, patients=None):
@@ -23,7 +24,7 @@ def _my_patient(patient_id: int, patients=None):
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
 @login_required
-@limiter.limit("30/minute", methods=["POST"])
+@limiter.limit(BOOK_LIMIT, methods=["POST"])
 def book(slot_id: int):
     patients = queries.my_patients(current_user)
     form = BookForm()

@@ -1,0 +1,53 @@
+"""Idempotency-Key: a repeated request gets the first one's response, never a second
+booking.
+
+Two layers. The booking engine books once per (account, key): the key is the booking's
+``idempotency_key`` — the same one the booking page's hidden nonce fills — and a twin
+that loses the race to the unique index gets the winner's booking back. This module
+keeps the first *response* (a booking or a refusal) so that every repeat, even after
+the booking changed, is answered with exactly the same status and body; a key sent
+again with a different request is refused (422).
+"""
+
+import hashlib
+import json
+from datetime import datetime
+
+from flask import Response
+from sqlalchemy import select
+
+from app.api.models import IdempotencyRecord
+from app.core.db import begin_write, insert_ignore
+from app.extensions import db
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def fingerprint(method: str, path: str, payload: dict) -> str:
+    canonical = json.dumps([method, path, payload], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find(user_id: int, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+
+
+def remember(user_id: int, key: str, fingerprint_: str, status: int, body: dict, *,
+             now: datetime) -> IdempotencyRecord:
+    """Keep this response for the key unless a twin kept one first; returns the one
+    kept. Its own short unit of work, after the request's own has ended."""
+    db.session.rollback()
+    begin_write(db.session)
+    insert_ignore(db.session, IdempotencyRecord, {
+        "user_id": user_id, "key": key, "fingerprint": fingerprint_, "status": status,
+        "body": json.dumps(body, ensure_ascii=False), "created_dt": now})
+    db.session.commit()
+    return find(user_id, key)
+
+
+def as_response(record: IdempotencyRecord, *, replayed: bool) -> Response:
+    response = Response(record.body, status=record.status, mimetype="application/json")
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return response
