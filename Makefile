@@ -39,6 +39,7 @@ run: install
 	XQ_ENV=development $(BIN)/flask demo seed
 	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops the site and the scheduler)"
 	@XQ_ENV=development; export XQ_ENV; \
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}; export SITE_URL; \
 	$(BIN)/flask scheduler run & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)

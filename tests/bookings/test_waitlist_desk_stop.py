@@ -242,7 +242,7 @@ def test_closing_a_past_session_marks_no_shows_and_completes_check_ins(db):
 
 
 def test_stop_session_cancels_bookings_frees_places_and_tells_everyone(db):
-    expert = create_expert()
+    expert = create_expert(user=create_user(roles=(Role.EXPERT,)))
     session = _clinic(db, experts=[expert])
     alternative = _clinic(db, experts=[create_expert(specialty=expert.specialty)],
                           day=DAY + timedelta(days=1))
@@ -271,6 +271,10 @@ def test_stop_session_cancels_bookings_frees_places_and_tells_everyone(db):
     inbox = db.session.scalars(select(Message).where(Message.kind == "session_stopped",
                                                      Message.channel == "inbox")).all()
     assert len(inbox) == 2 and alternative.venue.name in inbox[0].body  # the list is inside
+    told = db.session.execute(select(Message.user_id, Message.channel, Message.body).where(
+        Message.kind == "session_stopped_expert")).all()
+    assert [(t.user_id, t.channel) for t in told] == [(expert.user_id, "inbox")]
+    assert "已通知 2 位预约的居民" in told[0].body
     assert db.session.scalar(select(AuditEntry.action).where(
         AuditEntry.object_id == session.id)) == "session.stop"
 

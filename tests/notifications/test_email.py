@@ -85,7 +85,8 @@ def test_confirmation_email_arrives_with_chinese_subject_body_and_ics(db, smtp_s
     message = email.message_from_bytes(raw, policy=default_policy)
     assert str(message["Subject"]) == "【乡情专家行】预约成功"
     assert message["From"].addresses[0].display_name == "乡情专家行"
-    row = db.session.scalar(select(Message).where(Message.channel == Channel.EMAIL))
+    row = db.session.scalar(select(Message).where(Message.channel == Channel.EMAIL,
+                                                  Message.kind == "booking_confirmed"))
     assert message["Message-ID"] == f"<outbox-{row.id}@xq.example.cn>"
     assert row.status == MessageStatus.SENT
     text = message.get_body(("plain",)).get_content()
@@ -108,7 +109,8 @@ def test_a_refused_recipient_is_retried_later_with_the_reason(db, smtp_server):
 
     stats = sweep(now=NOW, driver=RecordingGateway(), mail=SmtpDriver(url, sender="x@xq.cn"))
 
-    row = db.session.scalar(select(Message).where(Message.channel == Channel.EMAIL))
+    row = db.session.scalar(select(Message).where(Message.channel == Channel.EMAIL,
+                                                  Message.kind == "booking_confirmed"))
     assert (stats.retried, row.status, row.attempts) == (1, MessageStatus.PENDING, 1)
     assert row.last_error.startswith("recipient refused: 550") and inbox.received == []
 

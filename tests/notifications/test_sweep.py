@@ -3,6 +3,7 @@ Time is passed explicitly; the gateway is a recording double."""
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.notifications.models import Channel, Message, MessageStatus
@@ -157,3 +158,28 @@ def test_sweep_of_given_ids_sends_only_those_and_never_an_expired_one(db):
     assert dict(gateway.calls) == {wanted: 1}
     assert (stats.claimed, stats.expired) == (1, 0)  # expiry is the scheduled sweep's job
     assert [_row(db, i).status for i in (other, late)] == [MessageStatus.PENDING] * 2
+
+
+class _Killed(BaseException):
+    """The process dying under the sweep (SIGKILL, power cut): nothing handles it."""
+
+
+class DyingGateway(RecordingGateway):
+    def send(self, sms) -> None:
+        raise _Killed
+
+
+def test_a_sweep_killed_after_claiming_loses_nothing(db):
+    due = _sms(db, 4)
+
+    with pytest.raises(_Killed):  # dies at its first send: its claim was committed
+        sweep(now=NOW, batch=4, driver=DyingGateway())
+    db.session.rollback()
+    assert {_row(db, i).status for i in due} == {MessageStatus.SENDING}
+    gateway = RecordingGateway()
+    assert sweep(now=NOW + timedelta(minutes=1), driver=gateway).claimed == 0  # not stale yet
+
+    later = sweep(now=NOW + STALE_CLAIM + timedelta(seconds=1), driver=gateway)
+
+    assert dict(gateway.calls) == {i: 1 for i in due}
+    assert (later.reclaimed, later.sent) == (4, 4)

@@ -1,6 +1,7 @@
 """Publishing a session and stopping it (停诊)."""
 
 from datetime import datetime
+from functools import partial
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -78,6 +79,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
         cancel_pending_for_booking(booking.id)
         notices.session_stopped(notices.facts_of(booking), reason=reason,
                                 alternatives=alternatives, link=link, now=now)
+    _tell_experts(session, reason=reason, count=len(bookings), link=link, now=now)
     db.session.execute(update(Slot).where(Slot.session_id == session.id).values(booked_count=0))
     close_waitlist(session.id, WaitlistStatus.CANCELLED)
     audit.record("session.stop", session, actor_id=by_id, now=now,
@@ -85,6 +87,19 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
                  after={"status": "stopped", "reason": reason, "bookings": len(bookings)})
     db.session.flush()
     return len(bookings)
+
+
+def _tell_experts(session: Session, *, reason: str, count: int, link: str,
+                  now: datetime) -> None:
+    """The session's experts and their assistants hear of the stop (inbox, e-mail)."""
+    users = {u.id: u for e in session.experts for u in (e.user, *e.assistants) if u}
+    for user in users.values():
+        to = compose.recipient_of(user)
+        texts = compose.render("session_stopped_expert", locale=to.locale,
+                               when=partial(fmt, session.start_dt), place=session.venue.name,
+                               what=session.display_title, reason=reason, count=count,
+                               link=link)
+        compose.send("session_stopped_expert", texts, now=now, to=to, sms=False)
 
 
 def sessions_moved(session_ids: list[int], *, now: datetime) -> int:
