@@ -28,14 +28,21 @@ class JsonApi(Api):
 
 
 def init_api(app: Flask) -> None:
-    from app.api import auth_views, directory_views, docs_views, resident_views, session_views
+    from app.api import (
+        auth_views,
+        directory_views,
+        docs_views,
+        resident_views,
+        session_views,
+        staff_views,
+    )
     from app.extensions import csrf
 
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
     api = JsonApi(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
-    for module in (auth_views, directory_views, session_views, resident_views):
+    for module in (auth_views, directory_views, session_views, resident_views, staff_views):
         csrf.exempt(module.blp)  # Bearer tokens, never cookies: nothing to forge
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_views.bp)

@@ -25,6 +25,7 @@ OBJECT_LABELS = {
 
 ACTION_LABELS = {
     "session.create": _l("新建场次"),
+    "session.update": _l("修改场次"),
     "session.publish": _l("发布场次"),
     "session.stop": _l("停诊"),
     "booking.front_desk": _l("现场挂号"),

@@ -44,6 +44,7 @@ from app.scheduling.services import (
     PlanError,
     build_slots,
     check_experts_free,
+    reshape_session,
     resolve_plan,
 )
 
@@ -156,7 +157,7 @@ def update_series(series: SessionSeries, plan: SeriesPlan, *, by: User,
             db.session.add(session)
             db.session.flush()
             done["created"].append(session.id)
-        elif _move(session, plan, day, venue.id, experts, specialty_id, title, now):
+        elif reshape_session(session, plan, day, venue.id, experts, specialty_id, title, now):
             done["changed"].append(session.id)
     for session in current.values():
         _withdraw(session, now)
@@ -305,44 +306,6 @@ def _new_session(series: SessionSeries, plan: SeriesPlan, day: date, experts,
     )
 
 
-def _move(session: Session, plan: SeriesPlan, day: date, venue_id: int, experts,
-          specialty_id: int, title: str, now: datetime) -> bool:
-    """Bring one future occurrence in line with the plan; whether anything changed."""
-    start_dt, end_dt = local_to_utc(day, plan.start), local_to_utc(day, plan.end)
-    new_slots = build_slots(plan, start_dt, end_dt)
-    before = _state(session)
-    if session.last_queue_number == 0:  # never booked: nothing refers to its slots
-        if [(s.start_dt, s.end_dt, s.capacity) for s in session.slots] != [
-                (s.start_dt, s.end_dt, s.capacity) for s in new_slots]:
-            session.slots = new_slots
-        session.kind, session.venue_id = plan.kind, venue_id
-    else:
-        _map_slots(session, new_slots, day, plan.kind, venue_id)
-    session.start_dt, session.end_dt = start_dt, end_dt
-    session.experts, session.specialty_id = list(experts), specialty_id
-    session.title, session.audience = title, plan.audience
-    if _state(session) == before:
-        return False
-    session.sequence += 1
-    session.updated_dt = now
-    return True
-
-
-def _map_slots(session: Session, new_slots, day: date, kind: SessionKind,
-               venue_id: int) -> None:
-    """A booked occurrence keeps its slots (bookings refer to them): move them in place."""
-    old = session.slots
-    fits = (kind == session.kind and venue_id == session.venue_id
-            and len(old) == len(new_slots)
-            and all(n.capacity >= o.booked_count for o, n in zip(old, new_slots, strict=True)))
-    if not fits:
-        raise PlanError(_("%(day)s 的场次已有人预约，新的安排（地点、类型或时段）和原有的号对不上，"
-                          "不能修改。请保持时段数和地点不变，或先单独停诊这一场。",
-                          day=day.isoformat()), field="start")
-    for slot, new in zip(old, new_slots, strict=True):
-        slot.start_dt, slot.end_dt, slot.capacity = new.start_dt, new.end_dt, new.capacity
-
-
 def _withdraw(session: Session, now: datetime) -> None:
     """A future date that left the series."""
     day = to_local(session.start_dt).date().isoformat()
@@ -356,13 +319,6 @@ def _withdraw(session: Session, now: datetime) -> None:
         SessionStatus.STOPPED, WITHDRAWN_REASON, now)
     session.sequence += 1
     session.updated_dt = now
-
-
-def _state(session: Session) -> tuple:
-    return (session.kind, session.venue_id, session.start_dt, session.end_dt,
-            session.title, session.audience, session.specialty_id,
-            tuple(e.id for e in session.experts),
-            tuple((s.start_dt, s.end_dt, s.capacity) for s in session.slots))
 
 
 def _summary(series: SessionSeries) -> dict:

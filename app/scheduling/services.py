@@ -40,6 +40,9 @@ class PlanError(DomainError):
 class ClashError(PlanError):
     """An expert is not free at the planned time; ``conflicts`` lists every clash."""
 
+    code = "clash"
+    status = 409
+
     def __init__(self, lines: list[str], conflicts: list[Conflict]):
         super().__init__("；".join(lines), field="experts")
         self.lines = lines  # one per clash, for a form to list
@@ -99,6 +102,109 @@ def create_session(plan: SessionPlan, *, by: User, now: datetime) -> Session:
         "capacity": sum(s.capacity for s in session.slots),
     })
     return session
+
+
+def plan_of_session(session: Session) -> SessionPlan:
+    """The plan that would make ``session`` as it is now (the start of a partial edit)."""
+    start, end = to_local(session.start_dt), to_local(session.end_dt)
+    slots = session.slots
+    clinic = session.kind.has_public_slots and session.kind not in SEATED_KINDS and slots
+    return SessionPlan(
+        venue_id=session.venue_id, kind=session.kind, expert_ids=[e.id for e in session.experts],
+        day=start.date(), start=start.time(), end=end.time(), specialty_id=session.specialty_id,
+        title=session.title, description=session.description, audience=session.audience,
+        slot_minutes=int((slots[0].end_dt - slots[0].start_dt).total_seconds() // 60)
+        if clinic else 30,
+        per_slot=slots[0].capacity if clinic else 5,
+        seats=slots[0].capacity if session.kind in SEATED_KINDS and slots else None,
+        status=session.status,
+    )
+
+
+def update_session(session: Session, plan: SessionPlan, *, by: User, now: datetime) -> bool:
+    """Change a draft or published session that has not started to ``plan``, by the
+    rules of planning one (venue, experts free, slots, title). A booked session keeps
+    its slots, moved in place, and never below what is booked (``reshape_session``).
+    Returns whether anything changed; the caller tells booked patients
+    (``app.bookings.services.stopping.sessions_moved``). Audited. The caller commits."""
+    session_id = session.id
+    restart_as_write(db.session)
+    session = db.session.get(Session, session_id)
+    if session.status not in (SessionStatus.DRAFT, SessionStatus.PUBLISHED):
+        raise PlanError(_("只能修改草稿或已发布的场次"), field="status")
+    if session.start_dt <= now:
+        raise PlanError(_("不能修改已经开始或已经过去的场次"), field="day")
+    venue, experts, specialty_id, title = resolve_plan(plan)
+    start_dt, end_dt = local_to_utc(plan.day, plan.start), local_to_utc(plan.day, plan.end)
+    if end_dt <= start_dt:
+        raise PlanError(_("结束时间必须晚于开始时间（同一天内）"), field="end")
+    if start_dt <= now:
+        raise PlanError(_("不能安排已经开始或已经过去的场次"), field="day")
+    check_experts_free([e.id for e in experts], start_dt, end_dt, venue.id,
+                       exclude_session_ids=(session.id,))
+    before = _audit_state(session)
+    changed = reshape_session(session, plan, plan.day, venue.id, experts, specialty_id,
+                              title, now)
+    if session.description != plan.description.strip():
+        session.description, session.updated_dt, changed = plan.description.strip(), now, True
+    db.session.flush()
+    if changed:
+        audit.record("session.update", session, actor_id=by.id, now=now, before=before,
+                     after=_audit_state(session))
+    return changed
+
+
+def _audit_state(session: Session) -> dict:
+    return {"kind": session.kind.value, "venue_id": session.venue_id,
+            "expert_ids": [e.id for e in session.experts], "title": session.title,
+            "start_dt": session.start_dt.isoformat(), "end_dt": session.end_dt.isoformat(),
+            "slots": [[s.start_dt.isoformat(), s.capacity] for s in session.slots]}
+
+
+def reshape_session(session: Session, plan, day: date, venue_id: int, experts,
+                    specialty_id: int, title: str, now: datetime) -> bool:
+    """Bring a future session (a one-off, or an occurrence of a series) in line with
+    ``plan`` on local ``day``; whether anything changed."""
+    start_dt, end_dt = local_to_utc(day, plan.start), local_to_utc(day, plan.end)
+    new_slots = build_slots(plan, start_dt, end_dt)
+    before = _state(session)
+    if session.last_queue_number == 0:  # never booked: nothing refers to its slots
+        if [(s.start_dt, s.end_dt, s.capacity) for s in session.slots] != [
+                (s.start_dt, s.end_dt, s.capacity) for s in new_slots]:
+            session.slots = new_slots
+        session.kind, session.venue_id = plan.kind, venue_id
+    else:
+        _map_slots(session, new_slots, day, plan.kind, venue_id)
+    session.start_dt, session.end_dt = start_dt, end_dt
+    session.experts, session.specialty_id = list(experts), specialty_id
+    session.title, session.audience = title, plan.audience
+    if _state(session) == before:
+        return False
+    session.sequence += 1
+    session.updated_dt = now
+    return True
+
+
+def _map_slots(session: Session, new_slots, day: date, kind: SessionKind,
+               venue_id: int) -> None:
+    """A booked session keeps its slots (bookings refer to them): move them in place."""
+    old = session.slots
+    fits = (kind == session.kind and venue_id == session.venue_id
+            and len(old) == len(new_slots)
+            and all(n.capacity >= o.booked_count for o, n in zip(old, new_slots, strict=True)))
+    if not fits:
+        raise PlanError(_("%(day)s 的场次已有人预约，新的安排（地点、类型或时段）和原有的号对不上，"
+                          "不能修改。请保持时段数和地点不变，或先单独停诊这一场。",
+                          day=day.isoformat()), field="start")
+    for slot, new in zip(old, new_slots, strict=True):
+        slot.start_dt, slot.end_dt, slot.capacity = new.start_dt, new.end_dt, new.capacity
+
+
+def _state(session: Session) -> tuple:
+    return (session.kind, session.venue_id, session.start_dt, session.end_dt,
+            session.title, session.audience, session.specialty_id,
+            tuple(e.id for e in session.experts),
+            tuple((s.start_dt, s.end_dt, s.capacity) for s in session.slots))
 
 
 def resolve_plan(plan) -> tuple[Venue, list[Expert], int, str]:

@@ -1,0 +1,94 @@
+"""Schemas of the staff endpoints: planning sessions and the patient list."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.api.fields import Id, LocalDateTime, Text
+from app.api.schemas import BookingSlotSchema, _enum
+from app.bookings.models import BookingSource, BookingStatus
+from app.core.time import to_local
+from app.scheduling.models import Audience, SessionKind
+
+
+def _session_fields(required: bool) -> dict:
+    """The fields of a session plan; every one optional in an update."""
+    need = {"required": True} if required else {}
+
+    def default(value):
+        return {"load_default": value} if required else {}
+
+    return {
+        "venue_id": Id(strict=True, **need),
+        "kind": _enum(SessionKind, **need),
+        "expert_ids": fields.List(Id(strict=True), validate=validate.Length(min=1, max=10),
+                                  **need),
+        "specialty_id": Id(strict=True, allow_none=True, **default(None)),
+        "title": Text(max_length=120, **default("")),
+        "description": Text(max_length=2000, **default("")),
+        "starts_at": LocalDateTime(**need),
+        "ends_at": LocalDateTime(**need),
+        "audience": _enum(Audience, **default(Audience.PUBLIC)),
+        "slot_minutes": fields.Integer(strict=True, validate=validate.Range(min=5, max=240),
+                                       **default(30)),
+        "per_slot": fields.Integer(strict=True, validate=validate.Range(min=1, max=100),
+                                   **default(5)),
+        "seats": fields.Integer(strict=True, allow_none=True,
+                                validate=validate.Range(min=1, max=5000), **default(None)),
+    }
+
+
+class _SameDay:
+    @validates_schema
+    def _same_local_day(self, data, **_kwargs):
+        start, end = data.get("starts_at"), data.get("ends_at")
+        if start and end and to_local(start).date() != to_local(end).date():
+            raise ValidationError("a session starts and ends on the same local day", "ends_at")
+
+
+class SessionCreateSchema(_SameDay, Schema.from_dict(_session_fields(True))):
+    publish = fields.Boolean(load_default=False, metadata={
+        "description": "publish at once (default: save as a draft)"})
+
+
+class SessionUpdateSchema(_SameDay, Schema.from_dict(_session_fields(False))):
+    """Only the fields sent change; times must keep the session within one local day."""
+
+
+class StopSchema(Schema):
+    reason = Text(required=True, min_length=1, max_length=200, metadata={
+        "description": "sent to every booked patient"})
+
+
+class StaffRangeSchema(Schema):
+    start = fields.Date(load_default=None, metadata={"description": "first local day "
+                                                                    "(default: today)"})
+    end = fields.Date(load_default=None, metadata={"description": "last local day "
+                                                                  "(default: a week on)"})
+
+    @validates_schema
+    def _range(self, data, **_kwargs):
+        start, end = data.get("start"), data.get("end")
+        for day in (start, end):
+            if day and not 2000 <= day.year <= 2100:
+                raise ValidationError("dates must lie between 2000 and 2100", "start")
+        if start and end and not 0 <= (end - start).days <= 62:
+            raise ValidationError("end must be on or after start, within 62 days", "end")
+
+
+class StaffPatientSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    id_number = fields.String(required=True, attribute="id_number_masked",
+                              metadata={"description": "masked"})
+    phone = fields.String(required=True, metadata={"description": "masked"})
+
+
+class StaffBookingSchema(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    queue_number = fields.Integer(required=True)
+    status = _enum(BookingStatus, required=True)
+    source = _enum(BookingSource, required=True)
+    slot = fields.Nested(BookingSlotSchema, required=True)
+    patient = fields.Nested(StaffPatientSchema, required=True)
+    created_at = LocalDateTime(required=True, attribute="created_dt")
+    checked_in_at = LocalDateTime(allow_none=True, required=True, attribute="checked_in_dt")
