@@ -14,11 +14,10 @@ from app.auth.models import CodePurpose, Role, User
 from app.core.db import restart_as_write
 from app.core.errors import Conflict
 from app.extensions import db
+from app.notifications import compose
 from app.notifications.services import queue_sms
 from app.patients import services as patients
 from app.patients.models import Relation
-
-SIGNATURE = "【乡情专家行】"
 
 
 def _phone_taken() -> Conflict:
@@ -38,8 +37,8 @@ def send_code(phone: str, purpose: CodePurpose, *, now: datetime) -> None:
     code = auth.issue_code(phone, purpose, now=now)
     if purpose == CodePurpose.RESET_PASSWORD and not has_account:
         return
-    body = _("验证码%(code)s，10分钟内有效。请勿告诉他人，工作人员不会向您索要验证码。", code=code)
-    queue_sms(phone, kind="verification_code", body=SIGNATURE + body, now=now,
+    texts = compose.render("verification_code", locale=compose.current_locale(), code=code)
+    queue_sms(phone, kind="verification_code", body=texts.sms, now=now,
               expires_dt=now + auth.CODE_TTL)
 
 

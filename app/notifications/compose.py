@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 
 from app.auth.models import User
 from app.notifications.models import Channel
@@ -55,6 +55,12 @@ class Texts:
     subject: str
     sms: str
     body: str
+
+
+def current_locale() -> str:
+    """The language of the page being served (a verification code has no account yet)."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else DEFAULT_LOCALE
 
 
 def render(kind: str, *, locale: str = DEFAULT_LOCALE, **values) -> Texts:

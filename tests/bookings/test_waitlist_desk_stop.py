@@ -132,6 +132,11 @@ def test_an_expired_offer_passes_to_the_next_waiter_then_back_to_the_slot(db):
     db.session.commit()
     assert [db.session.get(WaitlistEntry, e.id).status for e in entries] == [
         WaitlistStatus.EXPIRED, WaitlistStatus.OFFERED]
+    told = db.session.execute(select(Message.user_id, Message.channel, Message.body).where(
+        Message.kind == "waitlist_expired")).all()
+    assert {(t.user_id, t.channel) for t in told} == {
+        (entries[0].account_id, "inbox"), (entries[0].account_id, "sms")}
+    assert all("已过期" in t.body for t in told)
     assert waitlist.expire_offers(now=NOW + timedelta(minutes=62)) == 1
     db.session.commit()
     assert db.session.get(Slot, slot.id).booked_count == 0

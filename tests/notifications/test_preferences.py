@@ -110,3 +110,20 @@ def test_a_stop_notice_with_a_long_reason_still_fits_and_keeps_the_reason_inside
     assert compose.sms_fits(sms.body) and "/s/98765" in sms.body, sms.body
     assert "紧急会诊" in inbox.body and "醴陵市中医院" in inbox.body
     db.session.rollback()
+
+
+@pytest.mark.parametrize(("template", "values"), [
+    ("waitlist_offer", {"until": "12月13日 09:00"}),
+    ("waitlist_expired", {}),
+    ("verification_code", {"code": "482913"}),
+])
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_waitlist_and_code_sms_fit_one_message(app, template, values, locale):
+    with app.test_request_context():
+        texts = compose.render(template, locale=locale, name=LONGEST.name,
+                               place=LONGEST.place, when="12月13日 08:30", link="", **values)
+
+    if locale == "zh":
+        assert compose.sms_fits(texts.sms), texts.sms
+    else:  # English takes more room than one UCS-2 SMS; it is at least English
+        assert any(word in texts.sms for word in ("place", "code")), texts.sms

@@ -141,3 +141,10 @@ def waitlist_offer(*, name: str, phone: str, account: Recipient, start_dt: datet
                            when=partial(fmt, start_dt), until=partial(fmt, expires_dt),
                            link=compose.site_link("/waitlist"))
     compose.send("waitlist_offer", texts, now=now, to=account, phone=phone)
+
+
+def waitlist_expired(*, name: str, phone: str, account: Recipient, start_dt: datetime,
+                     place: str, now: datetime) -> None:
+    texts = compose.render("waitlist_expired", locale=account.locale, name=name, place=place,
+                           when=partial(fmt, start_dt), link=compose.site_link("/schedule"))
+    compose.send("waitlist_expired", texts, now=now, to=account, phone=phone)

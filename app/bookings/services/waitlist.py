@@ -232,6 +232,10 @@ def expire_offers(*, now: datetime, policy: BookingPolicy | None = None) -> int:
             .values(status=WaitlistStatus.EXPIRED)
         ).rowcount:
             expired += 1
+            notices.waitlist_expired(
+                name=entry.patient.name, phone=entry.patient.phone,
+                account=recipient_of(db.session.get(User, entry.account_id)),
+                start_dt=entry.slot.start_dt, place=entry.slot.session.venue.name, now=now)
             pass_place_on(entry.slot_id, now=now, policy=policy)
     db.session.flush()
     return expired
