@@ -29,3 +29,9 @@ def normalize_mobile(value: str | None) -> str:
 def mask_phone(phone: str) -> str:
     """139****0001."""
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+
+
+def mask_contact(value: str) -> str:
+    """A phone as 139****0001, an e-mail address as w***@example.cn."""
+    user, at, host = value.partition("@")
+    return f"{user[:1]}***@{host}" if at else mask_phone(value)

@@ -13,7 +13,11 @@ ALL = SelectChoice("", _l("全部"))
 
 
 def _compact(value):
-    return "".join(value.split()).replace("-", "") if isinstance(value, str) else value
+    """A phone typed with spaces or dashes as its digits; an e-mail address as typed."""
+    if not isinstance(value, str):
+        return value
+    value = "".join(value.split())
+    return value if "@" in value else value.replace("-", "")
 
 
 class MessageFilterForm(FlaskForm):
@@ -25,8 +29,8 @@ class MessageFilterForm(FlaskForm):
     channel = SelectField(_l("渠道"), validators=[Optional()], choices=[ALL] + [
         SelectChoice(c.value, CHANNEL_LABELS[c]) for c in Channel])
     kind = SelectField(_l("消息类型"), validators=[Optional()])
-    recipient = StringField(_l("收件手机号"), filters=[_compact],
-                            validators=[Optional(), Length(max=20)])
+    recipient = StringField(_l("收件手机号或邮箱"), filters=[_compact],
+                            validators=[Optional(), Length(max=254)])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)])
 
     def fill(self, kinds: list[str], label) -> None:

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import Role
-from app.auth.phones import mask_phone
+from app.auth.phones import mask_contact
 from app.auth.views import role_required
 from app.console import access
 from app.console.delivery_forms import MessageFilterForm, ResendForm
@@ -45,7 +45,7 @@ def messages():
         page_args=page_args, count_args={k: v for k, v in page_args.items() if k != "status"},
         resendable=delivery.RESENDABLE,
         status_labels=MESSAGE_STATUS_LABELS, channel_labels=CHANNEL_LABELS,
-        kind_label=message_kind_label, mask_phone=mask_phone,
+        kind_label=message_kind_label, mask_contact=mask_contact,
     )
 
 

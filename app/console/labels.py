@@ -63,6 +63,9 @@ MESSAGE_KIND_LABELS = {
     "session_stopped": _l("停诊通知"),
     "waitlist_offer": _l("候补有空位"),
     "verification_code": _l("验证码"),
+    "waitlist_expired": _l("候补保留已过期"),
+    "session_stopped_expert": _l("出诊已停诊"),
+    "feed_link_reset": _l("日历订阅链接已重置"),
 }
 
 

@@ -82,6 +82,18 @@ def test_filters_by_status_channel_kind_and_recipient(db, client, login_as):
         sent.id]
 
 
+def test_emails_show_masked_and_filter_by_address(db, client, login_as):
+    mail = _message(channel=Channel.EMAIL, recipient="wang-gl@example.cn",
+                    kind="feed_link_reset", subject="日历订阅链接已重置")
+    _message()
+    _admin(db, login_as)
+
+    page = client.get("/console/messages?recipient= wang-gl@example.cn").text
+    assert _ids(page) == [mail.id]
+    assert '<span class="recipient">w***@example.cn</span>' in page  # (the filter echoes)
+    assert "日历订阅链接已重置" in page  # the kind's label
+
+
 def test_list_is_paginated_fifty_a_page(db, client, login_as):
     for _ in range(51):
         _message()
