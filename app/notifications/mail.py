@@ -15,6 +15,7 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -60,8 +61,7 @@ def build_message(email: Email, *, sender: str, domain: str, date=None) -> Email
     message["To"] = email.to
     message["Subject"] = email.subject
     message["Message-ID"] = f"<outbox-{email.id}@{domain}>"
-    if date is not None:
-        message["Date"] = format_datetime(date)
+    message["Date"] = format_datetime(date or datetime.now(UTC))
     message.set_content(email.text, charset="utf-8")
     for item in email.attachments:
         maintype, _, subtype = item.content_type.partition("/")

@@ -88,6 +88,7 @@ def test_confirmation_email_arrives_with_chinese_subject_body_and_ics(db, smtp_s
     row = db.session.scalar(select(Message).where(Message.channel == Channel.EMAIL,
                                                   Message.kind == "booking_confirmed"))
     assert message["Message-ID"] == f"<outbox-{row.id}@xq.example.cn>"
+    assert message["Date"].datetime.tzinfo is not None
     assert row.status == MessageStatus.SENT
     text = message.get_body(("plain",)).get_content()
     assert f"预约码{booking.code}" in text and "王桂兰已预约" in text
