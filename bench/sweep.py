@@ -1,6 +1,6 @@
 """Benchmark: one outbox sweep over 1,000 due messages among 100,000 and 1,000,000 rows.
 
-    .venv/bin/python -m bench.sweep [--due 1000] [--rows 100000] [--factor 10] [--rounds 3]
+    .venv/bin/python -m bench.sweep [--due 1000] [--rows 100000] [--factor 10] [--rounds 5]
 
 For each size, on a SQLite file in a temporary folder built with the migrations, bulk
 SQL (one ``INSERT … SELECT`` over a recursive counter) writes the rows: ``--due``
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--factor", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     print(f"{platform.python_version()} · SQLite {sqlite3.sqlite_version} · "
           f"{platform.machine()} · {args.rounds} rounds, median")
