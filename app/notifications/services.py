@@ -17,6 +17,12 @@ from app.notifications import queries
 from app.notifications.models import Channel, Message, MessageStatus
 
 QUEUED = "xq_queued_messages"  # Session.info key: the messages this unit of work queued
+# Session.info key: the claim token of a sender that will send this unit of work's due
+# messages as soon as it commits (the web layer, for its request). Rows are queued
+# already claimed by it, so sending them takes no claim transaction; if that sender
+# never comes, the claim goes stale and the scheduled sweep sends them.
+SEND_AFTER_COMMIT = "xq_send_after_commit"
+SENT_BY_SWEEP = (Channel.SMS, Channel.EMAIL)
 
 
 def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
@@ -25,12 +31,17 @@ def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
                   due_dt: datetime | None = None, expires_dt: datetime | None = None,
                   attachment: str | None = None) -> Message:
     """Add one outgoing message to the current unit of work (flushed by the caller)."""
+    due_dt = due_dt or now
+    sender = db.session.info.get(SEND_AFTER_COMMIT)
+    claimed = (sender is not None and channel in SENT_BY_SWEEP and due_dt <= now
+               and (expires_dt is None or expires_dt > now))
     # Every column given, so that the messages of one change are inserted in one batch.
     message = Message(
         channel=channel, kind=kind, body=body, recipient=recipient, user_id=user_id,
         subject=subject, booking_id=booking_id, dedupe_key=dedupe_key, attachment=attachment,
-        status=MessageStatus.PENDING, due_dt=due_dt or now, expires_dt=expires_dt,
-        created_dt=now, claimed_dt=None, claim_token=None, sent_dt=None, read_dt=None,
+        status=MessageStatus.SENDING if claimed else MessageStatus.PENDING, due_dt=due_dt,
+        expires_dt=expires_dt, created_dt=now, claimed_dt=now if claimed else None,
+        claim_token=sender if claimed else None, sent_dt=None, read_dt=None,
         attempts=0, last_error="",
     )
     db.session.add(message)

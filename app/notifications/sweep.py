@@ -40,6 +40,7 @@ from app.notifications import attachments
 from app.notifications.channels import DeliveryError, Sms, SmsDriver, sms_driver
 from app.notifications.mail import Email, MailDriver, mail_driver
 from app.notifications.models import Channel, Message, MessageStatus
+from app.notifications.services import SENT_BY_SWEEP
 
 STALE_CLAIM = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -58,9 +59,6 @@ class SweepStats:
     retried: int = 0  # failed this time, due again later
     failed: int = 0  # failed for good (MAX_ATTEMPTS)
     skipped: int = 0  # cancelled (or reclaimed) between claim and send
-
-
-SENT_BY_SWEEP = (Channel.SMS, Channel.EMAIL)
 
 
 @dataclass(frozen=True)
@@ -108,6 +106,27 @@ def sweep(*, now: datetime, batch: int = 50, limit: int | None = None,
             if not claimed:
                 break
             stats.claimed += len(claimed)
+            outcomes = [(row, _deliver(row, token, drivers)) for row in claimed]
+            _unit(_stamp, outcomes, token=token, now=now, stats=stats)
+    finally:
+        drivers.mail.close()
+    return stats
+
+
+def send_claimed(token: str, ids: list[int], *, now: datetime,
+                 driver: SmsDriver | None = None, mail: MailDriver | None = None) -> SweepStats:
+    """Send the rows ``ids`` that a unit of work queued already claimed under ``token``
+    (a request's own confirmation or code, sent as soon as it committed): no claim
+    transaction, the same re-check, stamp and retry rules as the sweep. Rows that were
+    never committed, or not claimed, are simply not found."""
+    drivers = _Drivers(driver or sms_driver(current_app.config),
+                       mail or mail_driver(current_app.config))
+    stats = SweepStats()
+    try:
+        claimed = _claimed_rows(token, ids)
+        db.session.commit()
+        if claimed:
+            stats.claimed = len(claimed)
             outcomes = [(row, _deliver(row, token, drivers)) for row in claimed]
             _unit(_stamp, outcomes, token=token, now=now, stats=stats)
     finally:
@@ -165,13 +184,17 @@ def _claim(now: datetime, *, size: int, token: str, only: list[int] | None) -> l
         .values(status=MessageStatus.SENDING, claimed_dt=now, claim_token=token),
         execution_options=NO_OPTIONS,
     )
-    rows = db.session.execute(
-        select(Message.id, Message.channel, Message.recipient, Message.subject, Message.body,
-               Message.attachment, Message.attempts)
-        .where(Message.id.in_(picked), Message.claim_token == token)
-        .order_by(Message.id)
-    ).all()
-    return [_Claimed(*row) for row in rows]
+    return _claimed_rows(token, picked)
+
+
+def _claimed_rows(token: str, ids: list[int] | None = None) -> list[_Claimed]:
+    query = (select(Message.id, Message.channel, Message.recipient, Message.subject,
+                    Message.body, Message.attachment, Message.attempts)
+             .where(Message.claim_token == token, Message.status == MessageStatus.SENDING)
+             .order_by(Message.id))
+    if ids is not None:
+        query = query.where(Message.id.in_(ids))
+    return [_Claimed(*row) for row in db.session.execute(query).all()]
 
 
 def _still_ours(message_id: int, token: str) -> bool:

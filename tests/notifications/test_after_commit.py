@@ -1,10 +1,15 @@
 """A request's messages go out as soon as it has committed, not at the next sweep."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.bookings.models import Booking
 from app.notifications.models import Channel, Message, MessageStatus
+from app.notifications.sweep import STALE_CLAIM, sweep
 from tests.bookings.test_views import _csrf, _login, _nonce, _setup
+from tests.factories import NOW
+from tests.notifications.helpers import RecordingGateway
 
 
 def _statuses(db, booking_id: int) -> list[tuple]:
@@ -45,3 +50,22 @@ def test_a_refused_booking_sends_nothing(db, client):
         "csrf_token": _csrf(page), "nonce": _nonce(page), "patient": patient.id})
 
     assert db.session.scalars(select(Message.id)).all() == []
+
+
+def test_a_worker_that_dies_before_sending_leaves_the_confirmation_to_the_sweep(db, client):
+    session, patient = _setup(db)
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+
+    client.post(f"/slots/{session.slots[0].id}/book", data={  # never closed: it died
+        "csrf_token": _csrf(page), "nonce": _nonce(page), "patient": patient.id})
+
+    booking = db.session.scalar(select(Booking))
+    confirmation = db.session.scalar(select(Message).where(
+        Message.booking_id == booking.id, Message.kind == "booking_confirmed",
+        Message.channel == Channel.SMS))
+    assert confirmation.status == MessageStatus.SENDING  # claimed in the booking's own txn
+    gateway = RecordingGateway()
+    assert sweep(now=NOW + timedelta(minutes=1), driver=gateway).sent == 0  # still claimed
+    sweep(now=NOW + STALE_CLAIM + timedelta(seconds=1), driver=gateway)
+    assert dict(gateway.calls) == {confirmation.id: 1}

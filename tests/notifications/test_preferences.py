@@ -96,8 +96,9 @@ def test_every_booking_sms_fits_one_message(app, template):
     assert texts.sms.startswith(compose.SIGNATURE) and compose.sms_fits(texts.sms), texts.sms
 
 
-def test_a_stop_notice_with_a_long_reason_still_fits_and_keeps_the_reason_inside(db, app):
-    app.config["SITE_URL"] = "https://xq.liling.gov.cn"
+def test_a_stop_notice_with_a_long_reason_still_fits_and_keeps_the_reason_inside(
+        db, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SITE_URL", "https://xq.liling.gov.cn")
 
     with app.test_request_context():
         holder = create_user()
