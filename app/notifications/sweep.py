@@ -127,7 +127,9 @@ def send_claimed(token: str, ids: list[int], *, now: datetime,
         db.session.commit()
         if claimed:
             stats.claimed = len(claimed)
-            outcomes = [(row, _deliver(row, token, drivers)) for row in claimed]
+            # The read above is the re-check: a cancelled row is no longer claimed.
+            outcomes = [(row, _deliver(row, token, drivers, recheck=False))
+                        for row in claimed]
             _unit(_stamp, outcomes, token=token, now=now, stats=stats)
     finally:
         drivers.mail.close()
@@ -208,9 +210,10 @@ def _still_ours(message_id: int, token: str) -> bool:
         db.session.commit()
 
 
-def _deliver(row: _Claimed, token: str, drivers: _Drivers) -> str | None:
+def _deliver(row: _Claimed, token: str, drivers: _Drivers, *,
+             recheck: bool = True) -> str | None:
     """Send one row: None when the gateway accepted it, else the reason ("" = skipped)."""
-    if not _still_ours(row.id, token):
+    if recheck and not _still_ours(row.id, token):
         return ""
     try:
         if row.channel == Channel.EMAIL:

@@ -92,7 +92,7 @@ def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
                                  one_per_session=one_per_session)
         notices.booking_confirmed(
             replace(facts, booking_id=booking.id, code=booking.code,
-                    queue_number=booking.queue_number), now=now)
+                    queue_number=booking.queue_number), now=now, new=True)
         db.session.flush()
         return booking
     except Exception:

@@ -17,7 +17,7 @@ from app.bookings.services.policy import fmt
 from app.notifications import compose
 from app.notifications.compose import Recipient, recipient_of
 from app.notifications.models import Channel
-from app.notifications.services import cancel_message, schedule_message
+from app.notifications.services import cancel_message, queue_message, schedule_message
 
 
 @dataclass(frozen=True)
@@ -78,18 +78,21 @@ def _send(f: BookingFacts, kind: str, texts: compose.Texts, *, now: datetime,
                  attachment=f"booking:{f.booking_id}" if attach else None)
 
 
-def booking_confirmed(f: BookingFacts, *, now: datetime) -> None:
+def booking_confirmed(f: BookingFacts, *, now: datetime, new: bool = False) -> None:
+    """``new``: the booking was made in this unit of work, so it has no reminders yet."""
     _send(f, "booking_confirmed", _texts("booking_confirmed", f), now=now, attach=True)
-    schedule_reminders(f, now=now)
+    schedule_reminders(f, now=now, new=new)
 
 
-def schedule_reminders(f: BookingFacts, *, now: datetime) -> None:
+def schedule_reminders(f: BookingFacts, *, now: datetime, new: bool = False) -> None:
     """Queue (or re-time) the reminders of a booking, one per rule, booking and channel
     (SMS to the patient's phone, e-mail to the account's address, as it prefers).
 
     A reminder whose time has already passed is not queued (the confirmation just
     said the same); one that is already queued for an earlier time is cancelled. Each
-    carries the end of its window as ``expires_dt``, so it is never sent late."""
+    carries the end of its window as ``expires_dt``, so it is never sent late. For a
+    ``new`` booking there is nothing to re-time or cancel: the rows are just added (and
+    go to the database in one multi-row insert with the confirmation)."""
     texts = _texts("reminder", f)
     wants_sms = bool(f.phone) and (f.to is None or f.to.sms)
     email = f.to.email_to if f.to else None
@@ -101,13 +104,14 @@ def schedule_reminders(f: BookingFacts, *, now: datetime) -> None:
         for channel, address, body, subject in routes:
             key = f"{rule.kind}:{f.booking_id}:{channel.value}"
             if not address or due_dt <= now:
-                cancel_message(key)
+                if not new:
+                    cancel_message(key)
                 continue
-            schedule_message(dedupe_key=key, channel=channel, kind=rule.kind, body=body,
-                             now=now, due_dt=due_dt,
-                             expires_dt=f.start_dt - timedelta(hours=rule.latest_hours),
-                             recipient=address, subject=subject, user_id=f.account_id,
-                             booking_id=f.booking_id)
+            (queue_message if new else schedule_message)(
+                dedupe_key=key, channel=channel, kind=rule.kind, body=body, now=now,
+                due_dt=due_dt, expires_dt=f.start_dt - timedelta(hours=rule.latest_hours),
+                recipient=address, subject=subject, user_id=f.account_id,
+                booking_id=f.booking_id)
 
 
 def booking_cancelled(f: BookingFacts, *, now: datetime) -> None:
