@@ -1,7 +1,5 @@
 """Fields the API's schemas share: times with their offset, bounded ids, clean text."""
 
-import re
-
 from marshmallow import ValidationError, fields, validate
 
 from app.core.time import UTC, to_local
@@ -9,7 +7,9 @@ from app.core.time import UTC, to_local
 MAX_ID = 2**31 - 1
 # A path id: anything else (0, negative, past a 32-bit integer) is simply not found.
 ID_PATH = f"int(min=1, max={MAX_ID})"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Text without control characters (tab and newlines allowed); in the OpenAPI document
+# as its pattern, so clients and fuzzers know it.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 class LocalDateTime(fields.AwareDateTime):
@@ -25,7 +25,14 @@ class LocalDateTime(fields.AwareDateTime):
         return None if value is None else to_local(value).isoformat()
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            utc = parsed.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is before the year 1 in UTC
+            utc = None
+        if utc is None or not 2000 <= utc.year <= 2100:
+            raise ValidationError("Times must lie between the years 2000 and 2100.")
+        return utc
 
 
 class Id(fields.Integer):
@@ -36,16 +43,13 @@ class Id(fields.Integer):
         super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
-def _no_control_characters(value: str) -> None:
-    if _CONTROL.search(value):
-        raise ValidationError("Control characters are not allowed.")
-
-
 class Text(fields.String):
     """Text from a client, stripped, without control characters (PostgreSQL refuses NUL)."""
 
     def __init__(self, *, max_length: int, min_length: int = 0, **kwargs):
-        checks = [validate.Length(min=min_length, max=max_length), _no_control_characters]
+        checks = [validate.Length(min=min_length, max=max_length),
+                  validate.Regexp(NO_CONTROL_CHARACTERS,
+                                  error="Control characters are not allowed.")]
         super().__init__(validate=checks, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

@@ -116,7 +116,7 @@ def booking(booking_id: int):
 
 @blp.post(f"/bookings/<{ID_PATH}:booking_id>/cancel")
 @bearer_required
-@blp.arguments(CancelSchema)
+@blp.arguments(CancelSchema, required=False)
 @blp.response(200, BookingSchema)
 def cancel(data, booking_id: int):
     """Cancel until the cancel cut-off (2 hours before, by default); the place goes to

@@ -1,8 +1,9 @@
 """The schemas that validate the API's input and shape its output; the OpenAPI
 document at /api/v1/openapi.json is generated from them."""
 
-from marshmallow import Schema, fields, validate, validates_schema
-from marshmallow.exceptions import ValidationError
+from datetime import date, timedelta
+
+from marshmallow import Schema, fields, post_load, validate
 
 from app.api.fields import Id, LocalDateTime, Text
 from app.bookings.models import BookingSource, BookingStatus
@@ -11,6 +12,18 @@ from app.patients.models import Relation
 from app.scheduling.models import Audience, SessionKind, SessionStatus
 
 MAX_RANGE_DAYS = 366
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def clamp_days(data: dict, max_days: int) -> dict:
+    """Date filters hold between 2000 and 2100 and span at most ``max_days``: a range
+    beyond that is narrowed, not refused (an end before the start finds nothing)."""
+    for key in ("start", "end"):
+        if data.get(key):
+            data[key] = min(max(data[key], EARLIEST), LATEST)
+    if data.get("start") and data.get("end"):
+        data["end"] = min(data["end"], data["start"] + timedelta(days=max_days))
+    return data
 
 
 def _enum(enum_cls, **kwargs):
@@ -79,21 +92,17 @@ class SessionFilterSchema(Schema):
 
     start = fields.Date(load_default=None, metadata={"description": "first local day "
                                                                     "(default: today)"})
-    end = fields.Date(load_default=None, metadata={"description": "last local day"})
+    end = fields.Date(load_default=None, metadata={
+        "description": "last local day (at most a year after the first)"})
     township = Id(load_default=None)
     venue = Id(load_default=None)
     specialty = Id(load_default=None)
     expert = Id(load_default=None)
     kind = _enum(SessionKind, load_default=None)
 
-    @validates_schema
-    def _range(self, data, **_kwargs):
-        start, end = data.get("start"), data.get("end")
-        if start and end and not 0 <= (end - start).days <= MAX_RANGE_DAYS:
-            raise ValidationError("end must be on or after start, within a year", "end")
-        for day in (start, end):
-            if day and not 2000 <= day.year <= 2100:
-                raise ValidationError("dates must lie between 2000 and 2100", "start")
+    @post_load
+    def _bounded(self, data, **_kwargs):
+        return clamp_days(data, MAX_RANGE_DAYS)
 
 
 class VenueBriefSchema(Schema):

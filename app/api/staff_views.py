@@ -117,7 +117,7 @@ def create(data):
 
 @blp.patch(f"/staff/sessions/<{ID_PATH}:session_id>")
 @staff_required
-@blp.arguments(SessionUpdateSchema)
+@blp.arguments(SessionUpdateSchema, required=False)
 @blp.response(200, SessionSchema)
 def update(data, session_id: int):
     """Change a draft or published session that has not started; only the fields sent

@@ -58,8 +58,10 @@ def not_found(_error):
 
 
 @bp.app_errorhandler(405)
-def method_not_allowed(_error):
-    return _error_page(405)
+def method_not_allowed(error):
+    body, status = _error_page(405)
+    # RFC 9110: a 405 names the methods the resource does support.
+    return body, status, {"Allow": ", ".join(sorted(error.valid_methods or []))}
 
 
 @bp.app_errorhandler(413)

@@ -88,8 +88,8 @@ def test_invalid_query_is_422_with_the_fields(client):
     error = response.get_json()["error"]
     assert error["code"] == "invalid"
     assert set(error["fields"]) == {"kind"}
-    backwards = client.get("/api/v1/sessions?start=2026-12-01&end=2026-11-01").get_json()
-    assert set(backwards["error"]["fields"]) == {"end"}
+    backwards = client.get("/api/v1/sessions?start=2026-12-01&end=2026-11-01")
+    assert (backwards.status_code, backwards.get_json()["items"]) == (200, [])
     too_many = client.get("/api/v1/sessions?per_page=1000").get_json()["error"]
     assert set(too_many["fields"]) == {"per_page"}
 
