@@ -49,6 +49,7 @@ class Round:
 class Result:
     database: str
     machine: dict
+    path: str = "page"
     worker_model: str = ""
     command: str = ""
     trials: dict[str, dict] = field(default_factory=dict)
@@ -72,7 +73,7 @@ class Clients:
             parent, child = context.Pipe()
             process = context.Process(
                 target=client.client_process, daemon=True,
-                args=(child, 0, groups, workload.sessions, PASSWORD, 1000 + p))
+                args=(child, 0, groups, workload.sessions, PASSWORD, 1000 + p, args.path))
             process.start()
             self.pipes.append(parent)
             self.processes.append(process)
@@ -140,10 +141,10 @@ def run_database(kind: str, args: argparse.Namespace) -> Result:
     with scratch_database(kind) as url:
         started = time.monotonic()
         workload = build(url, shape)
-        result = Result(database=kind, machine=machine(kind, url))
+        result = Result(database=kind, machine=machine(kind, url), path=args.path)
         print(f"\n=== {kind}: {len(workload.phones)} residents, {len(workload.sessions)} "
               f"sessions, {shape.places} places; built in {time.monotonic() - started:.1f} s")
-        log = RESULTS / f"gunicorn-{kind}.log"
+        log = RESULTS / f"gunicorn-{kind}-{args.path}.log"
         log.unlink(missing_ok=True)
         clients = Clients(workload, args)
         try:
@@ -184,7 +185,7 @@ def choose_model(clients: Clients, url: str, args, result: Result, log: Path) ->
             if not logged_in:  # the session cookies outlive a server: same key, same data
                 started = time.monotonic()
                 clients.ask(("login",), LOGIN_TIMEOUT_S)
-                print(f"logged in through /login in {time.monotonic() - started:.1f} s")
+                print(f"logged in ({args.path}) in {time.monotonic() - started:.1f} s")
                 logged_in = True
             clients.phase("book", args.warmup)
             trial, _latencies = measure_round(clients, args.trial_seconds,
@@ -252,14 +253,15 @@ def summary(result: Result) -> dict:
 def report(result: Result) -> dict:
     s = summary(result)
     audit_ = result.audit
-    print(f"--- {result.database}: gunicorn {result.command}")
+    print(f"--- {result.database}, {result.path} path: gunicorn {result.command}")
     m = result.machine
     print(f"machine: {m['nproc']} CPUs, Python {m['python']}, {m['database']}, "
           f"{m['platform']}; load average {m['loadavg_before']:.1f} before, "
           f"{m['loadavg_after']:.1f} after (other work on the machine skews the figures)")
     print(f"median ratio {s['median_ratio']:.3f}   median bookings/s {s['median_bookings_s']}"
           f"   median healthz/s {s['median_healthz_s']}")
-    print(f"booking latency (GET form + POST) p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms")
+    what = "GET form + POST" if result.path == "page" else "one API POST"
+    print(f"booking latency ({what}) p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms")
     print(f"measured rounds: {s['booked']} booked, {s['full']} full, {s['refused']} refused; "
           f"errors over the whole run: {s['errors'] or 'none'}")
     print(f"database after the run: {audit_['bookings']} active bookings; overbooked slots "
@@ -270,7 +272,7 @@ def report(result: Result) -> dict:
     payload = {**asdict(result), "summary": s}
     payload.pop("latencies_ms")
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"booking-{result.database}.json"
+    path = RESULTS / f"booking-{result.database}-{result.path}.json"
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     print(f"written: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     return s
@@ -281,6 +283,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["auto", "sqlite", "postgresql"], default="auto",
                         help="auto: SQLite, then PostgreSQL when configured or answering")
+    parser.add_argument("--path", choices=["page", "api"], default="page",
+                        help="page: GET the form and POST it, as a browser; api: one POST "
+                             "/api/v1/bookings with a Bearer token, as an app")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--book-seconds", type=float, default=8.0)
     parser.add_argument("--healthz-seconds", type=float, default=4.0)

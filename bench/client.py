@@ -1,20 +1,29 @@
-"""The load: residents' browsers over keep-alive HTTP, in client processes with threads.
+"""The load: residents' browsers or apps over keep-alive HTTP, in client processes with
+threads.
 
 This module imports nothing of the app, so the client processes start fast and spend
 their CPU on HTTP only. A client process runs ``threads`` threads; each thread owns one
-keep-alive connection and a few residents (each with its own cookies), and books for
-them in turn, exactly as a browser does: GET the booking form, read the CSRF token,
-the nonce and the patient from the HTML, POST it. The parent drives the processes
-phase by phase over a pipe (see :func:`client_process`).
+keep-alive connection and a few residents, and books for them in turn, by one of two
+paths:
+
+- ``page``, exactly as a browser does (each resident with its own cookies): GET the
+  booking form, read the CSRF token, the nonce and the patient from the HTML, POST it;
+- ``api``, as the resident's app does: one ``POST /api/v1/bookings`` with the
+  resident's Bearer token (from ``POST /api/v1/auth/token`` at login) and a fresh
+  ``Idempotency-Key``.
+
+The parent drives the processes phase by phase over a pipe (see :func:`client_process`).
 """
 
 import http.client
+import json
 import random
 import re
 import signal
 import threading
 import time
 import urllib.parse
+import uuid
 from dataclasses import dataclass, field
 
 FULL = "该时段已约满"
@@ -39,15 +48,18 @@ class Connection:
         self.conn = http.client.HTTPConnection(host, port, timeout=HTTP_TIMEOUT_S)
 
     def request(self, method: str, path: str, *, body: str | None = None,
-                cookies: dict[str, str] | None = None) -> tuple[int, dict, str, list[str]]:
+                cookies: dict[str, str] | None = None,
+                extra: dict[str, str] | None = None) -> tuple[int, dict, str, list[str]]:
         """(status, headers, body text, Set-Cookie headers). A request the server
         dropped on an idle keep-alive connection is sent once more; that is safe even for
-        the booking POST, whose nonce makes a repeat return the first booking."""
+        a booking, whose nonce or Idempotency-Key makes a repeat return the first one.
+        ``extra`` headers may set a JSON content type and a Bearer token."""
         headers = {"User-Agent": "xiangqing-bench/1", "Accept": "text/html"}
         if cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers.update(extra or {})
         for attempt in (1, 2):
             try:
                 self.conn.request(method, path, body=body, headers=headers)
@@ -75,6 +87,7 @@ class Resident:
     phone: str
     sessions: list[int]
     cookies: dict[str, str] = field(default_factory=dict)
+    token: str = ""  # the API's Bearer token (the api path)
 
     def remember(self, set_cookies: list[str]) -> None:
         for header in set_cookies:
@@ -101,6 +114,18 @@ def login(conn: Connection, resident: Resident, password: str) -> None:
     resident.remember(cookies)
     if status != 302:
         raise RuntimeError(f"POST /login for {resident.phone} answered {status}, not 302")
+
+
+JSON = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+def login_api(conn: Connection, resident: Resident, password: str) -> None:
+    """Get the resident's Bearer token from the real token endpoint; success is 201."""
+    body = json.dumps({"phone": resident.phone, "password": password})
+    status, _h, answer, _c = conn.request("POST", "/api/v1/auth/token", body=body, extra=JSON)
+    if status != 201:
+        raise RuntimeError(f"POST /api/v1/auth/token for {resident.phone} answered {status}")
+    resident.token = json.loads(answer)["token"]
 
 
 @dataclass
@@ -130,8 +155,9 @@ class Booker:
     """One thread's residents and what it knows about full slots."""
 
     def __init__(self, conn: Connection, residents: list[Resident],
-                 sessions: list[list[int]], rng: random.Random):
+                 sessions: list[list[int]], rng: random.Random, path: str = "page"):
         self.conn, self.residents, self.sessions, self.rng = conn, residents, sessions, rng
+        self.path = path
         self.full_slots: set[int] = set()
         self.turn = 0
 
@@ -149,13 +175,14 @@ class Booker:
         return None
 
     def book_once(self, tally: Tally, deadline: float) -> bool:
-        """One booking, GET form then POST. False when no resident has a place left."""
+        """One booking (page: GET form then POST; api: one POST). False when no resident
+        has a place left."""
         target = self.next_target()
         if target is None:
             return False
         resident, slot_id = target
         started = time.monotonic()
-        outcome = self._book(resident, slot_id)
+        outcome = (self._book_api if self.path == "api" else self._book)(resident, slot_id)
         finished = time.monotonic()
         if outcome == "booked":
             resident.sessions.pop()  # one per session: this one is done
@@ -203,6 +230,24 @@ class Booker:
         return str(status)
 
 
+    def _book_api(self, resident: Resident, slot_id: int) -> str:
+        headers = {**JSON, "Authorization": f"Bearer {resident.token}",
+                   "Idempotency-Key": uuid.uuid4().hex}
+        try:
+            status, _h, answer, _c = self.conn.request(
+                "POST", "/api/v1/bookings", body=json.dumps({"slot_id": slot_id}),
+                extra=headers)
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            return "transport"
+        if status == 201:
+            return "booked"
+        if status == 409:
+            code = json.loads(answer).get("error", {}).get("code")
+            return "full" if code == "slot_full" else "refused"
+        return str(status)
+
+
 def _healthz_loop(conn: Connection, tally: Tally, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
@@ -244,7 +289,7 @@ def _run_threads(targets: list, phase: str, deadline: float) -> Tally:
 
 
 def client_process(pipe, port: int, phones: list[list[str]], sessions: list[list[int]],
-                   password: str, seed: int) -> None:
+                   password: str, seed: int, path: str = "page") -> None:
     """A client process: one thread per entry of ``phones`` (that thread's residents).
 
     Commands from the parent, answered over the same pipe:
@@ -258,7 +303,7 @@ def client_process(pipe, port: int, phones: list[list[str]], sessions: list[list
         residents = [Resident(phone, rng.sample(range(len(sessions)), len(sessions)))
                      for phone in thread_phones]
         bookers.append(Booker(Connection("127.0.0.1", port), residents, sessions,
-                              random.Random(rng.random())))
+                              random.Random(rng.random()), path))
     while True:
         command = pipe.recv()
         try:
@@ -274,7 +319,7 @@ def client_process(pipe, port: int, phones: list[list[str]], sessions: list[list
 def _login_all(booker: Booker, password: str, errors: list[str]) -> None:
     try:
         for resident in booker.residents:
-            login(booker.conn, resident, password)
+            (login_api if booker.path == "api" else login)(booker.conn, resident, password)
     except Exception as exc:
         errors.append(f"{type(exc).__name__}: {exc}")
 

@@ -7,6 +7,8 @@ page views never take the write lock, and ``BEGIN IMMEDIATE`` for the units of w
 that a write service opens with :func:`begin_write`.
 """
 
+import threading
+
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -16,6 +18,7 @@ from sqlalchemy.orm import scoped_session
 WRITE_OPTION = "xq_write"
 OUTER_TRANSACTION = "xq_outer_transaction"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+WRITER_WAIT_S = SQLITE_BUSY_TIMEOUT_MS / 1000
 
 
 def configure_engine(engine: Engine) -> None:
@@ -35,10 +38,66 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    writer = _ProcessWriter(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not immediate:
+            conn.exec_driver_sql("BEGIN")
+            return
+        writer.acquire(conn.connection.dbapi_connection)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.release(conn.connection.dbapi_connection)
+            raise
+
+
+class _ProcessWriter:
+    """One writer at a time inside this process, queued on a lock.
+
+    SQLite lets one writer in; a connection that finds the write lock taken sleeps in
+    its busy handler (1, 2, 5 … 100 ms) however soon the lock frees. Threads of one
+    worker therefore wait for each other here instead, and are woken the moment the
+    writer before them has committed; SQLite's busy timeout remains for the writers of
+    other processes. The lock is released after the driver's COMMIT or ROLLBACK (the
+    dialect's ``do_commit`` / ``do_rollback``), never held past its transaction."""
+
+    def __init__(self, engine: Engine):
+        self.lock = threading.Lock()
+        self.holder: int | None = None  # id() of the DBAPI connection holding it
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_conn):
+            try:
+                commit(dbapi_conn)
+            finally:
+                self.release(dbapi_conn)
+
+        def do_rollback(dbapi_conn):
+            try:
+                rollback(dbapi_conn)
+            finally:
+                self.release(dbapi_conn)
+
+        dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+
+    def acquire(self, dbapi_conn) -> None:
+        # Waiting longer than SQLite would have is pointless: then let SQLite decide.
+        if self.lock.acquire(timeout=WRITER_WAIT_S):
+            self.holder = _raw_id(dbapi_conn)
+
+    def release(self, dbapi_conn) -> None:
+        if self.holder is not None and self.holder == _raw_id(dbapi_conn):
+            self.holder = None
+            self.lock.release()
+
+
+def _raw_id(dbapi_conn) -> int:
+    """The driver connection's identity, whether given bare or in the pool's proxy."""
+    return id(getattr(dbapi_conn, "dbapi_connection", dbapi_conn))
 
 
 def begin_write(session: OrmSession | scoped_session) -> None:

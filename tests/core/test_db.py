@@ -122,3 +122,40 @@ def test_restart_as_write_refuses_to_drop_pending_changes(sqlite_engine):
                                        pid=1))
         with pytest.raises(RuntimeError, match="pending changes"):
             restart_as_write(session)
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback"])
+def test_writers_of_one_process_queue_and_the_next_starts_when_one_ends(sqlite_engine, end):
+    """A second thread's write waits in the process (not in SQLite's busy handler) and
+    goes in as soon as the first commits or rolls back."""
+    import threading
+    import time
+
+    first = Session(sqlite_engine)
+    begin_write(first)
+    first.execute(text("INSERT INTO t VALUES (1)"))
+    started = threading.Event()
+    order: list[str] = []
+
+    def second_writer():
+        with Session(sqlite_engine) as second:
+            started.set()
+            begin_write(second)
+            second.execute(text("INSERT INTO t VALUES (2)"))
+            order.append("second wrote")
+            second.commit()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    started.wait()
+    time.sleep(0.2)
+    order.append("first ends")
+    getattr(first, end)()
+    thread.join(5)
+    first.close()
+
+    assert order == ["first ends", "second wrote"]
+    with sqlite_engine.connect() as conn:
+        rows = conn.execute(text("SELECT x FROM t ORDER BY x")).scalars().all()
+    assert rows == ([1, 2] if end == "commit" else [2])
+    assert _other_writer_is_locked_out(sqlite_engine.url.database) is False
