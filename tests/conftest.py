@@ -135,9 +135,15 @@ def client(app, db):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(app):
-    """Every test starts with untouched rate limits (the app lives for the whole run)."""
+    """Every test starts with untouched rate limits (the app lives for the whole run),
+    and ends with them switched on as before: Flask-Limiter keeps RATELIMIT_ENABLED on
+    its one shared object, so an app made with limits off would switch them off for
+    every test after it."""
+    enabled = limiter.enabled
     with app.app_context():
         limiter.reset()
+    yield
+    limiter.enabled = enabled
 
 
 @pytest.fixture(autouse=True)
