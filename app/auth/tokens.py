@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.auth.token_models import ApiToken, TokenKind
@@ -57,7 +58,8 @@ def token_for(secret: str, *, now: datetime) -> ApiToken | None:
     """The usable token with this secret, with its enabled account; else None."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == hash_secret(secret)))
     if token is None or not token.is_usable(now) or not token.user.is_enabled:
         return None
     return token
