@@ -304,6 +304,7 @@ def test_stop_session_sms_links_the_page_that_lists_alternatives(db, client, mon
     assert link in sms and len(sms) <= SMS_LENGTH
     page = client.get(f"/s/{session.id}", follow_redirects=True).get_data(as_text=True)
     assert "可以改约的场次" in page and f"/sessions/{alternative.id}" in page
+    assert "号源" not in page and "/book" not in page  # a stopped session offers no places
 
 
 def test_stop_session_needs_a_reason(db):
