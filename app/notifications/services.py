@@ -4,10 +4,11 @@ Callers add messages inside the unit of work that caused them, so a message exis
 exactly when its cause was committed. Delivery happens later, outside that transaction.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import inspect, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.core.db import restart_as_write
@@ -25,51 +26,61 @@ SEND_AFTER_COMMIT = "xq_send_after_commit"
 SENT_BY_SWEEP = (Channel.SMS, Channel.EMAIL)
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A message just written to the outbox (the row itself is not loaded)."""
+
+    id: int
+    channel: Channel
+    status: MessageStatus
+
+
 def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
                   recipient: str = "", user_id: int | None = None, subject: str = "",
                   booking_id: int | None = None, dedupe_key: str | None = None,
                   due_dt: datetime | None = None, expires_dt: datetime | None = None,
-                  attachment: str | None = None) -> Message:
-    """Add one outgoing message to the current unit of work (flushed by the caller)."""
+                  attachment: str | None = None, sent: bool = False) -> Queued:
+    """Write one outgoing message in the current unit of work. One INSERT on the unit
+    of work's connection (no ORM object: a booking's messages are on its hot path)."""
     due_dt = due_dt or now
     sender = db.session.info.get(SEND_AFTER_COMMIT)
-    claimed = (sender is not None and channel in SENT_BY_SWEEP and due_dt <= now
-               and (expires_dt is None or expires_dt > now))
-    # Every column given, so that the messages of one change are inserted in one batch.
-    message = Message(
-        channel=channel, kind=kind, body=body, recipient=recipient, user_id=user_id,
-        subject=subject, booking_id=booking_id, dedupe_key=dedupe_key, attachment=attachment,
-        status=MessageStatus.SENDING if claimed else MessageStatus.PENDING, due_dt=due_dt,
-        expires_dt=expires_dt, created_dt=now, claimed_dt=now if claimed else None,
-        claim_token=sender if claimed else None, sent_dt=None, read_dt=None,
-        attempts=0, last_error="",
-    )
-    db.session.add(message)
-    db.session.info.setdefault(QUEUED, []).append(message)
-    return message
+    claimed = (not sent and sender is not None and channel in SENT_BY_SWEEP
+               and due_dt <= now and (expires_dt is None or expires_dt > now))
+    status = (MessageStatus.SENT if sent else
+              MessageStatus.SENDING if claimed else MessageStatus.PENDING)
+    message_id = db.session.connection().execute(
+        insert(Message).returning(Message.id),
+        {"channel": channel, "kind": kind, "body": body, "recipient": recipient,
+         "user_id": user_id, "subject": subject, "booking_id": booking_id,
+         "dedupe_key": dedupe_key, "attachment": attachment, "status": status,
+         "due_dt": due_dt, "expires_dt": expires_dt, "created_dt": now,
+         "claimed_dt": now if claimed else None, "claim_token": sender if claimed else None,
+         "sent_dt": now if sent else None, "read_dt": None, "attempts": 0, "last_error": ""},
+    ).scalar_one()
+    if claimed:
+        db.session.info.setdefault(QUEUED, []).append(message_id)
+    return Queued(message_id, channel, status)
 
 
 def take_queued_ids(session: Session) -> list[int]:
-    """The ids of the messages queued through ``session`` since the last call (those
-    that were flushed); the web layer sends them as soon as the request has committed."""
-    queued = session.info.pop(QUEUED, [])
-    # The identity survives the commit's expiry: reading it loads nothing.
-    return [key[0] for m in queued if (key := inspect(m).identity) is not None]
+    """The ids of the messages queued, claimed for sending after the commit, through
+    ``session`` since the last call; the web layer sends them once the request has
+    committed (those of a unit of work that rolled back are simply not found)."""
+    return session.info.pop(QUEUED, [])
 
 
 def queue_sms(phone: str, *, kind: str, body: str, now: datetime, user_id: int | None = None,
-              booking_id: int | None = None, **options) -> Message:
+              booking_id: int | None = None, **options) -> Queued:
     return queue_message(channel=Channel.SMS, kind=kind, body=body, now=now, recipient=phone,
                          user_id=user_id, booking_id=booking_id, **options)
 
 
 def queue_inbox(user_id: int, *, kind: str, subject: str, body: str, now: datetime,
-                booking_id: int | None = None, **options) -> Message:
+                booking_id: int | None = None, **options) -> Queued:
     """An inbox message is delivered by existing: it is stamped sent at once."""
-    message = queue_message(channel=Channel.INBOX, kind=kind, subject=subject, body=body,
-                            now=now, user_id=user_id, booking_id=booking_id, **options)
-    message.status, message.sent_dt = MessageStatus.SENT, now
-    return message
+    return queue_message(channel=Channel.INBOX, kind=kind, subject=subject, body=body,
+                         now=now, user_id=user_id, booking_id=booking_id, sent=True,
+                         **options)
 
 
 def cancel_pending_for_booking(booking_id: int) -> int:

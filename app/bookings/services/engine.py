@@ -172,13 +172,12 @@ def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
 def next_queue_number(session_id: int) -> int:
     """The session's next queue number while it is published (else NotBookable). On
     PostgreSQL this also takes the session's row lock, first of the lock order."""
-    number = db.session.scalar(
+    number = db.session.connection().execute(
         update(Session)
         .where(Session.id == session_id, Session.status == SessionStatus.PUBLISHED)
         .values(last_queue_number=Session.last_queue_number + 1)
         .returning(Session.last_queue_number)
-        .execution_options(synchronize_session=False)
-    )
+    ).scalar()
     if number is None:
         raise NotBookable(_("本场已停诊或不再接受预约"))
     return number
@@ -192,11 +191,10 @@ def lock_sessions(*session_ids: int) -> None:
 
 def take_capacity(slot_id: int) -> bool:
     """One place in the slot if one is left; the database decides, atomically."""
-    result = db.session.execute(
+    result = db.session.connection().execute(
         update(Slot)
         .where(Slot.id == slot_id, Slot.booked_count < Slot.capacity)
         .values(booked_count=Slot.booked_count + 1)
-        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
@@ -222,8 +220,7 @@ def take_person_place(key: str, *, max_active: int, now: datetime, online: bool)
     if online:
         query = query.where(Person.suspended_until.is_(None) | (Person.suspended_until <= now))
     query = query.values(active_count=Person.active_count + 1)
-    return db.session.execute(query, execution_options={"synchronize_session": False}
-                              ).rowcount == 1
+    return db.session.connection().execute(query).rowcount == 1
 
 
 def release_person_place(key: str) -> None:
