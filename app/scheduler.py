@@ -16,6 +16,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.api import idempotency
+from app.auth import tokens
 from app.bookings.services.desk import close_past_sessions
 from app.bookings.services.waitlist import expire_offers
 from app.core.db import begin_write
@@ -32,6 +34,7 @@ HEARTBEAT_SECONDS = 30
 SWEEP_SECONDS = 30
 OFFER_EXPIRY_SECONDS = 60
 CLOSE_SESSIONS_SECONDS = 300
+PURGE_SECONDS = 3600
 
 
 def write_heartbeat(*, now, name: str = MAIN_SCHEDULER) -> None:
@@ -100,6 +103,8 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     jobs = [
         (expire_offers, OFFER_EXPIRY_SECONDS),
         (close_past_sessions, CLOSE_SESSIONS_SECONDS),
+        (idempotency.purge_old_responses, PURGE_SECONDS),  # kept API responses, after 24 h
+        (tokens.purge_dead, PURGE_SECONDS),  # API tokens dead for 30 days
     ]
     for job, seconds in jobs:
         scheduler.add_job(

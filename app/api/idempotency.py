@@ -11,16 +11,19 @@ again with a different request is refused (422).
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Response
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.api.models import IdempotencyRecord
 from app.core.db import begin_write, insert_ignore
 from app.extensions import db
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+# How long a first response is kept for replay. A repeat after that still books once
+# (the booking keeps its key: the engine returns it), with a fresh rendering of it.
+KEPT = timedelta(hours=24)
 
 
 def fingerprint(method: str, path: str, payload: dict) -> str:
@@ -51,3 +54,10 @@ def as_response(record: IdempotencyRecord, *, replayed: bool) -> Response:
     if replayed:
         response.headers[REPLAYED_HEADER] = "true"
     return response
+
+
+def purge_old_responses(*, now: datetime) -> int:
+    """Scheduler job: forget first responses older than ``KEPT``; returns how many."""
+    return db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_dt < now - KEPT)
+    ).rowcount

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.time import utcnow
@@ -17,6 +17,7 @@ class IdempotencyRecord(db.Model):
     """
 
     __tablename__ = "api_idempotency_records"
+    __table_args__ = (Index("ix_api_idempotency_records_created", "created_dt"),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
                                          primary_key=True)

@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
@@ -25,6 +25,8 @@ PERSONAL_TOKEN_DAYS = (30, 90, 365)
 MAX_ACTIVE_PERSONAL = 10
 # A token's last use is written at most this often, not on every request.
 LAST_USED_RESOLUTION = timedelta(hours=1)
+# A dead (expired or revoked) token row is kept this long, then deleted.
+DEAD_KEPT = timedelta(days=30)
 
 
 def hash_secret(secret: str) -> str:
@@ -105,3 +107,11 @@ def revoke_token(user_id: int, token_id: int, *, now: datetime) -> ApiToken:
         token.revoked_dt = now
         db.session.flush()
     return token
+
+
+def purge_dead(*, now: datetime) -> int:
+    """Scheduler job: delete tokens expired or revoked more than ``DEAD_KEPT`` ago."""
+    cutoff = now - DEAD_KEPT
+    return db.session.execute(
+        delete(ApiToken).where(or_(ApiToken.expires_dt < cutoff, ApiToken.revoked_dt < cutoff))
+    ).rowcount
