@@ -37,6 +37,8 @@ from app.notifications import services as inbox
 from app.patients import queries as patient_queries
 from app.patients.models import Relation
 
+BOOKING = BookingSchema()  # one instance: building nested schemas costs per request
+
 blp = api_blueprint("bookings", __name__, "A resident's patients, bookings and inbox "
                                           "(Bearer token)")
 
@@ -96,7 +98,7 @@ def create_booking(data, headers):
         booking = engine.book_slot(data["slot_id"], patient, by=user, now=now,
                                    source=BookingSource.API, idempotency_key=key)
         db.session.commit()
-        status, body = 201, BookingSchema().dump(booking)
+        status, body = 201, BOOKING.dump(booking_queries.booking_view(booking.id))
     except DomainError as error:
         db.session.rollback()
         status, body = error.status, domain_error_body(error)

@@ -113,13 +113,19 @@ class Session(db.Model):
 
     @property
     def display_title(self) -> str:
-        if self.title:
-            return self.title
-        names = "、".join(e.name for e in self.experts)
-        return f"{names} {self.specialty.name}" if self.specialty else names
+        return display_title(self.title, [e.name for e in self.experts],
+                             self.specialty.name if self.specialty else None)
 
     def __repr__(self) -> str:
         return f"<Session {self.id} {self.kind} {self.start_dt:%Y-%m-%d %H:%M}>"
+
+
+def display_title(title: str | None, expert_names: list[str], specialty: str | None) -> str:
+    """A session's own title, else its experts' names and its specialty."""
+    if title:
+        return title
+    names = "、".join(expert_names)
+    return f"{names} {specialty}" if specialty else names
 
 
 class SessionExpert(db.Model):

@@ -7,7 +7,14 @@ from sqlalchemy import func, select
 
 from app.bookings.models import Booking
 from tests.api.helpers import bearer
-from tests.factories import TODAY, create_patient, create_session, create_user, make_id_number
+from tests.factories import (
+    TODAY,
+    create_expert,
+    create_patient,
+    create_session,
+    create_user,
+    make_id_number,
+)
 from tests.helpers import login_as
 
 
@@ -41,6 +48,25 @@ def test_booking_for_myself_by_default(client, db):
     listed = client.get("/api/v1/bookings", headers=headers).get_json()
     assert [b["id"] for b in listed["items"]] == [body["id"]]
     assert client.get(f"/api/v1/bookings/{body['id']}", headers=headers).get_json() == body
+
+
+def test_the_created_answer_is_the_booking_as_reading_it_shows_it(client, db):
+    """The 201 body is built from two plain queries; reading the booking back goes
+    through the ORM: both must say the same, field for field."""
+    user, _patient = _resident()
+    experts = [create_expert(), create_expert()]
+    session = create_session(day=TODAY + timedelta(days=2), title="", experts=experts)
+    headers = bearer(user)
+
+    created = client.post("/api/v1/bookings", json={"slot_id": session.slots[0].id},
+                          headers=headers).get_json()
+    read = client.get(f"/api/v1/bookings/{created['id']}", headers=headers).get_json()
+
+    assert created == read
+    assert created["session"]["venue"]["township"]["name"]
+    assert created["session"]["title"] == f"{experts[0].name}、{experts[1].name} " \
+        f"{experts[0].specialty.name}"
+    assert [e["id"] for e in created["session"]["experts"]] == [e.id for e in experts]
 
 
 def test_booking_a_family_member_and_not_someone_elses_patient(client, db):

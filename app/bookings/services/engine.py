@@ -70,12 +70,14 @@ def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
     front desk books until the slot ends. The caller commits."""
     by_id = by.id
     policy = policy or rules.current_policy()
-    slot = load_slot(slot_id)
+    slot = queries.slot_facts(slot_id)
+    if slot is None:
+        raise BookingNotFound(_("找不到这个号源"))
     _check_rules(slot, patient, policy, source=source, now=now)
     facts = notices.BookingFacts(
         booking_id=0, code="", queue_number=0, name=patient.name, phone=patient.phone,
-        account_id=patient.account_id, start_dt=slot.start_dt, place=slot.session.venue.name,
-        what=slot.session.display_title,
+        account_id=patient.account_id, start_dt=slot.start_dt, place=slot.venue_name,
+        what=slot.title,
         to=recipient_of(by if patient.account_id == by_id else patient.account),
     )
     plan = {
@@ -118,10 +120,10 @@ def load_slot(slot_id: int) -> Slot:
     return slot
 
 
-def _check_rules(slot: Slot, patient: Patient, policy: BookingPolicy, *,
+def _check_rules(slot: queries.SlotFacts, patient: Patient, policy: BookingPolicy, *,
                  source: BookingSource, now: datetime) -> None:
     """The rules that need no lock; the write transaction re-checks what can race."""
-    rules.check_session_bookable(slot.session.status, slot.session.kind.has_public_slots)
+    rules.check_session_bookable(slot.session_status, slot.kind.has_public_slots)
     if source == BookingSource.FRONT_DESK:
         rules.check_desk_window(slot.end_dt, now=now)
         return
