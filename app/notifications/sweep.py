@@ -196,7 +196,7 @@ def _claimed_rows(token: str, ids: list[int] | None = None) -> list[_Claimed]:
              .order_by(Message.id))
     if ids is not None:
         query = query.where(Message.id.in_(ids))
-    return [_Claimed(*row) for row in db.session.execute(query).all()]
+    return [_Claimed(*row) for row in db.session.connection().execute(query).all()]
 
 
 def _still_ours(message_id: int, token: str) -> bool:
@@ -242,11 +242,10 @@ def _stamp(outcomes: list[tuple[_Claimed, str | None]], *, token: str, now: date
     ours = (Message.claim_token == token, Message.status == MessageStatus.SENDING)
     sent = [row.id for row, error in outcomes if error is None]
     if sent:
-        stats.sent += db.session.execute(
+        stats.sent += db.session.connection().execute(
             update(Message).where(Message.id.in_(sent), *ours)
             .values(status=MessageStatus.SENT, sent_dt=now, attempts=Message.attempts + 1,
-                    claim_token=None, last_error=""),
-            execution_options=NO_OPTIONS,
+                    claim_token=None, last_error="")
         ).rowcount
     for row, error in outcomes:
         if error == "":
