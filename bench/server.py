@@ -19,6 +19,7 @@ START_TIMEOUT_S = 30
 
 # Worker models tried per database, best kept (see bench/README.md).
 WORKER_MODELS = {
+    "gthread-1x16": ["-w", "1", "-k", "gthread", "--threads", "16"],
     "gthread-2x8": ["-w", "2", "-k", "gthread", "--threads", "8"],
     "gthread-4x8": ["-w", "4", "-k", "gthread", "--threads", "8"],
     "gthread-4x4": ["-w", "4", "-k", "gthread", "--threads", "4"],
