@@ -7,9 +7,16 @@ page views never take the write lock, and ``BEGIN IMMEDIATE`` for the units of w
 that a write service opens with :func:`begin_write`.
 """
 
+import os
 import threading
+import time
 
 from sqlalchemy import event
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there, SQLite's busy handler alone
+    fcntl = None
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
@@ -38,7 +45,9 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
-    writer = _ProcessWriter(engine)
+    database = engine.url.database
+    lock_path = f"{database}-writer.lock" if database and database != ":memory:" else None
+    writer = _ProcessWriter(engine, lock_path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
@@ -55,18 +64,24 @@ def configure_engine(engine: Engine) -> None:
 
 
 class _ProcessWriter:
-    """One writer at a time inside this process, queued on a lock.
+    """Writers queue for SQLite's one write lock here, and are woken as soon as it is
+    free, instead of sleeping in SQLite's busy handler (1, 2, 5 … 100 ms at a time,
+    however soon the lock frees).
 
-    SQLite lets one writer in; a connection that finds the write lock taken sleeps in
-    its busy handler (1, 2, 5 … 100 ms) however soon the lock frees. Threads of one
-    worker therefore wait for each other here instead, and are woken the moment the
-    writer before them has committed; SQLite's busy timeout remains for the writers of
-    other processes. The lock is released after the driver's COMMIT or ROLLBACK (the
-    dialect's ``do_commit`` / ``do_rollback``), never held past its transaction."""
+    Inside a process, threads queue on a lock. Across processes (gunicorn's workers)
+    the thread at the head of its process's queue takes an exclusive ``flock`` on a
+    file beside the database, polling at most every millisecond. Both are released
+    after the driver's COMMIT or ROLLBACK (the dialect's ``do_commit`` /
+    ``do_rollback``), never held past their transaction; a process that dies loses its
+    ``flock`` with it. After ``WRITER_WAIT_S`` a writer stops waiting here and lets
+    SQLite's busy timeout decide, as before."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, lock_path: str | None):
         self.lock = threading.Lock()
         self.holder: int | None = None  # id() of the DBAPI connection holding it
+        self.lock_path = lock_path
+        self._file: tuple[int, int] | None = None  # (pid, fd): a forked child reopens
+        self._flocked = False
         dialect = engine.dialect
         commit, rollback = dialect.do_commit, dialect.do_rollback
 
@@ -85,14 +100,48 @@ class _ProcessWriter:
         dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
 
     def acquire(self, dbapi_conn) -> None:
-        # Waiting longer than SQLite would have is pointless: then let SQLite decide.
-        if self.lock.acquire(timeout=WRITER_WAIT_S):
-            self.holder = _raw_id(dbapi_conn)
+        deadline = time.monotonic() + WRITER_WAIT_S
+        if not self.lock.acquire(timeout=WRITER_WAIT_S):
+            return  # waiting longer than SQLite would have is pointless
+        self.holder = _raw_id(dbapi_conn)
+        self._flocked = self._flock(deadline)
 
     def release(self, dbapi_conn) -> None:
-        if self.holder is not None and self.holder == _raw_id(dbapi_conn):
-            self.holder = None
-            self.lock.release()
+        if self.holder is None or self.holder != _raw_id(dbapi_conn):
+            return
+        if self._flocked:
+            fcntl.flock(self._file[1], fcntl.LOCK_UN)
+            self._flocked = False
+        self.holder = None
+        self.lock.release()
+
+    def _flock(self, deadline: float) -> bool:
+        fd = self._fd()
+        if fd is None:
+            return False
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+
+    def _fd(self) -> int | None:
+        if fcntl is None or self.lock_path is None:
+            return None
+        pid = os.getpid()
+        if self._file is None or self._file[0] != pid:
+            try:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                self.lock_path = None  # a read-only folder: SQLite's busy handler only
+                return None
+            self._file = (pid, fd)
+        return self._file[1]
 
 
 def _raw_id(dbapi_conn) -> int:

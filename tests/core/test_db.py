@@ -1,7 +1,10 @@
 """SQLite connection settings and the explicit write transaction (own database files)."""
 
+import fcntl
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -159,3 +162,47 @@ def test_writers_of_one_process_queue_and_the_next_starts_when_one_ends(sqlite_e
         rows = conn.execute(text("SELECT x FROM t ORDER BY x")).scalars().all()
     assert rows == ([1, 2] if end == "commit" else [2])
     assert _other_writer_is_locked_out(sqlite_engine.url.database) is False
+
+
+def _hold_the_write_lock(path: str, holding, release) -> None:
+    engine = create_engine(f"sqlite:///{path}")
+    configure_engine(engine)
+    with Session(engine) as session:
+        begin_write(session)
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        holding.set()
+        release.wait(10)
+        session.commit()
+    engine.dispose()
+
+
+def test_a_writer_of_another_process_waits_for_the_first_and_then_writes(sqlite_engine):
+    """Across processes, writers queue on the lock file beside the database (never a
+    'database is locked'), and the second goes in once the first has committed."""
+    import multiprocessing
+
+    path = sqlite_engine.url.database
+    context = multiprocessing.get_context("spawn")
+    holding, release = context.Event(), context.Event()
+    other = context.Process(target=_hold_the_write_lock, args=(path, holding, release))
+    other.start()
+    try:
+        assert holding.wait(30)
+        probe = os.open(f"{path}-writer.lock", os.O_RDWR)
+        try:  # the other process holds the lock file while its transaction is open
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(probe)
+        with Session(sqlite_engine) as session:
+            release.set()  # the other process commits while we wait for the lock
+            begin_write(session)
+            rows = session.execute(text("SELECT x FROM t")).scalars().all()
+            session.execute(text("INSERT INTO t VALUES (2)"))
+            session.commit()
+    finally:
+        other.join(30)
+
+    assert rows == [1]  # our write transaction began after theirs had committed
+    assert other.exitcode == 0
+    assert Path(f"{path}-writer.lock").exists()
