@@ -92,13 +92,18 @@ def slot_facts(slot_id: int) -> SlotFacts | None:
     ).first()
     if row is None:
         return None
-    names = [] if row[6] else conn.execute(
-        select(Expert.name).join(SessionExpert, SessionExpert.expert_id == Expert.id)
-        .where(SessionExpert.session_id == row[1]).order_by(Expert.id)
-    ).scalars().all()
+    names = [] if row[6] else [e.name for e in _session_experts(conn, row[1], Expert.name)]
     return SlotFacts(id=row[0], session_id=row[1], start_dt=row[2], end_dt=row[3],
                      session_status=row[4], kind=row[5], venue_name=row[7],
-                     title=display_title(row[6], list(names), row[8]))
+                     title=display_title(row[6], names, row[8]))
+
+
+def _session_experts(conn, session_id: int, *columns) -> list:
+    """``columns`` of the session's experts, in the order pages list them."""
+    return conn.execute(
+        select(*columns).join(SessionExpert, SessionExpert.expert_id == Expert.id)
+        .where(SessionExpert.session_id == session_id).order_by(Expert.id)
+    ).all()
 
 
 def booking_view(booking_id: int) -> dict | None:
@@ -128,10 +133,8 @@ def booking_view(booking_id: int) -> dict | None:
      slot_id, start, end, session_id, kind, session_status, title, venue_id, venue,
      address, township_id, township, township_kind, specialty, patient_id, patient,
      relation) = row
-    experts = [{"id": e.id, "name": e.name, "title": e.title} for e in conn.execute(
-        select(Expert.id, Expert.name, Expert.title)
-        .join(SessionExpert, SessionExpert.expert_id == Expert.id)
-        .where(SessionExpert.session_id == session_id).order_by(Expert.id))]
+    experts = [{"id": e.id, "name": e.name, "title": e.title}
+               for e in _session_experts(conn, session_id, Expert.id, Expert.name, Expert.title)]
     return {
         "id": bid, "code": code, "queue_number": number, "status": status,
         "source": source, "cancel_reason": reason, "created_dt": created,

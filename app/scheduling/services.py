@@ -80,11 +80,7 @@ def create_session(plan: SessionPlan, *, by: User, now: datetime) -> Session:
     if plan.status not in (SessionStatus.DRAFT, SessionStatus.PUBLISHED):
         raise PlanError(_("新场次只能保存为草稿或直接发布"), field="status")
     venue, experts, specialty_id, title = resolve_plan(plan)
-    start_dt, end_dt = local_to_utc(plan.day, plan.start), local_to_utc(plan.day, plan.end)
-    if end_dt <= start_dt:
-        raise PlanError(_("结束时间必须晚于开始时间（同一天内）"), field="end")
-    if start_dt <= now:
-        raise PlanError(_("不能安排已经开始或已经过去的场次"), field="day")
+    start_dt, end_dt = plan_times(plan, now=now)
     slots = build_slots(plan, start_dt, end_dt)
     check_experts_free([e.id for e in experts], start_dt, end_dt, venue.id)
     session = Session(
@@ -135,11 +131,7 @@ def update_session(session: Session, plan: SessionPlan, *, by: User, now: dateti
     if session.start_dt <= now:
         raise PlanError(_("不能修改已经开始或已经过去的场次"), field="day")
     venue, experts, specialty_id, title = resolve_plan(plan)
-    start_dt, end_dt = local_to_utc(plan.day, plan.start), local_to_utc(plan.day, plan.end)
-    if end_dt <= start_dt:
-        raise PlanError(_("结束时间必须晚于开始时间（同一天内）"), field="end")
-    if start_dt <= now:
-        raise PlanError(_("不能安排已经开始或已经过去的场次"), field="day")
+    start_dt, end_dt = plan_times(plan, now=now)
     check_experts_free([e.id for e in experts], start_dt, end_dt, venue.id,
                        exclude_session_ids=(session.id,))
     before = _audit_state(session)
@@ -205,6 +197,16 @@ def _state(session: Session) -> tuple:
             session.title, session.audience, session.specialty_id,
             tuple(e.id for e in session.experts),
             tuple((s.start_dt, s.end_dt, s.capacity) for s in session.slots))
+
+
+def plan_times(plan, *, now: datetime) -> tuple[datetime, datetime]:
+    """The plan's start and end in UTC: on one day, in that order, not in the past."""
+    start_dt, end_dt = local_to_utc(plan.day, plan.start), local_to_utc(plan.day, plan.end)
+    if end_dt <= start_dt:
+        raise PlanError(_("结束时间必须晚于开始时间（同一天内）"), field="end")
+    if start_dt <= now:
+        raise PlanError(_("不能安排已经开始或已经过去的场次"), field="day")
+    return start_dt, end_dt
 
 
 def resolve_plan(plan) -> tuple[Venue, list[Expert], int, str]:
