@@ -1,11 +1,14 @@
 """Settings from the environment. ``XQ_ENV`` picks development, testing or production."""
 
+import logging
 import os
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEV_SECRET_KEY = "dev-only-not-secret"
 RELAXED_ENVS = {"development", "testing"}
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -79,9 +82,14 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
 
 
 def check(config: dict) -> None:
-    """Refuse to run outside development and testing without a real secret key."""
+    """Refuse to run outside development and testing without a real secret key; warn
+    when messages could not reach people (no mail server, SMS only to the log)."""
     if config["ENV_NAME"] in RELAXED_ENVS:
         return
+    if not config.get("SMTP_URL") and config.get("MAIL_DRIVER") != "null":
+        log.warning("SMTP_URL is not set: e-mails are written to the log, not sent")
+    if config.get("SMS_DRIVER") == "log":
+        log.warning("SMS_DRIVER is 'log': text messages are written to the log, not sent")
     key = config.get("SECRET_KEY") or ""
     if len(key) < 32 or key == DEV_SECRET_KEY:
         raise ConfigError(

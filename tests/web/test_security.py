@@ -31,6 +31,19 @@ def test_app_starts_in_production_with_a_real_secret_key(monkeypatch):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
+def test_production_warns_when_messages_would_only_reach_the_log(monkeypatch, caplog):
+    monkeypatch.setenv("XQ_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert "SMTP_URL is not set" in caplog.text and "SMS_DRIVER is 'log'" in caplog.text
+
+    caplog.clear()
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SMTP_URL": "smtp://mail:25",
+                "SMS_DRIVER": "http", "SMS_GATEWAY_URL": "https://sms.example.cn/send"})
+    assert caplog.text == ""
+
+
 def test_every_page_sends_security_headers(db, client):
     response = client.get("/")
 
