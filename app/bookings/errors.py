@@ -23,24 +23,20 @@ class LimitReached(BookingError, Conflict):
     code = "limit_reached"
 
 
-class NotBookable(BookingError):
+class NotBookable(BookingError, Conflict):
     code = "not_bookable"
-    status = 409
 
 
-class NotOpenYet(BookingError):
+class NotOpenYet(BookingError, Conflict):
     code = "not_open_yet"
-    status = 409
 
 
-class BookingClosed(BookingError):
+class BookingClosed(BookingError, Conflict):
     code = "booking_closed"
-    status = 409
 
 
-class TooLateToCancel(BookingError):
+class TooLateToCancel(BookingError, Conflict):
     code = "too_late_to_cancel"
-    status = 409
 
 
 class Suspended(BookingError, Forbidden):
