@@ -21,7 +21,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from app.bookings.models import Booking, BookingStatus
 from app.calendar.ical import UID_DOMAIN, FeedEvent, feed_calendar, render
-from app.core.time import local_today, local_zone, utcnow
+from app.core.time import local_today, local_zone
 from app.directory.models import Expert, Specialty, Venue
 from app.extensions import db
 from app.notifications import attachments
@@ -300,14 +300,14 @@ def rendered(version: tuple, newest: datetime | None, name: str,
     return found
 
 
-def booking_attachment(booking_id: int) -> Attachment | None:
+def booking_attachment(booking_id: int, now: datetime) -> Attachment | None:
     """The booking's own .ics for its confirmation e-mail: the same event (UID,
     SEQUENCE) as in the resident's feed, so a calendar that has both shows it once."""
     account_id = db.session.scalar(select(Booking.account_id).where(Booking.id == booking_id))
     if account_id is None:
         return None
     base_url = (current_app.config.get("SITE_URL") or "").rstrip("/")
-    events = booking_events(account_id, utcnow(), base_url=base_url, booking_id=booking_id)
+    events = booking_events(account_id, now, base_url=base_url, booking_id=booking_id)
     if not events:
         return None
     body = render(feed_calendar("乡情专家行", events, zone=local_zone()))

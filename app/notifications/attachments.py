@@ -7,10 +7,11 @@ outbox small and lets notifications stay below the packages whose data it carrie
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
 from app.notifications.mail import Attachment
 
-Renderer = Callable[[int], Attachment | None]
+Renderer = Callable[[int, datetime], Attachment | None]  # (id, now)
 
 _renderers: dict[str, Renderer] = {}
 
@@ -23,12 +24,12 @@ def register(kind: str, renderer: Renderer) -> None:
     _renderers[kind] = renderer
 
 
-def render(reference: str) -> Attachment:
+def render(reference: str, *, now: datetime) -> Attachment:
     kind, _, raw_id = reference.partition(":")
     renderer = _renderers.get(kind)
     if renderer is None or not raw_id.isdigit():
         raise AttachmentMissing(f"no renderer for attachment {reference!r}")
-    attachment = renderer(int(raw_id))
+    attachment = renderer(int(raw_id), now)
     if attachment is None:
         raise AttachmentMissing(f"nothing to attach for {reference!r}")
     return attachment

@@ -106,7 +106,7 @@ def sweep(*, now: datetime, batch: int = 50, limit: int | None = None,
             if not claimed:
                 break
             stats.claimed += len(claimed)
-            outcomes = [(row, _deliver(row, token, drivers)) for row in claimed]
+            outcomes = [(row, _deliver(row, token, drivers, now=now)) for row in claimed]
             _unit(_stamp, outcomes, token=token, now=now, stats=stats)
     finally:
         drivers.mail.close()
@@ -128,7 +128,7 @@ def send_claimed(token: str, ids: list[int], *, now: datetime,
         if claimed:
             stats.claimed = len(claimed)
             # The read above is the re-check: a cancelled row is no longer claimed.
-            outcomes = [(row, _deliver(row, token, drivers, recheck=False))
+            outcomes = [(row, _deliver(row, token, drivers, now=now, recheck=False))
                         for row in claimed]
             _unit(_stamp, outcomes, token=token, now=now, stats=stats)
     finally:
@@ -210,14 +210,14 @@ def _still_ours(message_id: int, token: str) -> bool:
         db.session.commit()
 
 
-def _deliver(row: _Claimed, token: str, drivers: _Drivers, *,
+def _deliver(row: _Claimed, token: str, drivers: _Drivers, *, now: datetime,
              recheck: bool = True) -> str | None:
     """Send one row: None when the gateway accepted it, else the reason ("" = skipped)."""
     if recheck and not _still_ours(row.id, token):
         return ""
     try:
         if row.channel == Channel.EMAIL:
-            drivers.mail.send(_email(row))
+            drivers.mail.send(_email(row, now=now))
         else:
             drivers.sms.send(Sms(id=row.id, phone=row.recipient, text=row.body))
     except (DeliveryError, attachments.AttachmentMissing) as exc:
@@ -225,12 +225,12 @@ def _deliver(row: _Claimed, token: str, drivers: _Drivers, *,
     return None
 
 
-def _email(row: _Claimed) -> Email:
+def _email(row: _Claimed, *, now: datetime) -> Email:
     """The e-mail of a row, its attachment built now (in a read of its own)."""
     extra = ()
     if row.attachment:
         try:
-            extra = (attachments.render(row.attachment),)
+            extra = (attachments.render(row.attachment, now=now),)
         finally:
             db.session.commit()
     return Email(id=row.id, to=row.recipient, subject=row.subject, text=row.body,
