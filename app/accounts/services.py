@@ -24,7 +24,8 @@ def _phone_taken() -> Conflict:
     return Conflict(_("这个手机号已经注册过了，请直接登录；忘记密码可以找回"), code="phone_taken")
 
 
-def send_code(phone: str, purpose: CodePurpose, *, now: datetime) -> None:
+def send_code(phone: str, purpose: CodePurpose, *, now: datetime,
+              locale: str = compose.DEFAULT_LOCALE) -> None:
     """Issue a verification code for ``phone`` and queue its SMS in the same unit of work.
 
     Registration refuses a phone that already has an account. A password reset for a
@@ -37,7 +38,7 @@ def send_code(phone: str, purpose: CodePurpose, *, now: datetime) -> None:
     code = auth.issue_code(phone, purpose, now=now)
     if purpose == CodePurpose.RESET_PASSWORD and not has_account:
         return
-    texts = compose.render("verification_code", locale=compose.current_locale(), code=code)
+    texts = compose.render("verification_code", locale=locale, code=code)
     queue_sms(phone, kind="verification_code", body=texts.sms, now=now,
               expires_dt=now + auth.CODE_TTL)
 

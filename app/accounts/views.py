@@ -27,6 +27,7 @@ from app.auth.services import CodeRejected
 from app.core.clock import request_now
 from app.core.errors import DomainError
 from app.extensions import db, limiter
+from app.notifications import compose
 
 bp = Blueprint("accounts", __name__)
 bp.add_app_template_filter(mask_phone)
@@ -70,7 +71,8 @@ def sms_code():
         flash(str((form.phone.errors or [_("请输入11位手机号")])[0]), "error")
         return redirect(page)
     try:
-        services.send_code(form.phone.data, purpose, now=request_now())
+        services.send_code(form.phone.data, purpose, now=request_now(),
+                          locale=compose.current_locale())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
