@@ -87,13 +87,22 @@ def sms_fits(text: str) -> bool:
     return len(text) <= SMS_LENGTH
 
 
+def sms_to(to: Recipient | None, phone: str) -> str | None:
+    """The phone an SMS goes to: the one given, unless the account switched SMS off."""
+    return phone if phone and (to is None or to.sms) else None
+
+
+def email_subject(texts: Texts) -> str:
+    return f"【{current_app.config['SITE_NAME']}】{texts.subject}"
+
+
 def send(kind: str, texts: Texts, *, now: datetime, to: Recipient | None = None,
          phone: str = "", booking_id: int | None = None, attachment: str | None = None,
          sms: bool = True) -> None:
     """Queue ``texts`` to the channels ``to`` wants (and an SMS to ``phone``)."""
     user_id = to.user_id if to else None
-    if sms and phone and texts.sms and (to is None or to.sms):
-        queue_sms(phone, kind=kind, body=texts.sms, now=now, user_id=user_id,
+    if sms and texts.sms and (number := sms_to(to, phone)):
+        queue_sms(number, kind=kind, body=texts.sms, now=now, user_id=user_id,
                   booking_id=booking_id)
     if to is None:
         return
@@ -101,6 +110,6 @@ def send(kind: str, texts: Texts, *, now: datetime, to: Recipient | None = None,
                 booking_id=booking_id)
     if to.email_to:
         queue_message(channel=Channel.EMAIL, kind=kind, recipient=to.email_to,
-                      subject=f"【{current_app.config['SITE_NAME']}】{texts.subject}",
+                      subject=email_subject(texts),
                       body=texts.body, now=now, user_id=to.user_id, booking_id=booking_id,
                       attachment=attachment)

@@ -91,14 +91,11 @@ def schedule_reminders(f: BookingFacts, *, now: datetime, new: bool = False) -> 
     A reminder whose time has already passed is not queued (the confirmation just
     said the same); one that is already queued for an earlier time is cancelled. Each
     carries the end of its window as ``expires_dt``, so it is never sent late. For a
-    ``new`` booking there is nothing to re-time or cancel: the rows are just added (and
-    go to the database in one multi-row insert with the confirmation)."""
+    ``new`` booking there is nothing to re-time or cancel: the rows are just added."""
     texts = _texts("reminder", f)
-    wants_sms = bool(f.phone) and (f.to is None or f.to.sms)
-    email = f.to.email_to if f.to else None
-    routes = ((Channel.SMS, f.phone if wants_sms else None, texts.sms, ""),
-              (Channel.EMAIL, email, texts.body,
-               f"【{current_app.config['SITE_NAME']}】{texts.subject}"))
+    routes = ((Channel.SMS, compose.sms_to(f.to, f.phone), texts.sms, ""),
+              (Channel.EMAIL, f.to.email_to if f.to else None, texts.body,
+               compose.email_subject(texts)))
     for rule in reminder_rules(current_app.config):
         due_dt = f.start_dt - timedelta(hours=rule.hours)
         for channel, address, body, subject in routes:
