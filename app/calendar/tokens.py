@@ -76,13 +76,9 @@ def _tell_link_users(owner: FeedOwner, owner_id: int, *, now: datetime) -> None:
     else:
         expert = db.session.get(Expert, owner_id)
         users, label = [expert.user, *expert.assistants], expert.name
-    for user in filter(None, users):
-        to = compose.recipient_of(user)
-        texts = compose.render("feed_link_reset", locale=to.locale,
-                               label=label or (lambda: _("我的预约")),
-                               when=partial(short_datetime, now),
-                               link=compose.site_link("/calendar"))
-        compose.send("feed_link_reset", texts, now=now, to=to, sms=False)
+    compose.tell_accounts(users, "feed_link_reset", now=now,
+                          label=label or (lambda: _("我的预约")),
+                          when=partial(short_datetime, now), link=compose.site_link("/calendar"))
 
 
 def resolve(token: str, owner: FeedOwner) -> FeedLink | None:

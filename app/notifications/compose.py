@@ -113,3 +113,15 @@ def send(kind: str, texts: Texts, *, now: datetime, to: Recipient | None = None,
                       subject=email_subject(texts),
                       body=texts.body, now=now, user_id=to.user_id, booking_id=booking_id,
                       attachment=attachment)
+
+
+def tell_accounts(users, kind: str, *, now: datetime, **values) -> None:
+    """Tell each of ``users`` (None and repeats skipped) by inbox and e-mail, each in
+    their own language: the notices staff get (a stopped session, a reset link)."""
+    seen = set()
+    for user in users:
+        if user is None or user.id in seen:
+            continue
+        seen.add(user.id)
+        to = recipient_of(user)
+        send(kind, render(kind, locale=to.locale, **values), now=now, to=to, sms=False)

@@ -92,14 +92,11 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
 def _tell_experts(session: Session, *, reason: str, count: int, link: str,
                   now: datetime) -> None:
     """The session's experts and their assistants hear of the stop (inbox, e-mail)."""
-    users = {u.id: u for e in session.experts for u in (e.user, *e.assistants) if u}
-    for user in users.values():
-        to = compose.recipient_of(user)
-        texts = compose.render("session_stopped_expert", locale=to.locale,
-                               when=partial(fmt, session.start_dt), place=session.venue.name,
-                               what=session.display_title, reason=reason, count=count,
-                               link=link)
-        compose.send("session_stopped_expert", texts, now=now, to=to, sms=False)
+    compose.tell_accounts(
+        (u for e in session.experts for u in (e.user, *e.assistants)),
+        "session_stopped_expert", now=now, when=partial(fmt, session.start_dt),
+        place=session.venue.name, what=session.display_title, reason=reason, count=count,
+        link=link)
 
 
 def sessions_moved(session_ids: list[int], *, now: datetime) -> int:
