@@ -12,8 +12,10 @@ from functools import partial
 
 from flask import current_app
 
-from app.bookings.models import Booking
+from app.auth.models import User
+from app.bookings.models import Booking, WaitlistEntry
 from app.bookings.services.policy import fmt
+from app.extensions import db
 from app.notifications import compose
 from app.notifications.compose import Recipient, recipient_of
 from app.notifications.models import Channel
@@ -136,16 +138,22 @@ def session_stopped(f: BookingFacts, *, reason: str, alternatives: list[str], li
     _send(f, "session_stopped", texts, now=now)
 
 
-def waitlist_offer(*, name: str, phone: str, account: Recipient, start_dt: datetime,
-                   place: str, expires_dt: datetime, now: datetime) -> None:
-    texts = compose.render("waitlist_offer", locale=account.locale, name=name, place=place,
-                           when=partial(fmt, start_dt), until=partial(fmt, expires_dt),
-                           link=compose.site_link("/waitlist"))
-    compose.send("waitlist_offer", texts, now=now, to=account, phone=phone)
+def waitlist_offer(entry: WaitlistEntry, *, expires_dt: datetime, now: datetime) -> None:
+    _tell_waiter(entry, "waitlist_offer", link="/waitlist", now=now,
+                 until=partial(fmt, expires_dt))
 
 
-def waitlist_expired(*, name: str, phone: str, account: Recipient, start_dt: datetime,
-                     place: str, now: datetime) -> None:
-    texts = compose.render("waitlist_expired", locale=account.locale, name=name, place=place,
-                           when=partial(fmt, start_dt), link=compose.site_link("/schedule"))
-    compose.send("waitlist_expired", texts, now=now, to=account, phone=phone)
+def waitlist_expired(entry: WaitlistEntry, *, now: datetime) -> None:
+    _tell_waiter(entry, "waitlist_expired", link="/schedule", now=now)
+
+
+def _tell_waiter(entry: WaitlistEntry, kind: str, *, link: str, now: datetime,
+                 **values) -> None:
+    """A notice about a waitlist entry: SMS to the waiter's phone, inbox and e-mail to
+    the account that put them on the list."""
+    account = recipient_of(db.session.get(User, entry.account_id))
+    slot = entry.slot
+    texts = compose.render(kind, locale=account.locale, name=entry.patient.name,
+                           place=slot.session.venue.name, when=partial(fmt, slot.start_dt),
+                           link=compose.site_link(link), **values)
+    compose.send(kind, texts, now=now, to=account, phone=entry.patient.phone)

@@ -35,9 +35,7 @@ from app.bookings.services import engine, notices
 from app.bookings.services import policy as rules
 from app.core.db import insert_ignore, restart_as_write
 from app.extensions import db
-from app.notifications.compose import recipient_of
 from app.patients.models import Patient
-from app.scheduling.models import Slot
 
 OPEN = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
@@ -120,11 +118,7 @@ def _offer(entry: WaitlistEntry, *, now: datetime, minutes: int) -> None:
     ).rowcount
     if taken:
         db.session.refresh(entry)
-        slot = db.session.get(Slot, entry.slot_id)
-        notices.waitlist_offer(name=entry.patient.name, phone=entry.patient.phone,
-                               account=recipient_of(db.session.get(User, entry.account_id)),
-                               start_dt=slot.start_dt,
-                               place=slot.session.venue.name, expires_dt=expires, now=now)
+        notices.waitlist_offer(entry, expires_dt=expires, now=now)
 
 
 def _confirm_held(entry: WaitlistEntry, *, now: datetime, policy: BookingPolicy) -> bool:
@@ -232,10 +226,7 @@ def expire_offers(*, now: datetime, policy: BookingPolicy | None = None) -> int:
             .values(status=WaitlistStatus.EXPIRED)
         ).rowcount:
             expired += 1
-            notices.waitlist_expired(
-                name=entry.patient.name, phone=entry.patient.phone,
-                account=recipient_of(db.session.get(User, entry.account_id)),
-                start_dt=entry.slot.start_dt, place=entry.slot.session.venue.name, now=now)
+            notices.waitlist_expired(entry, now=now)
             pass_place_on(entry.slot_id, now=now, policy=policy)
     db.session.flush()
     return expired
