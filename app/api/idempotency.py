@@ -14,7 +14,7 @@ import json
 from datetime import datetime, timedelta
 
 from flask import Response
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from app.api.models import IdempotencyRecord
 from app.core.db import begin_write, insert_ignore
@@ -31,22 +31,35 @@ def fingerprint(method: str, path: str, payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_FIND = select(IdempotencyRecord).where(IdempotencyRecord.user_id == bindparam("user_id"),
+                                        IdempotencyRecord.key == bindparam("key"))
+
+
 def find(user_id: int, key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+    return db.session.scalar(_FIND, {"user_id": user_id, "key": key})
+
+
+def keep(user_id: int, key: str, fingerprint_: str, status: int, body: dict, *,
+         now: datetime) -> IdempotencyRecord | None:
+    """Keep this response for the key in the current unit of work — a booking keeps its
+    201 in the transaction that made it. None when it was kept; else the record a twin
+    kept first, whose response is the one to give."""
+    if insert_ignore(db.session, IdempotencyRecord, {
+            "user_id": user_id, "key": key, "fingerprint": fingerprint_, "status": status,
+            "body": json.dumps(body, ensure_ascii=False), "created_dt": now}):
+        return None
+    return find(user_id, key)
 
 
 def remember(user_id: int, key: str, fingerprint_: str, status: int, body: dict, *,
-             now: datetime) -> IdempotencyRecord:
-    """Keep this response for the key unless a twin kept one first; returns the one
-    kept. Its own short unit of work, after the request's own has ended."""
+             now: datetime) -> IdempotencyRecord | None:
+    """``keep`` in a short unit of work of its own, after the request's own has ended
+    (a refusal's answer: the refusal wrote nothing)."""
     db.session.rollback()
     begin_write(db.session)
-    insert_ignore(db.session, IdempotencyRecord, {
-        "user_id": user_id, "key": key, "fingerprint": fingerprint_, "status": status,
-        "body": json.dumps(body, ensure_ascii=False), "created_dt": now})
+    twin = keep(user_id, key, fingerprint_, status, body, now=now)
     db.session.commit()
-    return find(user_id, key)
+    return twin
 
 
 def as_response(record: IdempotencyRecord, *, replayed: bool) -> Response:

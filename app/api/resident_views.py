@@ -26,7 +26,7 @@ from app.api.schemas import (
 from app.api.views_support import Annotated
 from app.auth.phones import mask_phone
 from app.bookings import queries as booking_queries
-from app.bookings.models import BookingSource
+from app.bookings.models import BookingSource, BookingStatus
 from app.bookings.services import engine
 from app.bookings.views import BOOK_LIMIT
 from app.core.clock import request_now
@@ -35,7 +35,6 @@ from app.extensions import db, limiter
 from app.notifications import queries as inbox_queries
 from app.notifications import services as inbox
 from app.patients import queries as patient_queries
-from app.patients.models import Relation
 
 BOOKING = BookingSchema()  # one instance: building nested schemas costs per request
 
@@ -62,13 +61,9 @@ def bookings(paging):
                                                     per_page=paging["per_page"]))
 
 
-def _patient(patient_id: int | None):
-    user_id = api_user().id
-    if patient_id is not None:
-        found = patient_queries.account_patient(user_id, patient_id)
-    else:
-        found = next((p for p in patient_queries.account_patients(user_id)
-                      if p.relation == Relation.SELF), None)
+def _patient(user_id: int, patient_id: int | None):
+    found = (patient_queries.account_holder(user_id) if patient_id is None
+             else patient_queries.account_patient(user_id, patient_id))
     if found is None:
         raise NotFound(_("找不到这位就诊人"), code="no_patient")
     return found
@@ -87,24 +82,38 @@ def create_booking(data, headers):
     the booking page. With an ``Idempotency-Key`` header the first request books and
     every repeat (also while the first is still running) gets its response again."""
     user, key, now = api_user(), headers["key"], request_now()
-    patient = _patient(data["patient_id"])
+    user_id, slot_id = user.id, data["slot_id"]
+    patient = _patient(user_id, data["patient_id"])
     print_ = idempotency.fingerprint(request.method, request.path, data)
-    if key and (kept := idempotency.find(user.id, key)) is not None:
+    if key and (kept := idempotency.find(user_id, key)) is not None:
         if kept.fingerprint != print_:
             return error_response(422, "idempotency_key_reused",
                                   _("这个 Idempotency-Key 已用于另一个请求"))
         return idempotency.as_response(kept, replayed=True)
+    # Read now: the booking's write transaction ends what was read before it.
+    slot = booking_queries.slot_facts(slot_id)
+    who = {"id": patient.id, "name": patient.name, "relation": patient.relation}
+    kept = None
     try:
-        booking = engine.book_slot(data["slot_id"], patient, by=user, now=now,
-                                   source=BookingSource.API, idempotency_key=key)
+        booked = engine.book(slot_id, patient, by=user, now=now, source=BookingSource.API,
+                             idempotency_key=key, slot=slot)
+        status, body = 201, BOOKING.dump(
+            booking_queries.booking_view(booked.id) if booked.replayed else
+            booking_queries.view_of_booking(
+                {"id": booked.id, "code": booked.code, "queue_number": booked.queue_number,
+                 "status": BookingStatus.CONFIRMED, "source": BookingSource.API,
+                 "cancel_reason": "", "created_dt": now, "updated_dt": now,
+                 "cancelled_dt": None, "checked_in_dt": None}, slot, who))
+        if key:  # kept with the booking, in its transaction
+            kept = idempotency.keep(user_id, key, print_, status, body, now=now)
         db.session.commit()
-        status, body = 201, BOOKING.dump(booking_queries.booking_view(booking.id))
     except DomainError as error:
         db.session.rollback()
         status, body = error.status, domain_error_body(error)
-    if key:
-        return idempotency.as_response(
-            idempotency.remember(user.id, key, print_, status, body, now=now), replayed=False)
+        if key:
+            kept = idempotency.remember(user_id, key, print_, status, body, now=now)
+    if kept is not None:  # a twin request answered first: its answer is the answer
+        return idempotency.as_response(kept, replayed=True)
     return Response(json.dumps(body, ensure_ascii=False), status=status,
                     mimetype="application/json")
 

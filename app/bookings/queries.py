@@ -1,9 +1,9 @@
 """Read-side queries for a resident's bookings, patients and waitlist entries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, bindparam, case, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
@@ -65,7 +65,8 @@ def my_waitlist(user: User) -> list[WaitlistEntry]:
 
 @dataclass(frozen=True)
 class SlotFacts:
-    """What booking a slot needs to know of it, as plain values."""
+    """What booking a slot, and answering about the booking, needs to know of the slot
+    and its session, venue and experts, as plain values."""
 
     id: int
     session_id: int
@@ -75,79 +76,89 @@ class SlotFacts:
     kind: SessionKind
     venue_name: str
     title: str  # the session's display title
+    venue_id: int = 0
+    venue_address: str = ""
+    township: dict = field(default_factory=dict)  # id, name, kind
+    experts: tuple = ()  # ({id, name, title}, …) in the order pages list them
+
+
+# The hot reads are built once (bound by parameter), not per call: building a
+# statement costs more than running it on SQLite.
+_SLOT_FACTS = (
+    select(Slot.id, Slot.session_id, Slot.start_dt, Slot.end_dt, Session.status,
+           Session.kind, Session.title, Venue.name, Specialty.name, Venue.id, Venue.address,
+           Township.id, Township.name, Township.kind)
+    .join(Session, Session.id == Slot.session_id)
+    .join(Venue, Venue.id == Session.venue_id)
+    .join(Township, Township.id == Venue.township_id)
+    .outerjoin(Specialty, Specialty.id == Session.specialty_id)
+    .where(Slot.id == bindparam("slot_id"))
+)
+_SESSION_EXPERTS = (
+    select(Expert.id, Expert.name, Expert.title)
+    .join(SessionExpert, SessionExpert.expert_id == Expert.id)
+    .where(SessionExpert.session_id == bindparam("session_id")).order_by(Expert.id)
+)
 
 
 def slot_facts(slot_id: int) -> SlotFacts | None:
-    """The slot, its session and venue in one statement (and the experts' names when
-    the session has no title of its own): the booking engine's hot read, done on the
-    unit of work's connection without building ORM objects."""
+    """The slot with its session, venue, township and experts in two statements on the
+    unit of work's connection, without building ORM objects: the booking engine's hot
+    read."""
     conn = db.session.connection()
-    row = conn.execute(
-        select(Slot.id, Slot.session_id, Slot.start_dt, Slot.end_dt, Session.status,
-               Session.kind, Session.title, Venue.name, Specialty.name)
-        .join(Session, Session.id == Slot.session_id)
-        .join(Venue, Venue.id == Session.venue_id)
-        .outerjoin(Specialty, Specialty.id == Session.specialty_id)
-        .where(Slot.id == slot_id)
-    ).first()
+    row = conn.execute(_SLOT_FACTS, {"slot_id": slot_id}).first()
     if row is None:
         return None
-    names = [] if row[6] else [e.name for e in _session_experts(conn, row[1], Expert.name)]
+    experts = tuple({"id": e.id, "name": e.name, "title": e.title}
+                    for e in conn.execute(_SESSION_EXPERTS, {"session_id": row[1]}))
     return SlotFacts(id=row[0], session_id=row[1], start_dt=row[2], end_dt=row[3],
                      session_status=row[4], kind=row[5], venue_name=row[7],
-                     title=display_title(row[6], names, row[8]))
+                     title=display_title(row[6], [e["name"] for e in experts], row[8]),
+                     venue_id=row[9], venue_address=row[10],
+                     township={"id": row[11], "name": row[12], "kind": row[13]},
+                     experts=experts)
 
 
-def _session_experts(conn, session_id: int, *columns) -> list:
-    """``columns`` of the session's experts, in the order pages list them."""
-    return conn.execute(
-        select(*columns).join(SessionExpert, SessionExpert.expert_id == Expert.id)
-        .where(SessionExpert.session_id == session_id).order_by(Expert.id)
-    ).all()
+_BOOKING_ROW = (
+    select(Booking.id, Booking.code, Booking.queue_number, Booking.status, Booking.source,
+           Booking.cancel_reason, Booking.created_dt, Booking.updated_dt,
+           Booking.cancelled_dt, Booking.checked_in_dt, Booking.slot_id,
+           Patient.id.label("patient_id"), Patient.name, Patient.relation)
+    .join(Patient, Patient.id == Booking.patient_id)
+    .where(Booking.id == bindparam("booking_id"))
+)
 
 
 def booking_view(booking_id: int) -> dict | None:
     """A booking as an answer about it shows it — its slot, its session with venue,
-    township and experts, its patient — as nested plain values, in two statements on
+    township and experts, its patient — as nested plain values, in three statements on
     the unit of work's connection (building the ORM graph for it costs ~2 ms)."""
-    conn = db.session.connection()
-    row = conn.execute(
-        select(Booking.id, Booking.code, Booking.queue_number, Booking.status,
-               Booking.source, Booking.cancel_reason, Booking.created_dt,
-               Booking.updated_dt, Booking.cancelled_dt, Booking.checked_in_dt,
-               Slot.id, Slot.start_dt, Slot.end_dt,
-               Session.id, Session.kind, Session.status, Session.title,
-               Venue.id, Venue.name, Venue.address, Township.id, Township.name,
-               Township.kind, Specialty.name, Patient.id, Patient.name, Patient.relation)
-        .join(Slot, Slot.id == Booking.slot_id)
-        .join(Session, Session.id == Booking.session_id)
-        .join(Venue, Venue.id == Session.venue_id)
-        .join(Township, Township.id == Venue.township_id)
-        .outerjoin(Specialty, Specialty.id == Session.specialty_id)
-        .join(Patient, Patient.id == Booking.patient_id)
-        .where(Booking.id == booking_id)
-    ).first()
+    row = db.session.connection().execute(_BOOKING_ROW, {"booking_id": booking_id}).first()
     if row is None:
         return None
-    (bid, code, number, status, source, reason, created, updated, cancelled, checked_in,
-     slot_id, start, end, session_id, kind, session_status, title, venue_id, venue,
-     address, township_id, township, township_kind, specialty, patient_id, patient,
-     relation) = row
-    experts = [{"id": e.id, "name": e.name, "title": e.title}
-               for e in _session_experts(conn, session_id, Expert.id, Expert.name, Expert.title)]
+    slot = slot_facts(row.slot_id)
+    return view_of_booking(row._asdict(), slot, {"id": row.patient_id, "name": row.name,
+                                                 "relation": row.relation})
+
+
+def view_of_booking(booking: dict, slot: SlotFacts, patient: dict) -> dict:
+    """``booking_view``'s shape from values in hand: the booking's own columns
+    (``booking``), its slot's facts and its patient's id, name and relation — so a
+    booking just made is answered without reading it back."""
     return {
-        "id": bid, "code": code, "queue_number": number, "status": status,
-        "source": source, "cancel_reason": reason, "created_dt": created,
-        "updated_dt": updated, "cancelled_dt": cancelled, "checked_in_dt": checked_in,
-        "slot": {"id": slot_id, "start_dt": start, "end_dt": end},
+        "id": booking["id"], "code": booking["code"], "queue_number": booking["queue_number"],
+        "status": booking["status"], "source": booking["source"],
+        "cancel_reason": booking["cancel_reason"], "created_dt": booking["created_dt"],
+        "updated_dt": booking["updated_dt"], "cancelled_dt": booking["cancelled_dt"],
+        "checked_in_dt": booking["checked_in_dt"],
+        "slot": {"id": slot.id, "start_dt": slot.start_dt, "end_dt": slot.end_dt},
         "session": {
-            "id": session_id, "kind": kind, "status": session_status, "experts": experts,
-            "display_title": display_title(title, [e["name"] for e in experts], specialty),
-            "venue": {"id": venue_id, "name": venue, "address": address,
-                      "township": {"id": township_id, "name": township,
-                                   "kind": township_kind}},
+            "id": slot.session_id, "kind": slot.kind, "status": slot.session_status,
+            "experts": list(slot.experts), "display_title": slot.title,
+            "venue": {"id": slot.venue_id, "name": slot.venue_name,
+                      "address": slot.venue_address, "township": slot.township},
         },
-        "patient": {"id": patient_id, "name": patient, "relation": relation},
+        "patient": patient,
     }
 
 

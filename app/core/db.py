@@ -188,8 +188,9 @@ def restart_as_write(session: OrmSession | scoped_session) -> None:
     begin_write(session)
 
 
-def insert_ignore(session: OrmSession | scoped_session, model, values: dict) -> None:
-    """INSERT a row unless one with the same key exists (ON CONFLICT DO NOTHING)."""
+def insert_ignore(session: OrmSession | scoped_session, model, values: dict) -> bool:
+    """INSERT a row unless one with the same key exists (ON CONFLICT DO NOTHING);
+    True when it was inserted."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return session.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount == 1

@@ -24,6 +24,7 @@ QUEUED = "xq_queued_messages"  # Session.info key: the messages this unit of wor
 # never comes, the claim goes stale and the scheduled sweep sends them.
 SEND_AFTER_COMMIT = "xq_send_after_commit"
 SENT_BY_SWEEP = (Channel.SMS, Channel.EMAIL)
+_INSERT_MESSAGE = insert(Message).returning(Message.id)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
     status = (MessageStatus.SENT if sent else
               MessageStatus.SENDING if claimed else MessageStatus.PENDING)
     message_id = db.session.connection().execute(
-        insert(Message).returning(Message.id),
+        _INSERT_MESSAGE,
         {"channel": channel, "kind": kind, "body": body, "recipient": recipient,
          "user_id": user_id, "subject": subject, "booking_id": booking_id,
          "dedupe_key": dedupe_key, "attachment": attachment, "status": status,

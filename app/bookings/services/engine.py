@@ -20,11 +20,11 @@ never deadlock.
 """
 
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
@@ -59,19 +59,39 @@ def new_code() -> str:
 # --- booking -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Booked:
+    """A booking just written (or, ``replayed``, the one its idempotency key made
+    first), as plain values: the hot paths answer from these without loading it."""
+
+    id: int
+    code: str
+    queue_number: int
+    replayed: bool = False
+
+
 def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
               source: BookingSource = BookingSource.WEB, idempotency_key: str | None = None,
               policy: BookingPolicy | None = None) -> Booking:
+    """``book`` and load the booking (for callers that go on to use it as a model)."""
+    return db.session.get(Booking, book(slot_id, patient, by=by, now=now, source=source,
+                                        idempotency_key=idempotency_key, policy=policy).id)
+
+
+def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
+         source: BookingSource = BookingSource.WEB, idempotency_key: str | None = None,
+         policy: BookingPolicy | None = None, slot: queries.SlotFacts | None = None) -> Booked:
     """Book ``patient`` into a slot on behalf of ``by``.
 
     Returns the new booking, or the first one made with the same ``idempotency_key`` by
     ``by``. Refusals raise a BookingError subclass with a specific message. Online
     (web, API) bookings follow the release window, the cut-off and suspensions; the
-    front desk books until the slot ends. The caller commits."""
+    front desk books until the slot ends. ``slot``: its facts, when the caller read
+    them already. The caller commits."""
     by_id = by.id
     policy = policy or rules.current_policy()
-    slot = queries.slot_facts(slot_id)
-    if slot is None:
+    slot = slot or queries.slot_facts(slot_id)
+    if slot is None or slot.id != slot_id:
         raise BookingNotFound(_("找不到这个号源"))
     _check_rules(slot, patient, policy, source=source, now=now)
     facts = notices.BookingFacts(
@@ -90,13 +110,12 @@ def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
     try:
         if replay := _replay(by_id, idempotency_key):
             return replay
-        booking = write_booking(plan, name=facts.name, now=now, max_active=max_active,
-                                 one_per_session=one_per_session)
+        booked = write_booking(plan, name=facts.name, now=now, max_active=max_active,
+                               one_per_session=one_per_session)
         notices.booking_confirmed(
-            replace(facts, booking_id=booking.id, code=booking.code,
-                    queue_number=booking.queue_number), now=now, new=True)
-        db.session.flush()
-        return booking
+            replace(facts, booking_id=booked.id, code=booked.code,
+                    queue_number=booked.queue_number), now=now, new=True)
+        return booked
     except Exception:
         db.session.rollback()
         if replay := _replay(by_id, idempotency_key):  # a twin request committed first
@@ -104,12 +123,15 @@ def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
         raise
 
 
-def _replay(user_id: int, key: str | None) -> Booking | None:
+_REPLAY = select(Booking.id, Booking.code, Booking.queue_number).where(
+    Booking.booked_by_id == bindparam("by_id"), Booking.idempotency_key == bindparam("key"))
+
+
+def _replay(user_id: int, key: str | None) -> Booked | None:
     if not key:
         return None
-    return db.session.scalar(
-        select(Booking).where(Booking.booked_by_id == user_id, Booking.idempotency_key == key)
-    )
+    row = db.session.connection().execute(_REPLAY, {"by_id": user_id, "key": key}).first()
+    return Booked(*row, replayed=True) if row else None
 
 
 def load_slot(slot_id: int) -> Slot:
@@ -128,19 +150,22 @@ def _check_rules(slot: queries.SlotFacts, patient: Patient, policy: BookingPolic
         rules.check_desk_window(slot.end_dt, now=now)
         return
     rules.check_online_window(slot.start_dt, policy, now=now)
-    person = db.session.get(Person, patient.id_number_hash)
-    if person is not None:
-        _check_not_suspended(person, patient.name, now=now)
+    _check_not_suspended(patient.id_number_hash, patient.name, now=now)
 
 
-def _check_not_suspended(person: Person, name: str, *, now: datetime) -> None:
-    if person.suspended_until and person.suspended_until > now:
+_PERSON_SUSPENDED = select(Person.suspended_until).where(Person.key == bindparam("key"))
+_INSERT_BOOKING = insert(Booking).returning(Booking.id)
+
+
+def _check_not_suspended(key: str, name: str, *, now: datetime) -> None:
+    until = db.session.connection().execute(_PERSON_SUSPENDED, {"key": key}).scalar()
+    if until and until > now:
         raise Suspended(_("%(name)s因多次爽约，%(when)s前暂停网上预约，可到医院现场挂号",
-                          name=name, when=rules.fmt(person.suspended_until)))
+                          name=name, when=rules.fmt(until)))
 
 
 def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
-                   one_per_session: bool, held: bool = False) -> Booking:
+                  one_per_session: bool, held: bool = False) -> Booked:
     """The write half of a booking (module docstring, steps 1–4). ``held``: the place is
     already counted in the slot (a waitlist offer held it)."""
     queue_number = next_queue_number(plan["session_id"])
@@ -149,37 +174,54 @@ def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
     online = plan["source"] != BookingSource.FRONT_DESK
     if not _take_person_place(plan["person_key"], max_active=max_active, now=now,
                               online=online):
-        person = db.session.get(Person, plan["person_key"])
         if online:
-            _check_not_suspended(person, name, now=now)
+            _check_not_suspended(plan["person_key"], name, now=now)
         raise LimitReached(_("%(name)s已有%(n)s个未就诊的预约，达到上限，请先就诊或取消一个",
                              name=name, n=max_active))
-    booking = Booking(
-        **plan, code=new_code(), status=BookingStatus.CONFIRMED, queue_number=queue_number,
-        one_per_session_guard=plan["session_id"] if one_per_session else None,
-        created_dt=now, updated_dt=now,
-    )
-    db.session.add(booking)
+    code = new_code()
     try:
-        db.session.flush()
+        booking_id = db.session.connection().execute(_INSERT_BOOKING, {
+            **plan, "code": code, "status": BookingStatus.CONFIRMED,
+            "queue_number": queue_number,
+            "one_per_session_guard": plan["session_id"] if one_per_session else None,
+            "cancel_reason": "", "created_dt": now, "updated_dt": now,
+            "cancelled_dt": None, "checked_in_dt": None, "sequence": 0,
+        }).scalar_one()
     except IntegrityError as exc:
         if "person" in str(exc.orig).lower() or "uq_bookings_active" in str(exc.orig):
             raise AlreadyBooked(
                 _("%(name)s已预约本场，同一场次每人只能预约一个号", name=name)
             ) from exc
         raise
-    return booking
+    return Booked(booking_id, code, queue_number)
+
+
+_NEXT_QUEUE_NUMBER = (
+    update(Session)
+    .where(Session.id == bindparam("b_session"), Session.status == SessionStatus.PUBLISHED)
+    .values(last_queue_number=Session.last_queue_number + 1)
+    .returning(Session.last_queue_number)
+)
+_TAKE_CAPACITY = (
+    update(Slot)
+    .where(Slot.id == bindparam("b_slot"), Slot.booked_count < Slot.capacity)
+    .values(booked_count=Slot.booked_count + 1)
+)
+_TAKE_PERSON_PLACE = (
+    update(Person)
+    .where(Person.key == bindparam("b_key"), Person.active_count < bindparam("b_max"))
+    .values(active_count=Person.active_count + 1)
+)
+# Online, also only while not suspended.
+_TAKE_PERSON_PLACE_ONLINE = _TAKE_PERSON_PLACE.where(
+    Person.suspended_until.is_(None) | (Person.suspended_until <= bindparam("b_now")))
 
 
 def next_queue_number(session_id: int) -> int:
     """The session's next queue number while it is published (else NotBookable). On
     PostgreSQL this also takes the session's row lock, first of the lock order."""
     number = db.session.connection().execute(
-        update(Session)
-        .where(Session.id == session_id, Session.status == SessionStatus.PUBLISHED)
-        .values(last_queue_number=Session.last_queue_number + 1)
-        .returning(Session.last_queue_number)
-    ).scalar()
+        _NEXT_QUEUE_NUMBER, {"b_session": session_id}).scalar()
     if number is None:
         raise NotBookable(_("本场已停诊或不再接受预约"))
     return number
@@ -193,12 +235,7 @@ def lock_sessions(*session_ids: int) -> None:
 
 def take_capacity(slot_id: int) -> bool:
     """One place in the slot if one is left; the database decides, atomically."""
-    result = db.session.connection().execute(
-        update(Slot)
-        .where(Slot.id == slot_id, Slot.booked_count < Slot.capacity)
-        .values(booked_count=Slot.booked_count + 1)
-    )
-    return result.rowcount == 1
+    return db.session.connection().execute(_TAKE_CAPACITY, {"b_slot": slot_id}).rowcount == 1
 
 
 def release_capacity(slot_id: int) -> None:
@@ -211,18 +248,19 @@ def _take_person_place(key: str, *, max_active: int, now: datetime, online: bool
     """The person's place under their limit; their row is made on their first booking."""
     if take_person_place(key, max_active=max_active, now=now, online=online):
         return True
-    if db.session.get(Person, key) is not None:
+    if db.session.connection().execute(_PERSON_SUSPENDED, {"key": key}).first() is not None:
         return False
     insert_ignore(db.session, Person, {"key": key, "active_count": 0})
     return take_person_place(key, max_active=max_active, now=now, online=online)
 
 
 def take_person_place(key: str, *, max_active: int, now: datetime, online: bool) -> bool:
-    query = update(Person).where(Person.key == key, Person.active_count < max_active)
     if online:
-        query = query.where(Person.suspended_until.is_(None) | (Person.suspended_until <= now))
-    query = query.values(active_count=Person.active_count + 1)
-    return db.session.connection().execute(query).rowcount == 1
+        query, params = _TAKE_PERSON_PLACE_ONLINE, {"b_key": key, "b_max": max_active,
+                                                    "b_now": now}
+    else:
+        query, params = _TAKE_PERSON_PLACE, {"b_key": key, "b_max": max_active}
+    return db.session.connection().execute(query, params).rowcount == 1
 
 
 def release_person_place(key: str) -> None:

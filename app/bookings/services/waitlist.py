@@ -131,13 +131,14 @@ def _confirm_held(entry: WaitlistEntry, *, now: datetime, policy: BookingPolicy)
     }
     try:
         with db.session.begin_nested():
-            booking = engine.write_booking(
+            booked = engine.write_booking(
                 plan, name=entry.patient.name, now=now, held=True,
                 max_active=policy.max_active_per_person, one_per_session=policy.one_per_session)
     except (LimitReached, AlreadyBooked, Suspended, NotBookable):
         entry.status = WaitlistStatus.EXPIRED
         db.session.flush()
         return False
+    booking = db.session.get(Booking, booked.id)
     entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
     notices.booking_confirmed(notices.facts_of(booking), now=now)
     db.session.flush()
@@ -170,9 +171,10 @@ def accept_offer(entry: WaitlistEntry, *, by: User, now: datetime,
             "booked_by_id": by.id, "source": BookingSource.WEB,
             "idempotency_key": f"waitlist-{entry.id}",
         }
-        booking = engine.write_booking(plan, name=entry.patient.name, now=now, held=True,
-                                        max_active=policy.max_active_per_person,
-                                        one_per_session=policy.one_per_session)
+        booked = engine.write_booking(plan, name=entry.patient.name, now=now, held=True,
+                                       max_active=policy.max_active_per_person,
+                                       one_per_session=policy.one_per_session)
+        booking = db.session.get(Booking, booked.id)
         entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
         notices.booking_confirmed(notices.facts_of(booking), now=now)
         db.session.flush()
