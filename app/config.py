@@ -73,6 +73,9 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         # out (hours before the start); a reminder that misses its window expires.
         "REMINDER_HOURS": env.get("REMINDER_HOURS", "24,2"),
         "REMINDER_LATEST_HOURS": env.get("REMINDER_LATEST_HOURS", "12,0"),
+        # Where a request's own messages are sent once it has committed: "thread" (the
+        # worker's sender thread, in batches) or "inline" (on the request's thread).
+        "OUTBOX_SENDER": env.get("OUTBOX_SENDER", "inline" if name == "testing" else "thread"),
         # How many reverse proxies (nginx …) sit in front and set X-Forwarded-*.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }
@@ -84,6 +87,8 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
 def check(config: dict) -> None:
     """Refuse to run outside development and testing without a real secret key; warn
     when messages could not reach people (no mail server, SMS only to the log)."""
+    if config.get("OUTBOX_SENDER", "thread") not in ("thread", "inline"):
+        raise ConfigError("OUTBOX_SENDER must be 'thread' or 'inline'")
     if config["ENV_NAME"] in RELAXED_ENVS:
         return
     if not config.get("SMTP_URL") and config.get("MAIL_DRIVER") != "null":

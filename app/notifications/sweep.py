@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from app.core.db import begin_write
 from app.extensions import db
@@ -107,30 +107,34 @@ def sweep(*, now: datetime, batch: int = 50, limit: int | None = None,
                 break
             stats.claimed += len(claimed)
             outcomes = [(row, _deliver(row, token, drivers, now=now)) for row in claimed]
-            _unit(_stamp, outcomes, token=token, now=now, stats=stats)
+            _unit(_stamp, outcomes, tokens=[token], now=now, stats=stats)
     finally:
         drivers.mail.close()
     return stats
 
 
-def send_claimed(token: str, ids: list[int], *, now: datetime,
+def send_claimed(claims: dict[str, list[int]], *, now: datetime,
                  driver: SmsDriver | None = None, mail: MailDriver | None = None) -> SweepStats:
-    """Send the rows ``ids`` that a unit of work queued already claimed under ``token``
-    (a request's own confirmation or code, sent as soon as it committed): no claim
-    transaction, the same re-check, stamp and retry rules as the sweep. Rows that were
-    never committed, or not claimed, are simply not found."""
+    """Send the rows that units of work queued already claimed (``claims``: claim token
+    → row ids; requests' own confirmations and codes, sent as soon as they committed):
+    no claim transaction, one read and one stamp for them all, the same re-check, stamp
+    and retry rules as the sweep. Rows that were never committed, or are no longer
+    claimed by their token, are simply not found."""
     drivers = _Drivers(driver or sms_driver(current_app.config),
                        mail or mail_driver(current_app.config))
     stats = SweepStats()
+    tokens = list(claims)
     try:
-        claimed = _claimed_rows(token, ids)
+        token_of = {i: token for token, ids in claims.items() for i in ids}
+        claimed = [row for row, token in _claimed_rows(tokens, list(token_of))
+                   if token_of.get(row.id) == token]
         db.session.commit()
         if claimed:
             stats.claimed = len(claimed)
             # The read above is the re-check: a cancelled row is no longer claimed.
-            outcomes = [(row, _deliver(row, token, drivers, now=now, recheck=False))
+            outcomes = [(row, _deliver(row, "", drivers, now=now, recheck=False))
                         for row in claimed]
-            _unit(_stamp, outcomes, token=token, now=now, stats=stats)
+            _unit(_stamp, outcomes, tokens=tokens, now=now, stats=stats)
     finally:
         drivers.mail.close()
     return stats
@@ -186,17 +190,23 @@ def _claim(now: datetime, *, size: int, token: str, only: list[int] | None) -> l
         .values(status=MessageStatus.SENDING, claimed_dt=now, claim_token=token),
         execution_options=NO_OPTIONS,
     )
-    return _claimed_rows(token, picked)
+    return [row for row, _token in _claimed_rows([token], picked)]
 
 
-def _claimed_rows(token: str, ids: list[int] | None = None) -> list[_Claimed]:
-    query = (select(Message.id, Message.channel, Message.recipient, Message.subject,
-                    Message.body, Message.attachment, Message.attempts)
-             .where(Message.claim_token == token, Message.status == MessageStatus.SENDING)
-             .order_by(Message.id))
-    if ids is not None:
-        query = query.where(Message.id.in_(ids))
-    return [_Claimed(*row) for row in db.session.connection().execute(query).all()]
+_CLAIMED_ROWS = (
+    select(Message.id, Message.channel, Message.recipient, Message.subject, Message.body,
+           Message.attachment, Message.attempts, Message.claim_token)
+    .where(Message.id.in_(bindparam("ids", expanding=True)),
+           Message.claim_token.in_(bindparam("tokens", expanding=True)),
+           Message.status == MessageStatus.SENDING)
+    .order_by(Message.id)
+)
+
+
+def _claimed_rows(tokens: list[str], ids: list[int]) -> list[tuple[_Claimed, str]]:
+    """The rows ``ids`` still claimed under one of ``tokens``, each with its token."""
+    rows = db.session.connection().execute(_CLAIMED_ROWS, {"ids": ids, "tokens": tokens})
+    return [(_Claimed(*row[:-1]), row[-1]) for row in rows]
 
 
 def _still_ours(message_id: int, token: str) -> bool:
@@ -237,16 +247,25 @@ def _email(row: _Claimed, *, now: datetime) -> Email:
                  attachments=extra)
 
 
-def _stamp(outcomes: list[tuple[_Claimed, str | None]], *, token: str, now: datetime,
+_STAMP_SENT = (
+    update(Message)
+    .where(Message.id.in_(bindparam("ids", expanding=True)),
+           Message.claim_token.in_(bindparam("tokens", expanding=True)),
+           Message.status == MessageStatus.SENDING)
+    .values(status=MessageStatus.SENT, sent_dt=bindparam("now"), attempts=Message.attempts + 1,
+            claim_token=None, last_error="")
+)
+
+
+def _stamp(outcomes: list[tuple[_Claimed, str | None]], *, tokens: list[str], now: datetime,
            stats: SweepStats) -> None:
-    ours = (Message.claim_token == token, Message.status == MessageStatus.SENDING)
+    """Stamp rows still claimed by one of ``tokens`` (each row's own: tokens are
+    unique per claim, so a row reclaimed by another sweep is never stamped)."""
+    ours = (Message.claim_token.in_(tokens), Message.status == MessageStatus.SENDING)
     sent = [row.id for row, error in outcomes if error is None]
     if sent:
         stats.sent += db.session.connection().execute(
-            update(Message).where(Message.id.in_(sent), *ours)
-            .values(status=MessageStatus.SENT, sent_dt=now, attempts=Message.attempts + 1,
-                    claim_token=None, last_error="")
-        ).rowcount
+            _STAMP_SENT, {"ids": sent, "tokens": tokens, "now": now}).rowcount
     for row, error in outcomes:
         if error == "":
             stats.skipped += 1

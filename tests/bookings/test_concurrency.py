@@ -11,6 +11,7 @@ gets the "full" answer, and no request errors.
 import http.cookiejar
 import re
 import threading
+import time as time_
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +27,7 @@ from werkzeug.serving import make_server
 from app.auth.passwords import hash_password
 from app.bookings.models import Booking, BookingStatus
 from app.extensions import db
+from app.notifications.models import Channel, Message, MessageStatus
 from app.scheduling.models import SessionKind, Slot
 from tests.conftest import make_app
 from tests.factories import NOW, TODAY, create_patient, create_session, create_user, make_id_number
@@ -37,8 +39,9 @@ FULL = "该时段已约满"
 @contextmanager
 def served(url: str, clients: int):
     """The app on ``url`` (migrated), served by a threaded server on a free port."""
-    app = make_app(url, RATELIMIT_ENABLED=False, SQLALCHEMY_ENGINE_OPTIONS={
-        "pool_size": clients + 10, "max_overflow": 10, "pool_timeout": 60})
+    app = make_app(url, RATELIMIT_ENABLED=False, OUTBOX_SENDER="thread",
+                   SQLALCHEMY_ENGINE_OPTIONS={"pool_size": clients + 10, "max_overflow": 10,
+                                              "pool_timeout": 60})
     app.config["CLOCK"] = lambda: NOW
     with app.app_context():
         flask_migrate.upgrade()
@@ -161,6 +164,28 @@ def test_burst_books_exactly_the_capacity(scratch_url, kind, capacity, clients):
         tally = Counter("booked" if o.startswith("/bookings/") else o for o in outcomes)
         assert tally == {"booked": capacity, "full": clients - capacity}
         assert _booked(app, slot_id) == (capacity, capacity)
+        # The workers' sender thread sends each confirmation once, in batches.
+        assert _confirmations_once(app) == capacity
+
+
+def _confirmations_once(app, wait_s: float = 20) -> int:
+    """How many booking confirmation SMS went out, once each, waiting for the sender
+    thread to drain; fails if any is still claimed after ``wait_s``."""
+    deadline = time_.monotonic() + wait_s
+    with app.app_context():
+        while True:
+            rows = db.session.execute(
+                select(Message.status, Message.attempts)
+                .where(Message.kind == "booking_confirmed", Message.channel == Channel.SMS)
+            ).all()
+            db.session.rollback()
+            if all(status == MessageStatus.SENT for status, _a in rows):
+                break
+            assert time_.monotonic() < deadline, rows
+            time_.sleep(0.05)
+        db.session.remove()
+    assert all(attempts == 1 for _s, attempts in rows)
+    return len(rows)
 
 
 def test_burst_of_one_nonce_books_once(scratch_url):
