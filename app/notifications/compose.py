@@ -20,7 +20,7 @@ from flask_babel import force_locale, get_locale
 
 from app.auth.models import User
 from app.notifications.models import Channel
-from app.notifications.services import queue_inbox, queue_message, queue_sms
+from app.notifications.services import queue_messages
 
 SIGNATURE = "【乡情专家行】"
 SMS_LENGTH = 70  # one SMS of UCS-2 text (Chinese); longer ones are split and cost more
@@ -100,19 +100,29 @@ def send(kind: str, texts: Texts, *, now: datetime, to: Recipient | None = None,
          phone: str = "", booking_id: int | None = None, attachment: str | None = None,
          sms: bool = True) -> None:
     """Queue ``texts`` to the channels ``to`` wants (and an SMS to ``phone``)."""
+    queue_messages(routes(kind, texts, now=now, to=to, phone=phone, booking_id=booking_id,
+                          attachment=attachment, sms=sms))
+
+
+def routes(kind: str, texts: Texts, *, now: datetime, to: Recipient | None = None,
+           phone: str = "", booking_id: int | None = None, attachment: str | None = None,
+           sms: bool = True) -> list[dict]:
+    """``send``'s messages, as ``queue_messages`` takes them."""
     user_id = to.user_id if to else None
+    common = {"kind": kind, "now": now, "booking_id": booking_id}
+    messages = []
     if sms and texts.sms and (number := sms_to(to, phone)):
-        queue_sms(number, kind=kind, body=texts.sms, now=now, user_id=user_id,
-                  booking_id=booking_id)
+        messages.append({**common, "channel": Channel.SMS, "recipient": number,
+                         "body": texts.sms, "user_id": user_id})
     if to is None:
-        return
-    queue_inbox(to.user_id, kind=kind, subject=texts.subject, body=texts.body, now=now,
-                booking_id=booking_id)
+        return messages
+    messages.append({**common, "channel": Channel.INBOX, "user_id": to.user_id,
+                     "subject": texts.subject, "body": texts.body, "sent": True})
     if to.email_to:
-        queue_message(channel=Channel.EMAIL, kind=kind, recipient=to.email_to,
-                      subject=email_subject(texts),
-                      body=texts.body, now=now, user_id=to.user_id, booking_id=booking_id,
-                      attachment=attachment)
+        messages.append({**common, "channel": Channel.EMAIL, "recipient": to.email_to,
+                         "subject": email_subject(texts), "body": texts.body,
+                         "user_id": to.user_id, "attachment": attachment})
+    return messages
 
 
 def tell_accounts(users, kind: str, *, now: datetime, **values) -> None:

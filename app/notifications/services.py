@@ -24,7 +24,8 @@ QUEUED = "xq_queued_messages"  # Session.info key: the messages this unit of wor
 # never comes, the claim goes stale and the scheduled sweep sends them.
 SEND_AFTER_COMMIT = "xq_send_after_commit"
 SENT_BY_SWEEP = (Channel.SMS, Channel.EMAIL)
-_INSERT_MESSAGE = insert(Message).returning(Message.id)
+# One INSERT of many rows; what comes back says which row is which (not their order).
+_INSERT_MESSAGE = insert(Message).returning(Message.id, Message.channel, Message.status)
 
 
 @dataclass(frozen=True)
@@ -41,26 +42,49 @@ def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
                   booking_id: int | None = None, dedupe_key: str | None = None,
                   due_dt: datetime | None = None, expires_dt: datetime | None = None,
                   attachment: str | None = None, sent: bool = False) -> Queued:
-    """Write one outgoing message in the current unit of work. One INSERT on the unit
-    of work's connection (no ORM object: a booking's messages are on its hot path)."""
-    due_dt = due_dt or now
+    """Write one outgoing message in the current unit of work (``queue_messages``)."""
+    return queue_messages([dict(
+        channel=channel, kind=kind, body=body, now=now, recipient=recipient, user_id=user_id,
+        subject=subject, booking_id=booking_id, dedupe_key=dedupe_key, due_dt=due_dt,
+        expires_dt=expires_dt, attachment=attachment, sent=sent)])[0]
+
+
+def queue_messages(messages: list[dict]) -> list[Queued]:
+    """Write outgoing messages (each given as ``queue_message``'s arguments) in the
+    current unit of work: one multi-row INSERT on its connection, no ORM objects — a
+    booking's confirmation and reminders are on its hot path. Returns them in no
+    particular order."""
+    if not messages:
+        return []
     sender = db.session.info.get(SEND_AFTER_COMMIT)
+    rows = [_row(sender, **message) for message in messages]
+    queued = [Queued(*row) for row in db.session.connection().execute(_INSERT_MESSAGE, rows)]
+    claimed = [q.id for q in queued if q.status == MessageStatus.SENDING]
+    if claimed:
+        db.session.info.setdefault(QUEUED, []).extend(claimed)
+    return queued
+
+
+def _row(sender: str | None, *, channel: Channel, kind: str, body: str, now: datetime,
+         recipient: str = "", user_id: int | None = None, subject: str = "",
+         booking_id: int | None = None, dedupe_key: str | None = None,
+         due_dt: datetime | None = None, expires_dt: datetime | None = None,
+         attachment: str | None = None, sent: bool = False) -> dict:
+    """The outbox row of one message: claimed for ``sender`` (the request's sender,
+    when there is one) if it is due now and goes out through the sweep."""
+    due_dt = due_dt or now
     claimed = (not sent and sender is not None and channel in SENT_BY_SWEEP
                and due_dt <= now and (expires_dt is None or expires_dt > now))
     status = (MessageStatus.SENT if sent else
               MessageStatus.SENDING if claimed else MessageStatus.PENDING)
-    message_id = db.session.connection().execute(
-        _INSERT_MESSAGE,
-        {"channel": channel, "kind": kind, "body": body, "recipient": recipient,
-         "user_id": user_id, "subject": subject, "booking_id": booking_id,
-         "dedupe_key": dedupe_key, "attachment": attachment, "status": status,
-         "due_dt": due_dt, "expires_dt": expires_dt, "created_dt": now,
-         "claimed_dt": now if claimed else None, "claim_token": sender if claimed else None,
-         "sent_dt": now if sent else None, "read_dt": None, "attempts": 0, "last_error": ""},
-    ).scalar_one()
-    if claimed:
-        db.session.info.setdefault(QUEUED, []).append(message_id)
-    return Queued(message_id, channel, status)
+    return {"channel": channel, "kind": kind, "body": body, "recipient": recipient,
+            "user_id": user_id, "subject": subject, "booking_id": booking_id,
+            "dedupe_key": dedupe_key, "attachment": attachment, "status": status,
+            "due_dt": due_dt, "expires_dt": expires_dt, "created_dt": now,
+            "claimed_dt": now if claimed else None,
+            "claim_token": sender if claimed else None,
+            "sent_dt": now if sent else None, "read_dt": None, "attempts": 0,
+            "last_error": ""}
 
 
 def take_queued_ids(session: Session) -> list[int]:

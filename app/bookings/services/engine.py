@@ -20,7 +20,7 @@ never deadlock.
 """
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -44,7 +44,7 @@ from app.core import audit
 from app.core.db import insert_ignore, restart_as_write
 from app.extensions import db
 from app.notifications.compose import recipient_of
-from app.notifications.services import cancel_pending_for_booking
+from app.notifications.services import cancel_pending_for_booking, queue_messages
 from app.patients.models import Patient
 from app.scheduling.models import Session, SessionExpert, SessionStatus, Slot
 
@@ -94,12 +94,14 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
     if slot is None or slot.id != slot_id:
         raise BookingNotFound(_("找不到这个号源"))
     _check_rules(slot, patient, policy, source=source, now=now)
-    facts = notices.BookingFacts(
-        booking_id=0, code="", queue_number=0, name=patient.name, phone=patient.phone,
+    code = new_code()
+    confirmation = notices.prepare_confirmation(notices.BookingFacts(
+        booking_id=0, code=code, queue_number=0, name=patient.name, phone=patient.phone,
         account_id=patient.account_id, start_dt=slot.start_dt, place=slot.venue_name,
         what=slot.title,
         to=recipient_of(by if patient.account_id == by_id else patient.account),
-    )
+    ), now=now)
+    name = patient.name
     plan = {
         "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
         "person_key": patient.id_number_hash, "account_id": patient.account_id,
@@ -110,11 +112,9 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
     try:
         if replay := _replay(by_id, idempotency_key):
             return replay
-        booked = write_booking(plan, name=facts.name, now=now, max_active=max_active,
-                               one_per_session=one_per_session)
-        notices.booking_confirmed(
-            replace(facts, booking_id=booked.id, code=booked.code,
-                    queue_number=booked.queue_number), now=now, new=True)
+        booked = write_booking(plan, name=name, now=now, max_active=max_active,
+                               one_per_session=one_per_session, code=code)
+        queue_messages(confirmation.of(booked.id, booked.queue_number))
         return booked
     except Exception:
         db.session.rollback()
@@ -165,9 +165,10 @@ def _check_not_suspended(key: str, name: str, *, now: datetime) -> None:
 
 
 def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
-                  one_per_session: bool, held: bool = False) -> Booked:
+                  one_per_session: bool, held: bool = False, code: str | None = None) -> Booked:
     """The write half of a booking (module docstring, steps 1–4). ``held``: the place is
-    already counted in the slot (a waitlist offer held it)."""
+    already counted in the slot (a waitlist offer held it); ``code``: the booking code,
+    when the caller drew it already (its messages carry it)."""
     queue_number = next_queue_number(plan["session_id"])
     if not held and not take_capacity(plan["slot_id"]):
         raise SlotFull(_("该时段已约满，可以登记候补"))
@@ -178,7 +179,7 @@ def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
             _check_not_suspended(plan["person_key"], name, now=now)
         raise LimitReached(_("%(name)s已有%(n)s个未就诊的预约，达到上限，请先就诊或取消一个",
                              name=name, n=max_active))
-    code = new_code()
+    code = code or new_code()
     try:
         booking_id = db.session.connection().execute(_INSERT_BOOKING, {
             **plan, "code": code, "status": BookingStatus.CONFIRMED,

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.notifications import compose
 from app.notifications.compose import Recipient, recipient_of
 from app.notifications.models import Channel
-from app.notifications.services import cancel_message, queue_message, schedule_message
+from app.notifications.services import cancel_message, queue_messages, schedule_message
 
 
 @dataclass(frozen=True)
@@ -80,20 +80,56 @@ def _send(f: BookingFacts, kind: str, texts: compose.Texts, *, now: datetime,
                  attachment=f"booking:{f.booking_id}" if attach else None)
 
 
-def booking_confirmed(f: BookingFacts, *, now: datetime, new: bool = False) -> None:
-    """``new``: the booking was made in this unit of work, so it has no reminders yet."""
-    _send(f, "booking_confirmed", _texts("booking_confirmed", f), now=now, attach=True)
-    schedule_reminders(f, now=now, new=new)
+def booking_confirmed(f: BookingFacts, *, now: datetime) -> None:
+    """A booking confirmed in this unit of work (a waitlist place taken, say)."""
+    queue_messages(confirmation_messages(f, now=now))
 
 
-def schedule_reminders(f: BookingFacts, *, now: datetime, new: bool = False) -> None:
-    """Queue (or re-time) the reminders of a booking, one per rule, booking and channel
-    (SMS to the patient's phone, e-mail to the account's address, as it prefers).
+def confirmation_messages(f: BookingFacts, *, now: datetime) -> list[dict]:
+    """A new booking's confirmation and reminders, as ``queue_messages`` takes them
+    (a new booking has no reminders to re-time or cancel yet)."""
+    texts = _texts("booking_confirmed", f)
+    return (compose.routes("booking_confirmed", texts, now=now, to=f.to, phone=f.phone,
+                           booking_id=f.booking_id, attachment=f"booking:{f.booking_id}")
+            + [{"dedupe_key": key, **message} for key, message in _reminders(f, now=now)
+               if message is not None])
 
-    A reminder whose time has already passed is not queued (the confirmation just
-    said the same); one that is already queued for an earlier time is cancelled. Each
-    carries the end of its window as ``expires_dt``, so it is never sent late. For a
-    ``new`` booking there is nothing to re-time or cancel: the rows are just added."""
+
+# Markers for what only a booking's write transaction learns — its id and its queue
+# number — in texts rendered before it: private-use characters, never in a real text.
+_ID_MARK, _NUMBER_MARK = "\ue000", "\ue001"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A new booking's confirmation and reminders, rendered before its write
+    transaction (rendering is most of what queuing them costs, and SQLite has one
+    writer at a time), with the booking's id and queue number left as markers."""
+
+    messages: list[dict]
+
+    def of(self, booking_id: int, queue_number: int) -> list[dict]:
+        """The messages of the booking that was written, for ``queue_messages``."""
+        def fill(value):
+            if not isinstance(value, str):
+                return value
+            return value.replace(_ID_MARK, str(booking_id)).replace(_NUMBER_MARK,
+                                                                     str(queue_number))
+        return [{**{k: fill(v) for k, v in m.items()}, "booking_id": booking_id}
+                for m in self.messages]
+
+
+def prepare_confirmation(f: BookingFacts, *, now: datetime) -> Confirmation:
+    """``confirmation_messages`` for a booking about to be written (``f`` without its id
+    and queue number); ``Confirmation.of`` fills them in."""
+    marked = replace(f, booking_id=_ID_MARK, queue_number=_NUMBER_MARK)
+    return Confirmation(confirmation_messages(marked, now=now))
+
+
+def _reminders(f: BookingFacts, *, now: datetime):
+    """(dedupe key, message) of each reminder rule and channel whose time is still to
+    come: SMS to the patient's phone, e-mail to the account's address, as it prefers.
+    Each carries the end of its window as ``expires_dt``, so it is never sent late."""
     texts = _texts("reminder", f)
     routes = ((Channel.SMS, compose.sms_to(f.to, f.phone), texts.sms, ""),
               (Channel.EMAIL, f.to.email_to if f.to else None, texts.body,
@@ -103,14 +139,24 @@ def schedule_reminders(f: BookingFacts, *, now: datetime, new: bool = False) -> 
         for channel, address, body, subject in routes:
             key = f"{rule.kind}:{f.booking_id}:{channel.value}"
             if not address or due_dt <= now:
-                if not new:
-                    cancel_message(key)
+                yield key, None
                 continue
-            (queue_message if new else schedule_message)(
-                dedupe_key=key, channel=channel, kind=rule.kind, body=body, now=now,
-                due_dt=due_dt, expires_dt=f.start_dt - timedelta(hours=rule.latest_hours),
-                recipient=address, subject=subject, user_id=f.account_id,
-                booking_id=f.booking_id)
+            yield key, {"channel": channel, "kind": rule.kind, "body": body, "now": now,
+                        "due_dt": due_dt,
+                        "expires_dt": f.start_dt - timedelta(hours=rule.latest_hours),
+                        "recipient": address, "subject": subject, "user_id": f.account_id,
+                        "booking_id": f.booking_id}
+
+
+def schedule_reminders(f: BookingFacts, *, now: datetime) -> None:
+    """Queue or re-time the reminders of a booking that changed, one per rule and
+    channel: a reminder whose time has already passed is not queued (the change's own
+    notice just said the same), and one queued for an earlier time is cancelled."""
+    for key, message in _reminders(f, now=now):
+        if message is None:
+            cancel_message(key)
+        else:
+            schedule_message(dedupe_key=key, **message)
 
 
 def booking_cancelled(f: BookingFacts, *, now: datetime) -> None:
