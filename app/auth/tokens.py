@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
@@ -56,12 +56,16 @@ def issue_token(user: User, *, kind: TokenKind, now: datetime, name: str = "",
     return token, secret
 
 
+# Every API request runs it: built once.
+_BY_HASH = (select(ApiToken).options(joinedload(ApiToken.user))
+            .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
 def token_for(secret: str, *, now: datetime) -> ApiToken | None:
     """The usable token with this secret, with its enabled account; else None."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                              .where(ApiToken.token_hash == hash_secret(secret)))
+    token = db.session.scalar(_BY_HASH, {"token_hash": hash_secret(secret)})
     if token is None or not token.is_usable(now) or not token.user.is_enabled:
         return None
     return token

@@ -7,6 +7,7 @@ page views never take the write lock, and ``BEGIN IMMEDIATE`` for the units of w
 that a write service opens with :func:`begin_write`.
 """
 
+import functools
 import os
 import threading
 import time
@@ -189,8 +190,15 @@ def restart_as_write(session: OrmSession | scoped_session) -> None:
 
 
 def insert_ignore(session: OrmSession | scoped_session, model, values: dict) -> bool:
-    """INSERT a row unless one with the same key exists (ON CONFLICT DO NOTHING);
-    True when it was inserted."""
-    dialect = session.get_bind().dialect.name
+    """INSERT a row unless one with the same key exists (ON CONFLICT DO NOTHING), on
+    the unit of work's connection; True when it was inserted."""
+    statement = _insert_ignore(model, session.get_bind().dialect.name)
+    return session.connection().execute(statement, values).rowcount == 1
+
+
+@functools.cache
+def _insert_ignore(model, dialect: str):
+    """Built once per model and dialect (the idempotency record is on the booking's
+    hot path); the values come as parameters."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return session.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount == 1
+    return insert(model).on_conflict_do_nothing()

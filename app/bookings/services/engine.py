@@ -108,19 +108,29 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
         "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
     }
     max_active, one_per_session = policy.max_active_per_person, policy.one_per_session
+    if replay := _replayed(by_id, idempotency_key):
+        return replay
     restart_as_write(db.session)  # the lock-free reads end here
     try:
-        if replay := _replay(by_id, idempotency_key):
-            return replay
+        # A twin request that commits from here on meets the unique index on the key;
+        # its booking is returned below, after this one rolled back.
         booked = write_booking(plan, name=name, now=now, max_active=max_active,
                                one_per_session=one_per_session, code=code)
         queue_messages(confirmation.of(booked.id, booked.queue_number))
         return booked
     except Exception:
         db.session.rollback()
-        if replay := _replay(by_id, idempotency_key):  # a twin request committed first
+        if replay := _replayed(by_id, idempotency_key):  # a twin request committed first
             return replay
         raise
+
+
+def _replayed(user_id: int, key: str | None) -> Booked | None:
+    """The booking ``key`` made first, if any; then the unit of work goes on as a write
+    transaction, as after a new booking (the caller may write about it)."""
+    if replay := _replay(user_id, key):
+        restart_as_write(db.session)
+    return replay
 
 
 _REPLAY = select(Booking.id, Booking.code, Booking.queue_number).where(

@@ -13,10 +13,12 @@ from app.core.time import local_to_utc, to_local
 from app.extensions import db
 from app.scheduling.models import SessionStatus
 
+_SAVED = select(BookingPolicy).where(BookingPolicy.id == 1)
+
 
 def current_policy() -> BookingPolicy:
     """The saved policy, or the defaults when the admin never changed them (not added)."""
-    policy = db.session.scalar(select(BookingPolicy).where(BookingPolicy.id == 1))
+    policy = db.session.scalar(_SAVED)
     if policy is None:
         policy = BookingPolicy(id=1)
         for column in BookingPolicy.__table__.columns:
