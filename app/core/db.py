@@ -193,7 +193,7 @@ def insert_ignore(session: OrmSession | scoped_session, model, values: dict) -> 
     """INSERT a row unless one with the same key exists (ON CONFLICT DO NOTHING), on
     the unit of work's connection; True when it was inserted."""
     statement = _insert_ignore(model, session.get_bind().dialect.name)
-    return session.connection().execute(statement, values).rowcount == 1
+    return session.connection().execute(statement, values).first() is not None
 
 
 @functools.cache
@@ -201,4 +201,5 @@ def _insert_ignore(model, dialect: str):
     """Built once per model and dialect (the idempotency record is on the booking's
     hot path); the values come as parameters."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing()
+    # RETURNING says whether the row went in (psycopg's rowcount does not, here).
+    return insert(model).on_conflict_do_nothing().returning(*model.__table__.primary_key)

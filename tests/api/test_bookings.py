@@ -110,6 +110,7 @@ def test_idempotency_key_books_once_and_replays_the_first_response(client, db):
 
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.data == first.data
+    assert "Idempotent-Replayed" not in first.headers
     assert again.headers["Idempotent-Replayed"] == "true"
     assert _count(db) == 1
     other = client.post("/api/v1/bookings", json={"slot_id": slot.id + 1}, headers=headers)
@@ -128,6 +129,8 @@ def test_a_refusal_is_replayed_too(client, db):
 
     assert (first.status_code, again.status_code) == (409, 409)
     assert again.data == first.data
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
 
 
 def test_bad_idempotency_key_is_422(client, db):
