@@ -26,6 +26,10 @@ def register_config(app: Flask, config: dict | None) -> None:
     if config:
         app.config.from_mapping(config)
     settings.check(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A SQLite connection is a file handle no server can drop: nothing to ping.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     set_local_zone(app.config["TIMEZONE"])
     if proxies := app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

@@ -185,6 +185,13 @@ def restart_as_write(session: OrmSession | scoped_session) -> None:
         session = session()
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("restart_as_write() with pending changes would lose them")
+    if session.get_bind().dialect.name != "sqlite":
+        # READ COMMITTED (PostgreSQL's default, kept here): each statement reads what
+        # is committed by then, and plain reads hold no locks, so there is nothing to
+        # end — only the loaded objects to reload. No round trips, and the connection
+        # stays with the unit of work.
+        session.expire_all()
+        return
     session.rollback()
     begin_write(session)
 
