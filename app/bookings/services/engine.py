@@ -1,22 +1,27 @@
 """Book, cancel and reschedule: the race-safe core every bookable kind shares.
 
 A booking is two units of work. First the lock-free reads: load the slot and the
-patient and check the rules that need no lock (release window, cut-off, session kind,
-suspension); that read transaction ends before any lock is taken. Then one short
-write transaction whose statements are conditional writes the database arbitrates:
+patient, check the rules that need no lock (release window, cut-off, session kind),
+and render the confirmation and reminders (their booking id and queue number left as
+markers); on SQLite that read transaction ends before any lock is taken. Then one
+short write transaction whose statements are conditional writes the database
+arbitrates:
 
 1. ``sessions.last_queue_number + 1 WHERE status = 'published'`` — the next queue
    number, and proof the session was not stopped meanwhile;
 2. ``slots.booked_count + 1 WHERE booked_count < capacity`` — the place;
-3. ``persons.active_count + 1 WHERE active_count < max`` — the per-person limit;
-4. the booking row, under the partial unique index for one per person and session;
-5. its outbox rows.
+3. ``persons.active_count + 1 WHERE active_count < max`` and, online, not suspended —
+   the per-person limit and the no-show suspension;
+4. the booking row, under the partial unique index for one per person and session and
+   the unique idempotency key (a repeat fails here and gets the first booking back);
+5. its outbox rows, in one multi-row INSERT.
 
-Any refusal rolls the whole write transaction back. On SQLite it is ``BEGIN
-IMMEDIATE`` (app.core.db.begin_write) and its length bounds the site's booking rate,
-which is why it holds only these statements. On PostgreSQL every writer takes row
-locks in one order — session, slot, person — so bookings, cancellations and stops
-never deadlock.
+Each statement is built once at import, with bound parameters: building a statement
+costs more than running it on SQLite. Any refusal rolls the whole write transaction
+back. On SQLite it is ``BEGIN IMMEDIATE`` (app.core.db.begin_write) and its length
+bounds the site's booking rate, which is why it holds only these statements. On
+PostgreSQL every writer takes row locks in one order — session, slot, person — so
+bookings, cancellations and stops never deadlock.
 """
 
 import secrets
@@ -93,7 +98,7 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
     slot = slot or queries.slot_facts(slot_id)
     if slot is None or slot.id != slot_id:
         raise BookingNotFound(_("找不到这个号源"))
-    _check_rules(slot, patient, policy, source=source, now=now)
+    _check_rules(slot, policy, source=source, now=now)
     code = new_code()
     confirmation = notices.prepare_confirmation(notices.BookingFacts(
         booking_id=0, code=code, queue_number=0, name=patient.name, phone=patient.phone,
@@ -108,12 +113,12 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
         "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
     }
     max_active, one_per_session = policy.max_active_per_person, policy.one_per_session
-    if replay := _replayed(by_id, idempotency_key):
-        return replay
     restart_as_write(db.session)  # the lock-free reads end here
     try:
-        # A twin request that commits from here on meets the unique index on the key;
-        # its booking is returned below, after this one rolled back.
+        # A repeat of a booking already made (its idempotency key) meets the unique
+        # index on the key, or finds the slot or the person's limit taken by it: its
+        # booking is returned below, after this attempt rolled back. Looking first
+        # would cost every booking a read for what is rare.
         booked = write_booking(plan, name=name, now=now, max_active=max_active,
                                one_per_session=one_per_session, code=code)
         queue_messages(confirmation.of(booked.id, booked.queue_number))
@@ -152,7 +157,7 @@ def load_slot(slot_id: int) -> Slot:
     return slot
 
 
-def _check_rules(slot: queries.SlotFacts, patient: Patient, policy: BookingPolicy, *,
+def _check_rules(slot: queries.SlotFacts, policy: BookingPolicy, *,
                  source: BookingSource, now: datetime) -> None:
     """The rules that need no lock; the write transaction re-checks what can race."""
     rules.check_session_bookable(slot.session_status, slot.kind.has_public_slots)
@@ -160,7 +165,7 @@ def _check_rules(slot: queries.SlotFacts, patient: Patient, policy: BookingPolic
         rules.check_desk_window(slot.end_dt, now=now)
         return
     rules.check_online_window(slot.start_dt, policy, now=now)
-    _check_not_suspended(patient.id_number_hash, patient.name, now=now)
+    # A suspension is checked by the write itself (``take_person_place`` online).
 
 
 _PERSON_SUSPENDED = select(Person.suspended_until).where(Person.key == bindparam("key"))
