@@ -31,10 +31,9 @@ def book(slot_id: int):
     form.fill(patients)
     if form.validate_on_submit():
         try:
-            booking = engine.book_slot(slot_id, _my_patient(form.patient.data, patients),
-                                       by=current_user, now=request_now(),
-                                       idempotency_key=form.nonce.data)
-            booking_id = booking.id
+            booking_id = engine.book(slot_id, _my_patient(form.patient.data, patients),
+                                     by=current_user, now=request_now(),
+                                     idempotency_key=form.nonce.data).id
             db.session.commit()
             return redirect(url_for("bookings.detail", booking_id=booking_id, new=1))
         except DomainError as error:
