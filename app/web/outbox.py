@@ -12,9 +12,9 @@ them.
 Where they are sent (``OUTBOX_SENDER``):
 
 - ``thread`` (the default): each worker process has one sender thread. Requests hand
-  it their claims and it sends what has gathered meanwhile as one batch — one read and
-  one stamp for all of them, as the sweep does for its batches — so under a rush the
-  stamps do not queue for SQLite's write lock one booking at a time;
+  it their claims and it sends what has gathered within ``LINGER_S`` as one batch —
+  one read and one stamp for all of them, as the sweep does for its batches — so under
+  a rush the stamps do not queue for SQLite's write lock one booking at a time;
 - ``inline``: on the request's own thread, right after its response (tests use it so
   that a message has gone out when the test client returns).
 """
@@ -23,6 +23,7 @@ import logging
 import os
 import queue
 import threading
+import time
 import uuid
 
 from flask import Flask, Response, current_app
@@ -35,6 +36,10 @@ from app.notifications.sweep import send_claimed
 
 log = logging.getLogger(__name__)
 BATCH = 50  # claims sent together at most (the sweep's batch size)
+# After the first claim arrives, the sender waits this long for more: under a rush a
+# batch then holds several requests' messages (one read and one stamp for all), while
+# a message still leaves well within a second.
+LINGER_S = 0.05
 
 
 def claim_for_request() -> None:
@@ -94,6 +99,7 @@ class _Sender:
     def _run(claims: queue.SimpleQueue) -> None:
         while True:
             batch = [claims.get()]
+            time.sleep(LINGER_S)
             while len(batch) < BATCH:
                 try:
                     batch.append(claims.get_nowait())
