@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.bookings.models import Booking
 from app.notifications.models import Channel, Message, MessageStatus
-from app.notifications.sweep import STALE_CLAIM, sweep
+from app.notifications.services import SEND_AFTER_COMMIT, queue_sms, take_queued_ids
+from app.notifications.sweep import STALE_CLAIM, send_claimed, sweep
 from tests.bookings.test_views import _csrf, _login, _nonce, _setup
 from tests.factories import NOW
 from tests.notifications.helpers import RecordingGateway
@@ -69,3 +70,30 @@ def test_a_worker_that_dies_before_sending_leaves_the_confirmation_to_the_sweep(
     assert sweep(now=NOW + timedelta(minutes=1), driver=gateway).sent == 0  # still claimed
     sweep(now=NOW + STALE_CLAIM + timedelta(seconds=1), driver=gateway)
     assert dict(gateway.calls) == {confirmation.id: 1}
+
+
+def test_one_batch_sends_several_requests_rows_once_and_only_while_still_claimed(db):
+    claims = {}
+    for token in ("request-a", "request-b"):
+        db.session.info[SEND_AFTER_COMMIT] = token
+        for n in range(2):
+            queue_sms(f"1390000{len(claims)}{n:03d}", kind="test", body=f"{token} {n}", now=NOW)
+        claims[token] = take_queued_ids(db.session)
+    db.session.info.pop(SEND_AFTER_COMMIT)
+    db.session.commit()
+    (a1, a2), (b1, b2) = claims["request-a"], claims["request-b"]
+    db.session.execute(update(Message).where(Message.id == a2)  # its booking was cancelled
+                       .values(status=MessageStatus.CANCELLED, claim_token=None))
+    db.session.commit()
+    gateway = RecordingGateway()
+
+    batch = {"request-a": [a1, a2, b2], "request-b": [b1]}  # b2 handed in under a's token
+    stats = send_claimed(batch, now=NOW, driver=gateway)
+    again = send_claimed(batch, now=NOW, driver=gateway)
+
+    assert dict(gateway.calls) == {a1: 1, b1: 1}  # b2 was not a's to send
+    assert (stats.sent, again.sent) == (2, 0)
+    db.session.expire_all()
+    assert {i: db.session.get(Message, i).status for i in (a1, a2, b1, b2)} == {
+        a1: MessageStatus.SENT, a2: MessageStatus.CANCELLED, b1: MessageStatus.SENT,
+        b2: MessageStatus.SENDING}  # left to b, or to the sweep once its claim is stale

@@ -10,7 +10,14 @@ from app.auth.models import Role
 from app.bookings.services import engine, stopping
 from app.notifications.models import Message, MessageStatus
 from app.notifications.sweep import sweep
-from tests.factories import NOW, TODAY, create_patient, create_session, create_user
+from tests.factories import (
+    NOW,
+    TODAY,
+    create_patient,
+    create_session,
+    create_user,
+    make_id_number,
+)
 from tests.notifications.helpers import RecordingGateway
 
 DAY = TODAY + timedelta(days=2)
@@ -151,3 +158,32 @@ def test_booking_close_to_the_start_queues_only_the_reminders_still_ahead(db):
     db.session.commit()
 
     assert [kind for kind, *_ in _reminders(db, booking.id)] == ["reminder_2h"]
+
+
+def test_texts_rendered_before_the_write_carry_their_own_booking(db, monkeypatch, app):
+    monkeypatch.setitem(app.config, "SITE_URL", "https://xq.example")
+    session = create_session(day=DAY)
+    first = create_patient(phone="13900000071", id_number=make_id_number(seq=71))
+    second = create_patient(phone="13900000072", id_number=make_id_number(seq=72))
+    second.account.email = "second@example.org"
+    db.session.commit()
+    engine.book_slot(session.slots[0].id, first, by=first.account, now=NOW)
+    db.session.commit()
+    booking = engine.book_slot(session.slots[1].id, second, by=second.account, now=NOW)
+    db.session.commit()
+
+    rows = db.session.execute(
+        select(Message.channel, Message.body, Message.subject, Message.dedupe_key,
+               Message.attachment).where(Message.booking_id == booking.id)
+    ).all()
+
+    assert booking.queue_number == 2
+    assert {row.channel for row in rows} == {"sms", "inbox", "email"}
+    assert not any("\ue000" in str(v) or "\ue001" in str(v) for row in rows for v in row)
+    confirmation = next(r for r in rows if r.channel == "sms" and r.dedupe_key is None)
+    assert f"第2号，预约码{booking.code}" in confirmation.body
+    assert any(f"https://xq.example/bookings/{booking.id}" in r.body for r in rows)
+    assert {r.attachment for r in rows if r.channel == "email" and r.dedupe_key is None} == {
+        f"booking:{booking.id}"}
+    assert {r.dedupe_key for r in rows if r.dedupe_key} == {
+        f"reminder_{h}h:{booking.id}:{c}" for h in (24, 2) for c in ("sms", "email")}
