@@ -80,6 +80,21 @@ class SlotFacts:
     venue_address: str = ""
     township: dict = field(default_factory=dict)  # id, name, kind
     experts: tuple = ()  # ({id, name, title}, …) in the order pages list them
+    capacity: int = 0
+    booked_count: int = 0
+
+    @property
+    def places_left(self) -> int:
+        return self.capacity - self.booked_count
+
+    @property
+    def is_full(self) -> bool:
+        return self.places_left <= 0
+
+    @property
+    def is_public(self) -> bool:
+        """Its session shows on the public site (published, or stopped: 停诊)."""
+        return self.session_status in (SessionStatus.PUBLISHED, SessionStatus.STOPPED)
 
 
 # The hot reads are built once (bound by parameter), not per call: building a
@@ -87,7 +102,7 @@ class SlotFacts:
 _SLOT_FACTS = (
     select(Slot.id, Slot.session_id, Slot.start_dt, Slot.end_dt, Session.status,
            Session.kind, Session.title, Venue.name, Specialty.name, Venue.id, Venue.address,
-           Township.id, Township.name, Township.kind)
+           Township.id, Township.name, Township.kind, Slot.capacity, Slot.booked_count)
     .join(Session, Session.id == Slot.session_id)
     .join(Venue, Venue.id == Session.venue_id)
     .join(Township, Township.id == Venue.township_id)
@@ -116,7 +131,7 @@ def slot_facts(slot_id: int) -> SlotFacts | None:
                      title=display_title(row[6], [e["name"] for e in experts], row[8]),
                      venue_id=row[9], venue_address=row[10],
                      township={"id": row[11], "name": row[12], "kind": row[13]},
-                     experts=experts)
+                     experts=experts, capacity=row[14], booked_count=row[15])
 
 
 _BOOKING_ROW = (

@@ -39,8 +39,8 @@ def book(slot_id: int):
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
-    slot = queries.slot_with_session(slot_id) or abort(404)
-    if not slot.session.is_public:
+    slot = queries.slot_facts(slot_id) or abort(404)
+    if not slot.is_public:
         abort(404)
     policy = current_policy()
     wait_form = None
