@@ -46,7 +46,7 @@ def keep(user_id: int, key: str, fingerprint_: str, status: int, body: dict, *,
     kept first, whose response is the one to give."""
     if insert_ignore(db.session, IdempotencyRecord, {
             "user_id": user_id, "key": key, "fingerprint": fingerprint_, "status": status,
-            "body": json.dumps(body, ensure_ascii=False), "created_dt": now}):
+            "body": json.dumps(body, ensure_ascii=False), "created_dt": now}) is not None:
         return None
     return find(user_id, key)
 

@@ -196,17 +196,21 @@ def restart_as_write(session: OrmSession | scoped_session) -> None:
     begin_write(session)
 
 
-def insert_ignore(session: OrmSession | scoped_session, model, values: dict) -> bool:
+def insert_ignore(session: OrmSession | scoped_session, model, values: dict, *,
+                  on: str | None = None):
     """INSERT a row unless one with the same key exists (ON CONFLICT DO NOTHING), on
-    the unit of work's connection; True when it was inserted."""
-    statement = _insert_ignore(model, session.get_bind().dialect.name)
-    return session.connection().execute(statement, values).first() is not None
+    the unit of work's connection; the new row's primary key, or None when it was not
+    inserted. ``on``: ignore a clash on this unique column only (others still raise)."""
+    statement = _insert_ignore(model, session.get_bind().dialect.name, on)
+    row = session.connection().execute(statement, values).first()
+    return None if row is None else row[0]
 
 
 @functools.cache
-def _insert_ignore(model, dialect: str):
-    """Built once per model and dialect (the idempotency record is on the booking's
-    hot path); the values come as parameters."""
+def _insert_ignore(model, dialect: str, on: str | None):
+    """Built once per model and dialect (the booking and its idempotency record are on
+    the hot path); the values come as parameters."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # RETURNING says whether the row went in (psycopg's rowcount does not, here).
-    return insert(model).on_conflict_do_nothing().returning(*model.__table__.primary_key)
+    return (insert(model).on_conflict_do_nothing(index_elements=[on] if on else None)
+            .returning(*model.__table__.primary_key))

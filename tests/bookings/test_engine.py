@@ -290,3 +290,38 @@ def test_another_accounts_booking_is_not_found(db):
     db.session.commit()
 
     assert _refusal(lambda: engine.get_booking_for(booking.id, create_user())) == "找不到这个预约"
+
+
+def test_a_booking_code_already_taken_is_drawn_again(db, monkeypatch):
+    session = _clinic(db)
+    first = _resident(db, phone="13900000081", id_number=make_id_number(seq=81))
+    second = _resident(db, phone="13900000082", id_number=make_id_number(seq=82))
+    taken = _book(session.slots[0], first).code
+    db.session.commit()
+    draws = iter([taken, taken, "FRESH2"])
+    monkeypatch.setattr(engine, "new_code", lambda: next(draws))
+
+    booking = _book(session.slots[1], second)
+    db.session.commit()
+
+    assert (booking.code, booking.queue_number) == ("FRESH2", 2)
+    sms = db.session.scalar(select(Message.body).where(
+        Message.booking_id == booking.id, Message.channel == Channel.SMS,
+        Message.kind == "booking_confirmed"))
+    assert "预约码FRESH2" in sms
+
+
+def test_no_free_booking_code_is_an_error_and_books_nothing(db, monkeypatch):
+    session = _clinic(db)
+    first = _resident(db, phone="13900000083", id_number=make_id_number(seq=83))
+    second = _resident(db, phone="13900000084", id_number=make_id_number(seq=84))
+    taken = _book(session.slots[0], first).code
+    db.session.commit()
+    monkeypatch.setattr(engine, "new_code", lambda: taken)
+
+    with pytest.raises(RuntimeError):
+        _book(session.slots[1], second)
+
+    db.session.expire_all()
+    assert db.session.get(Slot, session.slots[1].id).booked_count == 0
+    assert db.session.scalars(select(Booking.code)).all() == [taken]

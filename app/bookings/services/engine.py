@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
@@ -55,6 +55,7 @@ from app.scheduling.models import Session, SessionExpert, SessionStatus, Slot
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk
 CODE_LENGTH = 6
+CODE_ATTEMPTS = 5
 
 
 def new_code() -> str:
@@ -99,9 +100,8 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
     if slot is None or slot.id != slot_id:
         raise BookingNotFound(_("找不到这个号源"))
     _check_rules(slot, policy, source=source, now=now)
-    code = new_code()
     confirmation = notices.prepare_confirmation(notices.BookingFacts(
-        booking_id=0, code=code, queue_number=0, name=patient.name, phone=patient.phone,
+        booking_id=0, code="", queue_number=0, name=patient.name, phone=patient.phone,
         account_id=patient.account_id, start_dt=slot.start_dt, place=slot.venue_name,
         what=slot.title,
         to=recipient_of(by if patient.account_id == by_id else patient.account),
@@ -120,8 +120,8 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
         # booking is returned below, after this attempt rolled back. Looking first
         # would cost every booking a read for what is rare.
         booked = write_booking(plan, name=name, now=now, max_active=max_active,
-                               one_per_session=one_per_session, code=code)
-        queue_messages(confirmation.of(booked.id, booked.queue_number))
+                               one_per_session=one_per_session)
+        queue_messages(confirmation.of(booked))
         return booked
     except Exception:
         db.session.rollback()
@@ -169,7 +169,6 @@ def _check_rules(slot: queries.SlotFacts, policy: BookingPolicy, *,
 
 
 _PERSON_SUSPENDED = select(Person.suspended_until).where(Person.key == bindparam("key"))
-_INSERT_BOOKING = insert(Booking).returning(Booking.id)
 
 
 def _check_not_suspended(key: str, name: str, *, now: datetime) -> None:
@@ -180,10 +179,9 @@ def _check_not_suspended(key: str, name: str, *, now: datetime) -> None:
 
 
 def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
-                  one_per_session: bool, held: bool = False, code: str | None = None) -> Booked:
+                  one_per_session: bool, held: bool = False) -> Booked:
     """The write half of a booking (module docstring, steps 1–4). ``held``: the place is
-    already counted in the slot (a waitlist offer held it); ``code``: the booking code,
-    when the caller drew it already (its messages carry it)."""
+    already counted in the slot (a waitlist offer held it)."""
     queue_number = next_queue_number(plan["session_id"])
     if not held and not take_capacity(plan["slot_id"]):
         raise SlotFull(_("该时段已约满，可以登记候补"))
@@ -194,22 +192,25 @@ def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
             _check_not_suspended(plan["person_key"], name, now=now)
         raise LimitReached(_("%(name)s已有%(n)s个未就诊的预约，达到上限，请先就诊或取消一个",
                              name=name, n=max_active))
-    code = code or new_code()
-    try:
-        booking_id = db.session.connection().execute(_INSERT_BOOKING, {
-            **plan, "code": code, "status": BookingStatus.CONFIRMED,
-            "queue_number": queue_number,
-            "one_per_session_guard": plan["session_id"] if one_per_session else None,
-            "cancel_reason": "", "created_dt": now, "updated_dt": now,
-            "cancelled_dt": None, "checked_in_dt": None, "sequence": 0,
-        }).scalar_one()
-    except IntegrityError as exc:
-        if "person" in str(exc.orig).lower() or "uq_bookings_active" in str(exc.orig):
-            raise AlreadyBooked(
-                _("%(name)s已预约本场，同一场次每人只能预约一个号", name=name)
-            ) from exc
-        raise
-    return Booked(booking_id, code, queue_number)
+    row = {**plan, "status": BookingStatus.CONFIRMED, "queue_number": queue_number,
+           "one_per_session_guard": plan["session_id"] if one_per_session else None,
+           "cancel_reason": "", "created_dt": now, "updated_dt": now,
+           "cancelled_dt": None, "checked_in_dt": None, "sequence": 0}
+    for _attempt in range(CODE_ATTEMPTS):
+        code = new_code()
+        try:
+            # A code another booking holds already is drawn again (1 in 10⁹ per booking
+            # and stored code: rare, but a busy year's bookings make it happen).
+            booking_id = insert_ignore(db.session, Booking, {**row, "code": code}, on="code")
+        except IntegrityError as exc:
+            if "person" in str(exc.orig).lower() or "uq_bookings_active" in str(exc.orig):
+                raise AlreadyBooked(
+                    _("%(name)s已预约本场，同一场次每人只能预约一个号", name=name)
+                ) from exc
+            raise
+        if booking_id is not None:
+            return Booked(booking_id, code, queue_number)
+    raise RuntimeError(f"no free booking code in {CODE_ATTEMPTS} draws")
 
 
 _NEXT_QUEUE_NUMBER = (

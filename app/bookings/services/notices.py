@@ -95,34 +95,40 @@ def confirmation_messages(f: BookingFacts, *, now: datetime) -> list[dict]:
                if message is not None])
 
 
-# Markers for what only a booking's write transaction learns — its id and its queue
-# number — in texts rendered before it: private-use characters, never in a real text.
-_ID_MARK, _NUMBER_MARK = "\ue000", "\ue001"
+# Markers for what only a booking's write transaction learns — its id, queue number and
+# code — in texts rendered before it: private-use characters, never in a real text.
+_MARKS = {"id": "\ue000", "queue_number": "\ue001", "code": "\ue002"}
 
 
 @dataclass(frozen=True)
 class Confirmation:
     """A new booking's confirmation and reminders, rendered before its write
     transaction (rendering is most of what queuing them costs, and SQLite has one
-    writer at a time), with the booking's id and queue number left as markers."""
+    writer at a time), with the booking's id, queue number and code left as markers."""
 
     messages: list[dict]
 
-    def of(self, booking_id: int, queue_number: int) -> list[dict]:
-        """The messages of the booking that was written, for ``queue_messages``."""
+    def of(self, booked) -> list[dict]:
+        """The messages of the booking written (anything with ``id``, ``queue_number``
+        and ``code``), for ``queue_messages``."""
+        values = {mark: str(getattr(booked, name)) for name, mark in _MARKS.items()}
+
         def fill(value):
             if not isinstance(value, str):
                 return value
-            return value.replace(_ID_MARK, str(booking_id)).replace(_NUMBER_MARK,
-                                                                     str(queue_number))
-        return [{**{k: fill(v) for k, v in m.items()}, "booking_id": booking_id}
+            for mark, text in values.items():
+                value = value.replace(mark, text)
+            return value
+
+        return [{**{k: fill(v) for k, v in m.items()}, "booking_id": booked.id}
                 for m in self.messages]
 
 
 def prepare_confirmation(f: BookingFacts, *, now: datetime) -> Confirmation:
-    """``confirmation_messages`` for a booking about to be written (``f`` without its id
-    and queue number); ``Confirmation.of`` fills them in."""
-    marked = replace(f, booking_id=_ID_MARK, queue_number=_NUMBER_MARK)
+    """``confirmation_messages`` for a booking about to be written (``f`` without its id,
+    queue number and code); ``Confirmation.of`` fills them in."""
+    marked = replace(f, booking_id=_MARKS["id"], queue_number=_MARKS["queue_number"],
+                     code=_MARKS["code"])
     return Confirmation(confirmation_messages(marked, now=now))
 
 
