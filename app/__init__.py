@@ -1,5 +1,7 @@
 """Xiangqing (乡情专家行): the application factory."""
 
+import logging
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -26,6 +28,8 @@ def register_config(app: Flask, config: dict | None) -> None:
     if config:
         app.config.from_mapping(config)
     settings.check(app.config)
+    if app.config["ENV_NAME"] == "development":
+        _log_to_terminal()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A SQLite connection is a file handle no server can drop: nothing to ping.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
@@ -33,6 +37,14 @@ def register_config(app: Flask, config: dict | None) -> None:
     set_local_zone(app.config["TIMEZONE"])
     if proxies := app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def _log_to_terminal() -> None:
+    """Development (``make run``): INFO lines go to the terminal — among them the SMS
+    and e-mails the log drivers write, verification codes included, which the web
+    process sends right after its requests. As the scheduler process does; a process
+    that configured logging already keeps its own."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
 
 def register_models() -> None:

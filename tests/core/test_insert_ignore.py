@@ -29,3 +29,8 @@ def test_insert_ignore_works_on_any_keyed_table(db):
     insert_ignore(db.session, SchedulerHeartbeat, {"name": "t", "beat_dt": NOW, "pid": 2})
 
     assert db.session.scalar(select(SchedulerHeartbeat.pid)) == 1
+
+
+def test_insert_ignore_says_whether_it_inserted(db):
+    assert insert_ignore(db.session, Person, {"key": "person-c", "active_count": 0}) == "person-c"
+    assert insert_ignore(db.session, Person, {"key": "person-c", "active_count": 0}) is None

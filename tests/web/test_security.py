@@ -1,3 +1,4 @@
+import logging
 import re
 
 import pytest
@@ -124,3 +125,13 @@ def test_an_oversized_upload_is_a_clear_413_not_a_500(db, client):
 
     assert response.status_code == 413
     assert "上传的文件太大" in response.text
+
+
+def test_development_shows_what_the_log_drivers_send(monkeypatch):
+    configured = []
+    monkeypatch.setattr("logging.basicConfig", lambda **kw: configured.append(kw))
+
+    create_app({"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    assert [kw["level"] for kw in configured] == [logging.INFO]
