@@ -5,6 +5,8 @@ first. Logging in starts a new session, so fetch a fresh token after ``login``.
 """
 
 import re
+import threading
+from collections.abc import Callable
 
 from flask_login.utils import _create_identifier
 from sqlalchemy import select
@@ -76,3 +78,25 @@ def register(client, phone: str, *, name: str = "李秀英", id_number: str | No
         "id_number": id_number or make_id_number(), "password": password,
         "confirm": password,
     })
+
+
+def at_once(calls: list[Callable[[], object]], *, timeout_s: float = 120) -> list:
+    """Run each call in a thread of its own, all released together by a barrier; their
+    results in order. An exception is returned as the result (a thread cannot fail the
+    test), for the caller to assert on."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=timeout_s)
+            results[i] = calls[i]()
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout_s)
+    return results

@@ -7,7 +7,6 @@ is that booking.
 """
 
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -21,6 +20,7 @@ from app.extensions import db, limiter
 from app.scheduling.models import SessionKind
 from tests.bookings.test_concurrency import _booked, _residents, served
 from tests.factories import NOW, TODAY, create_session
+from tests.helpers import at_once
 
 
 @pytest.fixture(autouse=True)
@@ -57,19 +57,8 @@ def _post(base: str, token: str, slot_id: int, key: str) -> tuple[int, dict]:
 
 
 def _burst(base: str, tokens: list[str], keys: list[str], slot_id: int):
-    barrier = threading.Barrier(len(tokens))
-    results: list[tuple[int, dict]] = [(0, {})] * len(tokens)
-
-    def post(i: int) -> None:
-        barrier.wait()
-        results[i] = _post(base, tokens[i], slot_id, keys[i])
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(tokens))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
+    return at_once([lambda t=t, k=k: _post(base, t, slot_id, k)
+                    for t, k in zip(tokens, keys, strict=True)])
 
 
 def _slot(app, kind: SessionKind, capacity: int) -> int:

@@ -31,6 +31,7 @@ from app.notifications.models import Channel, Message, MessageStatus
 from app.scheduling.models import SessionKind, Slot
 from tests.conftest import make_app
 from tests.factories import NOW, TODAY, create_patient, create_session, create_user, make_id_number
+from tests.helpers import at_once
 
 PASSWORD = "burst-test-password"
 FULL = "该时段已约满"
@@ -115,25 +116,16 @@ def _burst(base: str, phones: list[str], slot_id: int, *, same_nonce: bool = Fal
                       "patient": patient})
     if same_nonce:  # one resident double-submitting from several tabs
         browsers, forms = [browsers[0]] * len(phones), [forms[0]] * len(phones)
-    barrier = threading.Barrier(len(browsers))
-    outcomes: list[str] = [""] * len(browsers)
-
-    def post(i: int) -> None:
-        barrier.wait()
+    def post(i: int) -> str:
         status, body, location = browsers[i].request(f"/slots/{slot_id}/book", forms[i])
         if status == 302 and location.startswith("/bookings/"):
-            outcomes[i] = location
-        elif status == 200 and FULL in body:
-            outcomes[i] = "full"
-        else:
-            outcomes[i] = f"error {status}"
+            return location
+        if status == 200 and FULL in body:
+            return "full"
+        return f"error {status}"
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(browsers))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return outcomes
+    return [o if isinstance(o, str) else f"error {o!r}"
+            for o in at_once([lambda i=i: post(i) for i in range(len(browsers))])]
 
 
 def _booked(app, slot_id: int) -> tuple[int, int]:

@@ -1,8 +1,6 @@
 """Two sweeps at once over the same outbox, committing for real on an empty database
 of the tier's kind: every message goes out exactly once."""
 
-import threading
-
 import flask_migrate
 from sqlalchemy import func, insert, select
 
@@ -11,6 +9,7 @@ from app.notifications.models import Channel, Message, MessageStatus
 from app.notifications.sweep import sweep
 from tests.conftest import make_app
 from tests.factories import NOW
+from tests.helpers import at_once
 from tests.notifications.helpers import RecordingGateway
 
 MESSAGES = 500
@@ -32,26 +31,17 @@ def test_two_sweeps_at_once_send_each_message_exactly_once(scratch_url):
         flask_migrate.upgrade()
     _seed(app)
     gateway = RecordingGateway(latency_s=0.0005)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
 
-    def run() -> None:
+    def run():
         with app.app_context():
             try:
-                barrier.wait(timeout=30)
-                results.append(sweep(now=NOW, batch=5, driver=gateway))
-            except Exception as exc:  # reported below; a thread cannot fail the test
-                errors.append(exc)
+                return sweep(now=NOW, batch=5, driver=gateway)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    results = at_once([run, run])
 
-    assert errors == []
+    assert not [r for r in results if isinstance(r, Exception)]
     assert len(gateway.calls) == MESSAGES
     assert set(gateway.calls.values()) == {1}
     assert sum(r.sent for r in results) == MESSAGES
