@@ -12,6 +12,8 @@ from app.directory.models import Expert, Specialty, Township, Venue
 from app.extensions import db
 from app.patients.models import Patient
 from app.scheduling.models import (
+    PUBLIC_STATUSES,
+    Places,
     Session,
     SessionExpert,
     SessionKind,
@@ -64,7 +66,7 @@ def my_waitlist(user: User) -> list[WaitlistEntry]:
 
 
 @dataclass(frozen=True)
-class SlotFacts:
+class SlotFacts(Places):
     """What booking a slot, and answering about the booking, needs to know of the slot
     and its session, venue and experts, as plain values."""
 
@@ -84,17 +86,8 @@ class SlotFacts:
     booked_count: int = 0
 
     @property
-    def places_left(self) -> int:
-        return self.capacity - self.booked_count
-
-    @property
-    def is_full(self) -> bool:
-        return self.places_left <= 0
-
-    @property
     def is_public(self) -> bool:
-        """Its session shows on the public site (published, or stopped: 停诊)."""
-        return self.session_status in (SessionStatus.PUBLISHED, SessionStatus.STOPPED)
+        return self.session_status in PUBLIC_STATUSES
 
 
 # The hot reads are built once (bound by parameter), not per call: building a

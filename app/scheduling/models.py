@@ -44,6 +44,10 @@ class SessionStatus(StrEnum):
     COMPLETED = "completed"
 
 
+# Sessions the public site shows (stopped ones too, so residents see 停诊).
+PUBLIC_STATUSES = (SessionStatus.PUBLISHED, SessionStatus.STOPPED, SessionStatus.COMPLETED)
+
+
 class Audience(StrEnum):
     PUBLIC = "public"
     PROFESSIONAL = "professional"  # local doctors
@@ -104,12 +108,8 @@ class Session(db.Model):
 
     @property
     def is_public(self) -> bool:
-        """Visible on the public site: published or stopped (so residents see 停诊)."""
-        return self.status in (
-            SessionStatus.PUBLISHED,
-            SessionStatus.STOPPED,
-            SessionStatus.COMPLETED,
-        )
+        """Visible on the public site (``PUBLIC_STATUSES``)."""
+        return self.status in PUBLIC_STATUSES
 
     @property
     def display_title(self) -> str:
@@ -139,7 +139,20 @@ class SessionExpert(db.Model):
     )
 
 
-class Slot(db.Model):
+class Places:
+    """What a slot's ``capacity`` and ``booked_count`` say, for the model and for plain
+    slot facts (app.bookings.queries.SlotFacts)."""
+
+    @property
+    def places_left(self) -> int:
+        return self.capacity - self.booked_count
+
+    @property
+    def is_full(self) -> bool:
+        return self.places_left <= 0
+
+
+class Slot(Places, db.Model):
     """A bookable part of a session with a capacity (a clinic half hour, a hall's seats).
 
     ``booked_count`` is kept by the booking engine with conditional updates; the
@@ -163,14 +176,6 @@ class Slot(db.Model):
     booked_count: Mapped[int] = mapped_column(Integer, default=0)
 
     session: Mapped[Session] = relationship(back_populates="slots")
-
-    @property
-    def places_left(self) -> int:
-        return self.capacity - self.booked_count
-
-    @property
-    def is_full(self) -> bool:
-        return self.places_left <= 0
 
 
 class SessionSeries(db.Model):

@@ -10,9 +10,15 @@ from sqlalchemy.orm import selectinload
 from app.core.time import local_day_bounds, local_today
 from app.directory.models import Specialty, Township, Venue
 from app.extensions import db
-from app.scheduling.models import Session, SessionExpert, SessionKind, SessionStatus, Slot
+from app.scheduling.models import (
+    PUBLIC_STATUSES,
+    Session,
+    SessionExpert,
+    SessionKind,
+    SessionStatus,
+    Slot,
+)
 
-PUBLIC_STATUSES = (SessionStatus.PUBLISHED, SessionStatus.STOPPED, SessionStatus.COMPLETED)
 HOME_KINDS = tuple(kind for kind in SessionKind if kind.has_public_slots)
 MAX_RANGE_DAYS = 366
 

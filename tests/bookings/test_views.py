@@ -3,10 +3,12 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from app.bookings.services import engine
+from app.scheduling.models import SessionStatus
 from tests.factories import (
     NOW,
     TODAY,
@@ -221,3 +223,18 @@ def test_header_links_residents_to_their_bookings_and_staff_to_the_console(db, c
     client.post("/logout", data={"csrf_token": _csrf(html)})
     _login(client, coordinator)
     assert 'href="/console"' in client.get("/").text
+
+
+@pytest.mark.parametrize(("status", "shown"), [
+    (SessionStatus.DRAFT, False),
+    (SessionStatus.PUBLISHED, True),
+    (SessionStatus.STOPPED, True),
+    (SessionStatus.COMPLETED, True),
+])
+def test_booking_form_shows_only_for_sessions_the_public_site_shows(db, client, status, shown):
+    session, patient = _setup(db, status=status)
+    _login(client, patient.account)
+
+    response = client.get(f"/slots/{session.slots[0].id}/book")
+
+    assert response.status_code == (200 if shown else 404)
