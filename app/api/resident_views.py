@@ -26,7 +26,7 @@ from app.api.schemas import (
 from app.api.views_support import Annotated
 from app.auth.phones import mask_phone
 from app.bookings import queries as booking_queries
-from app.bookings.models import BookingSource, BookingStatus
+from app.bookings.models import BookingSource
 from app.bookings.services import engine
 from app.bookings.views import BOOK_LIMIT
 from app.core.clock import request_now
@@ -99,11 +99,7 @@ def create_booking(data, headers):
                              idempotency_key=key, slot=slot)
         status, body = 201, BOOKING.dump(
             booking_queries.booking_view(booked.id) if booked.replayed else
-            booking_queries.view_of_booking(
-                {"id": booked.id, "code": booked.code, "queue_number": booked.queue_number,
-                 "status": BookingStatus.CONFIRMED, "source": BookingSource.API,
-                 "cancel_reason": "", "created_dt": now, "updated_dt": now,
-                 "cancelled_dt": None, "checked_in_dt": None}, slot, who))
+            booking_queries.view_of_booking(booked.row, slot, who))
         if key:  # kept with the booking, in its transaction
             kept = idempotency.keep(user_id, key, print_, status, body, now=now)
         db.session.commit()

@@ -25,7 +25,7 @@ bookings, cancellations and stops never deadlock.
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -74,6 +74,7 @@ class Booked:
     code: str
     queue_number: int
     replayed: bool = False
+    row: dict = field(default_factory=dict)  # the columns written (none for a replay)
 
 
 def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
@@ -209,7 +210,8 @@ def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
                 ) from exc
             raise
         if booking_id is not None:
-            return Booked(booking_id, code, queue_number)
+            return Booked(booking_id, code, queue_number,
+                          row={**row, "id": booking_id, "code": code})
     raise RuntimeError(f"no free booking code in {CODE_ATTEMPTS} draws")
 
 
