@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, get_translations
+from jinja2 import Environment
 
 from app.auth.models import User
 from app.notifications.models import Channel
@@ -68,13 +69,32 @@ def render(kind: str, *, locale: str = DEFAULT_LOCALE, **values) -> Texts:
     arguments (a date to format, say): they are called under the message's locale."""
     with force_locale(locale if locale in LOCALES else DEFAULT_LOCALE):
         values = {k: v() if callable(v) else v for k, v in values.items()}
-        module = current_app.jinja_env.get_template(f"messages/{kind}.txt").make_module(values)
+        module = _message_env(locale).get_template(f"messages/{kind}.txt").make_module(values)
         parts = {name: str(getattr(module, name)()).strip() if hasattr(module, name) else ""
                  for name in ("subject", "sms", "body")}
     if parts["sms"]:
         parts["sms"] = SIGNATURE + parts["sms"]
     parts["body"] = parts["body"] or parts["sms"].removeprefix(SIGNATURE)
     return Texts(**parts)
+
+
+def _message_env(locale: str) -> Environment:
+    """The message templates' environment for ``locale``, with its catalog bound in.
+
+    Every booking renders its confirmation and reminders, and the site's environment
+    looks the catalog up through Flask-Babel's request context on every string; here
+    it is looked up once per process and language. (The templates use no filters or
+    globals of the site's.)"""
+    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    environments = current_app.extensions.setdefault("xq_message_environments", {})
+    if (environment := environments.get(locale)) is None:
+        site = current_app.jinja_env
+        environment = Environment(loader=site.loader, extensions=["jinja2.ext.i18n"],
+                                  autoescape=False, auto_reload=site.auto_reload)
+        with force_locale(locale):
+            environment.install_gettext_translations(get_translations(), newstyle=True)
+        environment = environments.setdefault(locale, environment)
+    return environment
 
 
 def site_link(path: str) -> str:
