@@ -11,6 +11,7 @@ import functools
 import os
 import threading
 import time
+import weakref
 
 from sqlalchemy import event
 
@@ -27,6 +28,7 @@ WRITE_OPTION = "xq_write"
 OUTER_TRANSACTION = "xq_outer_transaction"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITER_WAIT_S = SQLITE_BUSY_TIMEOUT_MS / 1000
+_WRITERS: "weakref.WeakKeyDictionary[Engine, _ProcessWriter]" = weakref.WeakKeyDictionary()
 
 
 def configure_engine(engine: Engine) -> None:
@@ -48,20 +50,17 @@ def configure_engine(engine: Engine) -> None:
 
     database = engine.url.database
     lock_path = f"{database}-writer.lock" if database and database != ":memory:" else None
-    writer = _ProcessWriter(engine, lock_path)
+    writer = _WRITERS[engine] = _ProcessWriter(engine, lock_path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-        if not immediate:
-            conn.exec_driver_sql("BEGIN")
-            return
-        writer.acquire(conn.connection.dbapi_connection)
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            writer.release(conn.connection.dbapi_connection)
-            raise
+        # On the driver's connection: every unit of work starts here, and a statement
+        # through SQLAlchemy's execution machinery costs more than SQLite's BEGIN.
+        raw = conn.connection.dbapi_connection
+        if conn.get_execution_options().get(WRITE_OPTION, False):
+            writer.begin_immediate(raw)
+        else:
+            raw.execute("BEGIN")
 
 
 class _ProcessWriter:
@@ -99,6 +98,16 @@ class _ProcessWriter:
                 self.release(dbapi_conn)
 
         dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+
+    def begin_immediate(self, raw) -> None:
+        """Queue for the write lock, then take SQLite's (``raw``: the driver's
+        connection, outside any transaction)."""
+        self.acquire(raw)
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.release(raw)
+            raise
 
     def acquire(self, dbapi_conn) -> None:
         deadline = time.monotonic() + WRITER_WAIT_S
@@ -185,13 +194,26 @@ def restart_as_write(session: OrmSession | scoped_session) -> None:
         session = session()
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("restart_as_write() with pending changes would lose them")
-    if session.get_bind().dialect.name != "sqlite":
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
         # READ COMMITTED (PostgreSQL's default, kept here): each statement reads what
         # is committed by then, and plain reads hold no locks, so there is nothing to
         # end — only the loaded objects to reload. No round trips, and the connection
         # stays with the unit of work.
         session.expire_all()
         return
+    if session.in_transaction() and not session.info.get(OUTER_TRANSACTION):
+        conn = session.connection()
+        if not conn.get_execution_options().get(WRITE_OPTION):
+            # A read transaction (nothing written: writes take begin_write): end and
+            # restart it on the same connection, instead of giving the connection
+            # back to the pool and checking one out again (a booking's hot path).
+            raw = conn.connection.dbapi_connection
+            raw.execute("ROLLBACK")
+            _WRITERS[bind].begin_immediate(raw)
+            conn.execution_options(**{WRITE_OPTION: True})
+            session.expire_all()
+            return
     session.rollback()
     begin_write(session)
 

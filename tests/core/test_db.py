@@ -117,6 +117,30 @@ def test_restart_as_write_ends_the_reads_and_takes_the_write_lock(sqlite_engine)
         session.rollback()
 
 
+@pytest.mark.parametrize("end", ["commit", "rollback"])
+def test_restart_as_write_keeps_the_connection_and_its_end_frees_the_lock(sqlite_engine, end):
+    """The read transaction is restarted as a write one on the same connection; what
+    was read reloads, what is written commits, and the end lets the next writer in."""
+    from app.core.db import restart_as_write
+
+    path = sqlite_engine.url.database
+    with Session(sqlite_engine) as session:
+        before = session.connection().connection.dbapi_connection
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 0
+        restart_as_write(session)
+        assert session.connection().connection.dbapi_connection is before
+        restart_as_write(session)  # again: a write transaction is restarted too
+
+        assert _other_writer_is_locked_out(path) is True
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        getattr(session, end)()
+        assert _other_writer_is_locked_out(path) is False
+
+    with sqlite_engine.connect() as conn:
+        kept = conn.execute(text("SELECT count(*) FROM t")).scalar()
+    assert kept == (1 if end == "commit" else 0)
+
+
 def test_restart_as_write_refuses_to_drop_pending_changes(sqlite_engine):
     from app.core.db import restart_as_write
 
