@@ -85,15 +85,11 @@ def create_booking(data, headers):
     user_id, slot_id = user.id, data["slot_id"]
     patient = _patient(user_id, data["patient_id"])
     print_ = idempotency.fingerprint(request.method, request.path, data)
-    if key and (kept := idempotency.find(user_id, key)) is not None:
-        if kept.fingerprint != print_:
-            return error_response(422, "idempotency_key_reused",
-                                  _("这个 Idempotency-Key 已用于另一个请求"))
-        return idempotency.as_response(kept, replayed=True)
-    # Read now: the booking's write transaction ends what was read before it.
+    # A repeat is found when its answer is kept, below (the key's first answer is
+    # there already), rather than by a read that every first request would pay for.
     slot = booking_queries.slot_facts(slot_id)
     who = {"id": patient.id, "name": patient.name, "relation": patient.relation}
-    kept = None
+    first = None
     try:
         booked = engine.book(slot_id, patient, by=user, now=now, source=BookingSource.API,
                              idempotency_key=key, slot=slot)
@@ -101,15 +97,21 @@ def create_booking(data, headers):
             booking_queries.booking_view(booked.id) if booked.replayed else
             booking_queries.view_of_booking(booked.row, slot, who))
         if key:  # kept with the booking, in its transaction
-            kept = idempotency.keep(user_id, key, print_, status, body, now=now)
-        db.session.commit()
+            first = idempotency.keep(user_id, key, print_, status, body, now=now)
+        if first is None:
+            db.session.commit()
+        else:  # the key answered before (a refusal, say): that answer stands, not this
+            db.session.rollback()
     except DomainError as error:
         db.session.rollback()
         status, body = error.status, domain_error_body(error)
         if key:
-            kept = idempotency.remember(user_id, key, print_, status, body, now=now)
-    if kept is not None:  # a twin request answered first: its answer is the answer
-        return idempotency.as_response(kept, replayed=True)
+            first = idempotency.remember(user_id, key, print_, status, body, now=now)
+    if first is not None:
+        if first.fingerprint != print_:
+            return error_response(422, "idempotency_key_reused",
+                                  _("这个 Idempotency-Key 已用于另一个请求"))
+        return idempotency.as_response(first, replayed=True)
     return Response(json.dumps(body, ensure_ascii=False), status=status,
                     mimetype="application/json")
 

@@ -133,6 +133,28 @@ def test_a_refusal_is_replayed_too(client, db):
     assert again.headers["Idempotent-Replayed"] == "true"
 
 
+def test_a_refusal_stands_when_a_place_frees_before_the_repeat(client, db):
+    """The repeat books (nothing told it the key answered already), finds the first
+    answer when it keeps its own, and undoes its booking: the refusal is the answer."""
+    user, _patient = _resident()
+    slot = _slot(capacity=1)[0]
+    slot.booked_count = 1
+    headers = {**bearer(user), "Idempotency-Key": "k2"}
+    first = client.post("/api/v1/bookings", json={"slot_id": slot.id}, headers=headers)
+    slot.booked_count = 0
+    db.session.commit()
+
+    again = client.post("/api/v1/bookings", json={"slot_id": slot.id}, headers=headers)
+    other = client.post("/api/v1/bookings", json={"slot_id": slot.id + 1}, headers=headers)
+
+    assert (first.status_code, again.status_code) == (409, 409)
+    assert again.data == first.data and again.headers["Idempotent-Replayed"] == "true"
+    assert other.status_code == 422
+    assert _count(db) == 0
+    db.session.refresh(slot)
+    assert slot.booked_count == 0
+
+
 def test_bad_idempotency_key_is_422(client, db):
     user, _patient = _resident()
     response = client.post("/api/v1/bookings", json={"slot_id": 1},
