@@ -1,7 +1,9 @@
 """Bookings, the people they are for, waitlists and the admin-set booking policy."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -178,3 +180,13 @@ class BookingPolicy(db.Model):
     waitlist_auto_confirm: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @classmethod
+    def unsaved(cls, values: Mapping[str, Any] | None = None) -> "BookingPolicy":
+        """A policy of plain values that no session holds: the saved row's ``values``
+        (read along with something else), or the defaults while the admin never saved
+        one."""
+        if values is None:
+            values = {column.key: column.default.arg for column in cls.__table__.columns
+                      if column.default is not None and column.default.is_scalar}
+        return cls(**values)

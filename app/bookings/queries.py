@@ -7,7 +7,13 @@ from sqlalchemy import Select, bindparam, case, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
-from app.bookings.models import ACTIVE_STATUSES, Booking, WaitlistEntry, WaitlistStatus
+from app.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingPolicy,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from app.directory.models import Expert, Specialty, Township, Venue
 from app.extensions import db
 from app.patients.models import Patient
@@ -84,6 +90,7 @@ class SlotFacts(Places):
     experts: tuple = ()  # ({id, name, title}, …) in the order pages list them
     capacity: int = 0
     booked_count: int = 0
+    policy: BookingPolicy | None = None  # the booking policy in force, read with it
 
     @property
     def is_public(self) -> bool:
@@ -92,39 +99,46 @@ class SlotFacts(Places):
 
 # The hot reads are built once (bound by parameter), not per call: building a
 # statement costs more than running it on SQLite.
+_POLICY = BookingPolicy.__table__
 _SLOT_FACTS = (
     select(Slot.id, Slot.session_id, Slot.start_dt, Slot.end_dt, Session.status,
            Session.kind, Session.title, Venue.name, Specialty.name, Venue.id, Venue.address,
-           Township.id, Township.name, Township.kind, Slot.capacity, Slot.booked_count)
+           Township.id, Township.name, Township.kind, Slot.capacity, Slot.booked_count,
+           Expert.id, Expert.name, Expert.title, *_POLICY.columns)
     .join(Session, Session.id == Slot.session_id)
     .join(Venue, Venue.id == Session.venue_id)
     .join(Township, Township.id == Venue.township_id)
     .outerjoin(Specialty, Specialty.id == Session.specialty_id)
+    .outerjoin(SessionExpert, SessionExpert.session_id == Session.id)
+    .outerjoin(Expert, Expert.id == SessionExpert.expert_id)
+    .outerjoin(_POLICY, _POLICY.c.id == 1)  # the saved policy, when there is one
     .where(Slot.id == bindparam("slot_id"))
+    .order_by(Expert.id)
 )
-_SESSION_EXPERTS = (
-    select(Expert.id, Expert.name, Expert.title)
-    .join(SessionExpert, SessionExpert.expert_id == Expert.id)
-    .where(SessionExpert.session_id == bindparam("session_id")).order_by(Expert.id)
-)
+_FIRST_POLICY_COLUMN = 19
 
 
 def slot_facts(slot_id: int) -> SlotFacts | None:
-    """The slot with its session, venue, township and experts in two statements on the
-    unit of work's connection, without building ORM objects: the booking engine's hot
-    read."""
-    conn = db.session.connection()
-    row = conn.execute(_SLOT_FACTS, {"slot_id": slot_id}).first()
-    if row is None:
+    """The slot with its session, venue, township and experts, and the booking
+    policy, in one statement (a row per expert) on the unit of work's connection,
+    without building ORM objects: the booking engine's hot read."""
+    rows = db.session.connection().execute(_SLOT_FACTS, {"slot_id": slot_id}).all()
+    if not rows:
         return None
-    experts = tuple({"id": e.id, "name": e.name, "title": e.title}
-                    for e in conn.execute(_SESSION_EXPERTS, {"session_id": row[1]}))
+    row = rows[0]
+    experts = tuple({"id": r[16], "name": r[17], "title": r[18]}
+                    for r in rows if r[16] is not None)
+    saved = row[_FIRST_POLICY_COLUMN:]
+    policy = BookingPolicy.unsaved(
+        None if saved[0] is None else
+        {column.key: value for column, value in zip(_POLICY.columns, saved, strict=True)})
     return SlotFacts(id=row[0], session_id=row[1], start_dt=row[2], end_dt=row[3],
                      session_status=row[4], kind=row[5], venue_name=row[7],
                      title=display_title(row[6], [e["name"] for e in experts], row[8]),
                      venue_id=row[9], venue_address=row[10],
                      township={"id": row[11], "name": row[12], "kind": row[13]},
-                     experts=experts, capacity=row[14], booked_count=row[15])
+                     experts=experts, capacity=row[14], booked_count=row[15],
+                     policy=policy)
 
 
 _BOOKING_ROW = (

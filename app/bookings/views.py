@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from app.bookings import queries
 from app.bookings.forms import ActionForm, BookForm, CancelForm, RescheduleForm, WaitlistForm
 from app.bookings.services import engine, waitlist
-from app.bookings.services.policy import current_policy, slot_times
+from app.bookings.services.policy import slot_times
 from app.core.clock import request_now
 from app.core.errors import DomainError
 from app.extensions import db, limiter
@@ -42,7 +42,7 @@ def book(slot_id: int):
     slot = queries.slot_facts(slot_id) or abort(404)
     if not slot.is_public:
         abort(404)
-    policy = current_policy()
+    policy = slot.policy
     wait_form = None
     if slot.is_full:
         wait_form = WaitlistForm()

@@ -325,3 +325,22 @@ def test_no_free_booking_code_is_an_error_and_books_nothing(db, monkeypatch):
     db.session.expire_all()
     assert db.session.get(Slot, session.slots[1].id).booked_count == 0
     assert db.session.scalars(select(Booking.code)).all() == [taken]
+
+
+def test_slot_facts_read_the_experts_in_order_and_the_policy_in_force(db):
+    from app.bookings.queries import slot_facts
+
+    first, second = create_expert(), create_expert()
+    clinic = create_session(experts=[second, first])
+    lecture = create_session(kind=SessionKind.LECTURE, experts=[], title="高血压讲座")
+
+    before = slot_facts(clinic.slots[0].id)
+    create_policy(release_days=2, max_active_per_person=4)
+    saved = slot_facts(lecture.slots[0].id)
+
+    assert [e["id"] for e in before.experts] == sorted([first.id, second.id])
+    assert (before.policy.release_days, before.policy.max_active_per_person) == (7, 3)
+    assert saved.experts == ()
+    assert (saved.policy.release_days, saved.policy.max_active_per_person) == (2, 4)
+    assert before.policy not in db.session and saved.policy not in db.session
+    assert slot_facts(10**9) is None

@@ -96,10 +96,10 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
     front desk books until the slot ends. ``slot``: its facts, when the caller read
     them already. The caller commits."""
     by_id = by.id
-    policy = policy or rules.current_policy()
     slot = slot or queries.slot_facts(slot_id)
     if slot is None or slot.id != slot_id:
         raise BookingNotFound(_("找不到这个号源"))
+    policy = policy or slot.policy or rules.current_policy()
     _check_rules(slot, policy, source=source, now=now)
     confirmation = notices.prepare_confirmation(notices.BookingFacts(
         booking_id=0, code="", queue_number=0, name=patient.name, phone=patient.phone,

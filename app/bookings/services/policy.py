@@ -18,13 +18,7 @@ _SAVED = select(BookingPolicy).where(BookingPolicy.id == 1)
 
 def current_policy() -> BookingPolicy:
     """The saved policy, or the defaults when the admin never changed them (not added)."""
-    policy = db.session.scalar(_SAVED)
-    if policy is None:
-        policy = BookingPolicy(id=1)
-        for column in BookingPolicy.__table__.columns:
-            if column.default is not None and column.default.is_scalar:
-                setattr(policy, column.key, column.default.arg)
-    return policy
+    return db.session.scalar(_SAVED) or BookingPolicy.unsaved()
 
 
 fmt = short_datetime  # 12月3日 08:00, the form refusal messages use
