@@ -76,6 +76,9 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         # Where a request's own messages are sent once it has committed: "thread" (the
         # worker's sender thread, in batches) or "inline" (on the request's thread).
         "OUTBOX_SENDER": env.get("OUTBOX_SENDER", "inline" if name == "testing" else "thread"),
+        # SQLite: bookings that queue for the write lock in one worker go in as one
+        # transaction (a savepoint each), one lock and one fsync for all (app.core.db).
+        "GROUP_COMMIT": env.get("GROUP_COMMIT", "true").lower() not in ("0", "false", "no"),
         # How many reverse proxies (nginx …) sit in front and set X-Forwarded-*.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }

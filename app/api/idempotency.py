@@ -11,6 +11,7 @@ again with a different request is refused (422).
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Response
@@ -31,19 +32,39 @@ def fingerprint(method: str, path: str, payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_FIND = select(IdempotencyRecord).where(IdempotencyRecord.user_id == bindparam("user_id"),
-                                        IdempotencyRecord.key == bindparam("key"))
+@dataclass(frozen=True)
+class Answer:
+    """A key's first response, as plain values (it may be read on another request's
+    thread, in a group of bookings: app.core.db.write_together)."""
+
+    fingerprint: str
+    status: int
+    body: str
 
 
-def find(user_id: int, key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(_FIND, {"user_id": user_id, "key": key})
+class AnsweredBefore(Exception):  # noqa: N818 (a signal, not a failure)
+    """Raised in a unit of work that found its key answered already: undo, answer that."""
+
+    def __init__(self, answer: Answer):
+        super().__init__(answer.status)
+        self.answer = answer
+
+
+_FIND = select(IdempotencyRecord.fingerprint, IdempotencyRecord.status,
+               IdempotencyRecord.body).where(IdempotencyRecord.user_id == bindparam("user_id"),
+                                             IdempotencyRecord.key == bindparam("key"))
+
+
+def find(user_id: int, key: str) -> Answer | None:
+    row = db.session.connection().execute(_FIND, {"user_id": user_id, "key": key}).first()
+    return Answer(*row) if row else None
 
 
 def keep(user_id: int, key: str, fingerprint_: str, status: int, body: dict, *,
-         now: datetime) -> IdempotencyRecord | None:
+         now: datetime) -> Answer | None:
     """Keep this response for the key in the current unit of work — a booking keeps its
-    201 in the transaction that made it. None when it was kept; else the record a twin
-    kept first, whose response is the one to give."""
+    201 in the transaction that made it. None when it was kept; else the answer a twin
+    kept first, which is the one to give."""
     if insert_ignore(db.session, IdempotencyRecord, {
             "user_id": user_id, "key": key, "fingerprint": fingerprint_, "status": status,
             "body": json.dumps(body, ensure_ascii=False), "created_dt": now}) is not None:
@@ -52,7 +73,7 @@ def keep(user_id: int, key: str, fingerprint_: str, status: int, body: dict, *,
 
 
 def remember(user_id: int, key: str, fingerprint_: str, status: int, body: dict, *,
-             now: datetime) -> IdempotencyRecord | None:
+             now: datetime) -> Answer | None:
     """``keep`` in a short unit of work of its own, after the request's own has ended
     (a refusal's answer: the refusal wrote nothing)."""
     db.session.rollback()
@@ -62,8 +83,8 @@ def remember(user_id: int, key: str, fingerprint_: str, status: int, body: dict,
     return twin
 
 
-def as_response(record: IdempotencyRecord, *, replayed: bool) -> Response:
-    response = Response(record.body, status=record.status, mimetype="application/json")
+def as_response(answer: Answer, *, replayed: bool) -> Response:
+    response = Response(answer.body, status=answer.status, mimetype="application/json")
     if replayed:
         response.headers[REPLAYED_HEADER] = "true"
     return response

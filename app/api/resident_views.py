@@ -89,19 +89,26 @@ def create_booking(data, headers):
     # there already), rather than by a read that every first request would pay for.
     slot = booking_queries.slot_facts(slot_id)
     who = {"id": patient.id, "name": patient.name, "relation": patient.relation}
-    first = None
-    try:
-        booked = engine.book(slot_id, patient, by=user, now=now, source=BookingSource.API,
-                             idempotency_key=key, slot=slot)
-        status, body = 201, BOOKING.dump(
+
+    def answer(booked: engine.Booked) -> dict:
+        """The 201's body, kept with the booking in its transaction; a key answered
+        before (a refusal, say, and a place has freed since) undoes the booking."""
+        body = BOOKING.dump(
             booking_queries.booking_view(booked.id) if booked.replayed else
             booking_queries.view_of_booking(booked.row, slot, who))
-        if key:  # kept with the booking, in its transaction
-            first = idempotency.keep(user_id, key, print_, status, body, now=now)
-        if first is None:
-            db.session.commit()
-        else:  # the key answered before (a refusal, say): that answer stands, not this
-            db.session.rollback()
+        if key and (before := idempotency.keep(user_id, key, print_, 201, body,
+                                               now=now)) is not None:
+            raise idempotency.AnsweredBefore(before)
+        return body
+
+    first = None
+    try:
+        _booked, body = engine.book_committed(slot_id, patient, by=user, now=now,
+                                              source=BookingSource.API,
+                                              idempotency_key=key, slot=slot, then=answer)
+        status = 201
+    except idempotency.AnsweredBefore as answered:
+        first = answered.answer
     except DomainError as error:
         db.session.rollback()
         status, body = error.status, domain_error_body(error)

@@ -31,10 +31,10 @@ def book(slot_id: int):
     form.fill(patients)
     if form.validate_on_submit():
         try:
-            booking_id = engine.book(slot_id, _my_patient(form.patient.data, patients),
-                                     by=current_user, now=request_now(),
-                                     idempotency_key=form.nonce.data).id
-            db.session.commit()
+            booked, _ = engine.book_committed(
+                slot_id, _my_patient(form.patient.data, patients), by=current_user,
+                now=request_now(), idempotency_key=form.nonce.data)
+            booking_id = booked.id
             return redirect(url_for("bookings.detail", booking_id=booking_id, new=1))
         except DomainError as error:
             db.session.rollback()

@@ -230,3 +230,85 @@ def test_a_writer_of_another_process_waits_for_the_first_and_then_writes(sqlite_
     assert rows == [1]  # our write transaction began after theirs had committed
     assert other.exitcode == 0
     assert Path(f"{path}-writer.lock").exists()
+
+
+def test_writes_handed_in_meanwhile_go_in_together_each_undone_alone(tmp_path):
+    """While one write waits for the lock, the others queue; the next transaction takes
+    them all, a savepoint each: one COMMIT for many, a failing work's writes undone
+    and its exception raised in its own thread, each work seeing its own session.info."""
+    import sqlite3
+    import threading
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    from app.core.db import write_together
+    from tests.helpers import at_once
+
+    path = tmp_path / "group.sqlite3"
+    engine = create_engine(f"sqlite:///{path}", pool_size=20)
+    configure_engine(engine, group_commit=True)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER UNIQUE)"))
+    scoped = scoped_session(sessionmaker(engine))
+    commits = []
+    event.listen(engine, "commit", lambda _conn: commits.append(threading.get_ident()))
+    seen = {}
+
+    def book(n: int):
+        def work():
+            seen[n] = scoped.info["who"]
+            scoped.connection().execute(text("INSERT INTO t VALUES (:x)"), {"x": n})
+            if n % 3 == 0:
+                raise ValueError(n)
+            return n * 10
+
+        def call():
+            scoped.info["who"] = n
+            try:
+                return write_together(scoped, work)
+            finally:
+                scoped.remove()
+        return call
+
+    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")  # the first writer waits; the rest queue
+    threading.Timer(0.5, lambda: blocker.execute("ROLLBACK")).start()
+    results = at_once([book(n) for n in range(1, 13)])
+
+    with engine.connect() as conn:
+        kept = sorted(conn.execute(text("SELECT x FROM t")).scalars())
+    assert kept == [n for n in range(1, 13) if n % 3]
+    assert [r if isinstance(r, int) else str(r) for r in results] == [
+        str(n) if n % 3 == 0 else n * 10 for n in range(1, 13)]
+    assert all(isinstance(results[n - 1], ValueError) for n in (3, 6, 9, 12))
+    assert seen == {n: n for n in range(1, 13)}
+    assert len(commits) < 6  # together, not one transaction each
+    scoped.remove()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("group_commit", [True, False])
+def test_write_together_commits_or_undoes_alone(tmp_path, group_commit):
+    from sqlalchemy.orm import Session as PlainSession
+
+    from app.core.db import write_together
+
+    sqlite_engine = create_engine(f"sqlite:///{tmp_path / 'alone.sqlite3'}")
+    configure_engine(sqlite_engine, group_commit=group_commit)
+    with sqlite_engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+
+    def fails(session):
+        session.execute(text("INSERT INTO t VALUES (2)"))
+        raise ValueError("refused")
+
+    with PlainSession(sqlite_engine) as session:
+        session.execute(text("SELECT count(*) FROM t")).scalar()
+        assert write_together(session, lambda: session.execute(
+            text("INSERT INTO t VALUES (1)")).rowcount) == 1
+        with pytest.raises(ValueError, match="refused"):
+            write_together(session, lambda: fails(session))
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(text("SELECT x FROM t")).scalars().all() == [1]
+    sqlite_engine.dispose()

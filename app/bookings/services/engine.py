@@ -25,9 +25,13 @@ bookings, cancellations and stops never deadlock.
 """
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import Any
 
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -46,7 +50,7 @@ from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingSt
 from app.bookings.services import notices
 from app.bookings.services import policy as rules
 from app.core import audit
-from app.core.db import insert_ignore, restart_as_write
+from app.core.db import insert_ignore, restart_as_write, write_together
 from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.notifications.services import cancel_pending_for_booking, queue_messages
@@ -95,6 +99,76 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
     (web, API) bookings follow the release window, the cut-off and suspensions; the
     front desk books until the slot ends. ``slot``: its facts, when the caller read
     them already. The caller commits."""
+    plan = _plan(slot_id, patient, by=by, now=now, source=source,
+                 idempotency_key=idempotency_key, policy=policy, slot=slot)
+    restart_as_write(db.session)  # the lock-free reads end here
+    try:
+        return plan.write()
+    except Exception:
+        db.session.rollback()
+        if replay := _replayed(by.id, idempotency_key):  # a twin request committed first
+            return replay
+        raise
+
+
+def book_committed(slot_id: int, patient: Patient, *, by: User, now: datetime,
+                   source: BookingSource = BookingSource.WEB,
+                   idempotency_key: str | None = None,
+                   slot: queries.SlotFacts | None = None,
+                   then: Callable[[Booked], Any] | None = None) -> tuple[Booked, Any]:
+    """``book`` in a unit of work of its own, committed before it returns: on SQLite
+    together with the bookings other requests of this process make meanwhile (one
+    lock and one fsync for all, ``app.core.db.write_together``). ``then(booked)`` runs
+    in the booking's transaction after it (the API keeps its answer there); if it
+    raises, the booking is undone and the exception raised. Returns the booking and
+    what ``then`` returned."""
+    by_id = by.id
+    plan = _plan(slot_id, patient, by=by, now=now, source=source,
+                 idempotency_key=idempotency_key, slot=slot)
+    locale = str(get_locale() or "zh")
+
+    def write(booked: Booked | None = None):
+        # Perhaps on another request's thread: its messages in this request's language.
+        with force_locale(locale):
+            booked = booked or plan.write()
+            return booked, then(booked) if then else None
+
+    try:
+        return write_together(db.session, write)
+    except Exception:
+        replay = _replay(by_id, idempotency_key)  # a twin request committed first
+        if replay is None:
+            raise
+    if then is None:
+        return replay, None
+    return write_together(db.session, partial(write, replay))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A booking checked and rendered by the lock-free reads, ready to write."""
+
+    row: dict
+    name: str
+    now: datetime
+    max_active: int
+    one_per_session: bool
+    confirmation: notices.Confirmation
+
+    def write(self) -> Booked:
+        """The write transaction's statements (module docstring, steps 1–5)."""
+        booked = write_booking(self.row, name=self.name, now=self.now,
+                               max_active=self.max_active,
+                               one_per_session=self.one_per_session)
+        queue_messages(self.confirmation.of(booked))
+        return booked
+
+
+def _plan(slot_id: int, patient: Patient, *, by: User, now: datetime, source: BookingSource,
+          idempotency_key: str | None, policy: BookingPolicy | None = None,
+          slot: queries.SlotFacts | None = None) -> _Plan:
+    """The lock-free half of a booking: the slot's facts, the rules that need no lock,
+    the confirmation's and reminders' texts."""
     by_id = by.id
     slot = slot or queries.slot_facts(slot_id)
     if slot is None or slot.id != slot_id:
@@ -107,28 +181,12 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
         what=slot.title,
         to=recipient_of(by if patient.account_id == by_id else patient.account),
     ), now=now)
-    name = patient.name
-    plan = {
-        "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
-        "person_key": patient.id_number_hash, "account_id": patient.account_id,
-        "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
-    }
-    max_active, one_per_session = policy.max_active_per_person, policy.one_per_session
-    restart_as_write(db.session)  # the lock-free reads end here
-    try:
-        # A repeat of a booking already made (its idempotency key) meets the unique
-        # index on the key, or finds the slot or the person's limit taken by it: its
-        # booking is returned below, after this attempt rolled back. Looking first
-        # would cost every booking a read for what is rare.
-        booked = write_booking(plan, name=name, now=now, max_active=max_active,
-                               one_per_session=one_per_session)
-        queue_messages(confirmation.of(booked))
-        return booked
-    except Exception:
-        db.session.rollback()
-        if replay := _replayed(by_id, idempotency_key):  # a twin request committed first
-            return replay
-        raise
+    return _Plan(
+        row={"slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
+             "person_key": patient.id_number_hash, "account_id": patient.account_id,
+             "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key},
+        name=patient.name, now=now, max_active=policy.max_active_per_person,
+        one_per_session=policy.one_per_session, confirmation=confirmation)
 
 
 def _replayed(user_id: int, key: str | None) -> Booked | None:
