@@ -252,8 +252,8 @@ def write_together(session: OrmSession | scoped_session, work: Callable[[], T]) 
     """End the unit of work's reads, run ``work`` in a write transaction and commit it;
     ``work``'s answer, or its exception (its writes undone).
 
-    ``work`` writes through the current session (``db.session``), knowing that this may
-    be another request's: on SQLite, the works that threads of this process hand in
+    ``work`` writes with Core statements on the current session's connection
+    (``db.session``; no ORM flushes), knowing that this may be another request's: on SQLite, the works that threads of this process hand in
     while one transaction waits for the write lock or runs go into the next one, a
     savepoint each, with one ``BEGIN IMMEDIATE`` and one ``COMMIT`` (one fsync) for
     all — the thread that finds no transaction gathering leads it, the others wait for
@@ -330,15 +330,21 @@ class _Group:
             with self.mutex:  # everyone who queued while the lock was taken
                 batch, self.waiting = self.waiting, []
             own_info = session.info
+            raw = session.connection().connection.dbapi_connection
             for work in batch:
                 session.info = work.info
+                # On the driver: SQLAlchemy's savepoints cost more than the works'
+                # statements, and the lock is held meanwhile. Works write with Core
+                # statements (no ORM flushes), so there is no ORM state to undo.
+                raw.execute("SAVEPOINT group_work")
                 try:
-                    with session.begin_nested():
-                        work.answer = work.run()
+                    work.answer = work.run()
                 except Exception as error:  # undone by its savepoint; it is theirs
                     work.error = error
+                    raw.execute("ROLLBACK TO group_work")
                 finally:
                     session.info = own_info
+                raw.execute("RELEASE group_work")
             session.commit()
         except BaseException as error:
             session.rollback()
