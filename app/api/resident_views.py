@@ -37,6 +37,11 @@ from app.notifications import services as inbox
 from app.patients import queries as patient_queries
 
 BOOKING = BookingSchema()  # one instance: building nested schemas costs per request
+# A new booking's 201: its slot, session and patient are dumped before the write
+# transaction, its own fields in it (under SQLite's write lock, the less the better).
+_AROUND = ("slot", "session", "patient")
+BOOKING_OWN = BookingSchema(exclude=_AROUND)
+BOOKING_AROUND = BookingSchema(only=_AROUND)
 
 blp = api_blueprint("bookings", __name__, "A resident's patients, bookings and inbox "
                                           "(Bearer token)")
@@ -89,13 +94,16 @@ def create_booking(data, headers):
     # there already), rather than by a read that every first request would pay for.
     slot = booking_queries.slot_facts(slot_id)
     who = {"id": patient.id, "name": patient.name, "relation": patient.relation}
+    around = slot and BOOKING_AROUND.dump(booking_queries.view_around_booking(slot, who))
 
     def answer(booked: engine.Booked) -> dict:
         """The 201's body, kept with the booking in its transaction; a key answered
         before (a refusal, say, and a place has freed since) undoes the booking."""
-        body = BOOKING.dump(
-            booking_queries.booking_view(booked.id) if booked.replayed else
-            booking_queries.view_of_booking(booked.row, slot, who))
+        if booked.replayed:
+            body = BOOKING.dump(booking_queries.booking_view(booked.id))
+        else:
+            mine = {**BOOKING_OWN.dump(booked.row), **around}
+            body = {name: mine[name] for name in BOOKING.dump_fields}  # the schema's order
         if key and (before := idempotency.keep(user_id, key, print_, 201, body,
                                                now=now)) is not None:
             raise idempotency.AnsweredBefore(before)

@@ -172,7 +172,14 @@ def view_of_booking(booking: dict, slot: SlotFacts, patient: dict) -> dict:
         "status": booking["status"], "source": booking["source"],
         "cancel_reason": booking["cancel_reason"], "created_dt": booking["created_dt"],
         "updated_dt": booking["updated_dt"], "cancelled_dt": booking["cancelled_dt"],
-        "checked_in_dt": booking["checked_in_dt"],
+        "checked_in_dt": booking["checked_in_dt"], **view_around_booking(slot, patient),
+    }
+
+
+def view_around_booking(slot: SlotFacts, patient: dict) -> dict:
+    """The part of ``view_of_booking`` that is known before the booking is written:
+    its slot, its session (venue, township, experts) and its patient."""
+    return {
         "slot": {"id": slot.id, "start_dt": slot.start_dt, "end_dt": slot.end_dt},
         "session": {
             "id": slot.session_id, "kind": slot.kind, "status": slot.session_status,

@@ -253,14 +253,15 @@ def write_together(session: OrmSession | scoped_session, work: Callable[[], T]) 
     ``work``'s answer, or its exception (its writes undone).
 
     ``work`` writes with Core statements on the current session's connection
-    (``db.session``; no ORM flushes), knowing that this may be another request's: on SQLite, the works that threads of this process hand in
-    while one transaction waits for the write lock or runs go into the next one, a
-    savepoint each, with one ``BEGIN IMMEDIATE`` and one ``COMMIT`` (one fsync) for
-    all — the thread that finds no transaction gathering leads it, the others wait for
-    their answer. Each work sees the writer's ``session.info`` swapped for its own
-    thread's (what the outbox notes there is its own). SQLite's writes are serial
-    anyway; what a group saves is the lock's hand-overs and the fsyncs. Elsewhere (and
-    in the tests' outer transaction) it is plain: write transaction, work, commit.
+    (``db.session``; no ORM flushes), knowing that this may be another request's: on
+    SQLite, the works that threads of this process hand in while one transaction
+    waits for the write lock or runs go into the next one, a savepoint each, with one
+    ``BEGIN IMMEDIATE`` and one ``COMMIT`` (one fsync) for all — the thread that finds
+    no transaction gathering leads it, the others wait for their answer. Each work
+    sees the writer's ``session.info`` swapped for its own thread's (what the outbox
+    notes there is its own). SQLite's writes are serial anyway; what a group saves is
+    the lock's hand-overs and the fsyncs. Elsewhere (and in the tests' outer
+    transaction) it is plain: write transaction, work, commit.
     """
     own = session() if isinstance(session, scoped_session) else session
     group = _GROUPS.get(own.get_bind())
