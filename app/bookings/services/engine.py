@@ -19,7 +19,10 @@ arbitrates:
 Each statement is built once at import, with bound parameters: building a statement
 costs more than running it on SQLite. Any refusal rolls the whole write transaction
 back. On SQLite it is ``BEGIN IMMEDIATE`` (app.core.db.begin_write) and its length
-bounds the site's booking rate, which is why it holds only these statements. On
+bounds the site's booking rate, which is why it holds only these statements — and why
+the page and the API book through ``book_committed``, whose write goes in together
+with the other bookings its worker's threads make meanwhile (group commit, one fsync
+for all: app.core.db.write_together). On
 PostgreSQL every writer takes row locks in one order — session, slot, person — so
 bookings, cancellations and stops never deadlock.
 """
