@@ -106,6 +106,10 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
                  idempotency_key=idempotency_key, policy=policy, slot=slot)
     restart_as_write(db.session)  # the lock-free reads end here
     try:
+        # A repeat of a booking already made (its idempotency key) meets the unique
+        # index on the key, or finds the slot or the person's limit taken by it: its
+        # booking is returned below, after this attempt rolled back. Looking first
+        # would cost every booking a read for what is rare.
         return plan.write()
     except Exception:
         db.session.rollback()
@@ -139,7 +143,9 @@ def book_committed(slot_id: int, patient: Patient, *, by: User, now: datetime,
     try:
         return write_together(db.session, write)
     except Exception:
-        replay = _replay(by_id, idempotency_key)  # a twin request committed first
+        # As in ``book``: a repeat fails on its key (or a place its twin took), and its
+        # twin's booking — committed first, or in the same group — is the answer.
+        replay = _replay(by_id, idempotency_key)
         if replay is None:
             raise
     if then is None:
