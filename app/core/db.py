@@ -209,7 +209,8 @@ def restart_as_write(session: OrmSession | scoped_session) -> None:
         # stays with the unit of work.
         session.expire_all()
         return
-    if session.in_transaction() and not session.info.get(OUTER_TRANSACTION):
+    writer = _WRITERS.get(bind)
+    if writer and session.in_transaction() and not session.info.get(OUTER_TRANSACTION):
         conn = session.connection()
         if not conn.get_execution_options().get(WRITE_OPTION):
             # A read transaction (nothing written: writes take begin_write): end and
@@ -217,7 +218,7 @@ def restart_as_write(session: OrmSession | scoped_session) -> None:
             # back to the pool and checking one out again (a booking's hot path).
             raw = conn.connection.dbapi_connection
             raw.execute("ROLLBACK")
-            _WRITERS[bind].begin_immediate(raw)
+            writer.begin_immediate(raw)
             conn.execution_options(**{WRITE_OPTION: True})
             session.expire_all()
             return
@@ -326,12 +327,11 @@ class _Group:
         session = scoped() if isinstance(scoped, scoped_session) else scoped
         batch: list[_Work] = []
         try:
-            begin_write(session)
-            session.connection()  # BEGIN IMMEDIATE: the lock is this transaction's
+            begin_write(session)  # BEGIN IMMEDIATE: the lock is this transaction's
+            raw = session.connection().connection.dbapi_connection
             with self.mutex:  # everyone who queued while the lock was taken
                 batch, self.waiting = self.waiting, []
             own_info = session.info
-            raw = session.connection().connection.dbapi_connection
             for work in batch:
                 session.info = work.info
                 # On the driver: SQLAlchemy's savepoints cost more than the works'
@@ -347,19 +347,16 @@ class _Group:
                     session.info = own_info
                 raw.execute("RELEASE group_work")
             session.commit()
-        except BaseException as error:
+        except BaseException as error:  # no lock, or no commit: nobody's work went in
             session.rollback()
             if not batch:
                 with self.mutex:
                     batch, self.waiting = self.waiting, []
             for work in batch:
                 work.answer, work.error = None, error
-            raise_after = error
-        else:
-            raise_after = None
+            if not isinstance(error, Exception):
+                raise
         finally:
             for work in batch:
                 work.done = True
                 work.woken.set()
-        if raise_after is not None and not isinstance(raise_after, Exception):
-            raise raise_after
