@@ -34,8 +34,7 @@ def book(slot_id: int):
             booked, _ = engine.book_committed(
                 slot_id, _my_patient(form.patient.data, patients), by=current_user,
                 now=request_now(), idempotency_key=form.nonce.data)
-            booking_id = booked.id
-            return redirect(url_for("bookings.detail", booking_id=booking_id, new=1))
+            return redirect(url_for("bookings.detail", booking_id=booked.id, new=1))
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")

@@ -37,20 +37,14 @@ class Queued:
     status: MessageStatus
 
 
-def queue_message(*, channel: Channel, kind: str, body: str, now: datetime,
-                  recipient: str = "", user_id: int | None = None, subject: str = "",
-                  booking_id: int | None = None, dedupe_key: str | None = None,
-                  due_dt: datetime | None = None, expires_dt: datetime | None = None,
-                  attachment: str | None = None, sent: bool = False) -> Queued:
-    """Write one outgoing message in the current unit of work (``queue_messages``)."""
-    return queue_messages([dict(
-        channel=channel, kind=kind, body=body, now=now, recipient=recipient, user_id=user_id,
-        subject=subject, booking_id=booking_id, dedupe_key=dedupe_key, due_dt=due_dt,
-        expires_dt=expires_dt, attachment=attachment, sent=sent)])[0]
+def queue_message(**message) -> Queued:
+    """Write one outgoing message in the current unit of work (``queue_messages``;
+    the arguments are ``_row``'s: channel, kind, body, now, recipient …)."""
+    return queue_messages([message])[0]
 
 
 def queue_messages(messages: list[dict]) -> list[Queued]:
-    """Write outgoing messages (each given as ``queue_message``'s arguments) in the
+    """Write outgoing messages (each given as ``_row``'s keyword arguments) in the
     current unit of work: one multi-row INSERT on its connection, no ORM objects — a
     booking's confirmation and reminders are on its hot path. Returns them in no
     particular order."""
