@@ -292,12 +292,19 @@ def test_another_accounts_booking_is_not_found(db):
     assert _refusal(lambda: engine.get_booking_for(booking.id, create_user())) == "找不到这个预约"
 
 
-def test_a_booking_code_already_taken_is_drawn_again(db, monkeypatch):
+def _one_code_taken(db, seq: int):
+    """A clinic whose first slot one resident booked; (clinic, that booking's code,
+    a second resident)."""
     session = _clinic(db)
-    first = _resident(db, phone="13900000081", id_number=make_id_number(seq=81))
-    second = _resident(db, phone="13900000082", id_number=make_id_number(seq=82))
+    first = _resident(db, phone=f"139000000{seq}", id_number=make_id_number(seq=seq))
+    second = _resident(db, phone=f"139000000{seq + 1}", id_number=make_id_number(seq=seq + 1))
     taken = _book(session.slots[0], first).code
     db.session.commit()
+    return session, taken, second
+
+
+def test_a_booking_code_already_taken_is_drawn_again(db, monkeypatch):
+    session, taken, second = _one_code_taken(db, 81)
     draws = iter([taken, taken, "FRESH2"])
     monkeypatch.setattr(engine, "new_code", lambda: next(draws))
 
@@ -312,11 +319,7 @@ def test_a_booking_code_already_taken_is_drawn_again(db, monkeypatch):
 
 
 def test_no_free_booking_code_is_an_error_and_books_nothing(db, monkeypatch):
-    session = _clinic(db)
-    first = _resident(db, phone="13900000083", id_number=make_id_number(seq=83))
-    second = _resident(db, phone="13900000084", id_number=make_id_number(seq=84))
-    taken = _book(session.slots[0], first).code
-    db.session.commit()
+    session, taken, second = _one_code_taken(db, 83)
     monkeypatch.setattr(engine, "new_code", lambda: taken)
 
     with pytest.raises(RuntimeError):
