@@ -2,7 +2,8 @@
 
 The API does not look at the site's session at all, so a browser's cookie can neither
 read a resident's data nor write through it (and the API needs no CSRF token). The
-acting account is kept in ``g.api_user`` for the request.
+acting account is kept for the request: ``api_caller()`` as plain values, read with the
+token; ``api_user()``, its model, loaded when a view first asks for it.
 """
 
 from functools import wraps
@@ -13,7 +14,7 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from app.auth.models import User
-from app.auth.tokens import note_use, token_for
+from app.auth.tokens import Caller, caller_for, note_use
 from app.core.clock import request_now
 from app.extensions import db
 
@@ -23,27 +24,26 @@ SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
                                   "page (/account/tokens)."}
 
 
-def _authenticate() -> User:
+def _authenticate() -> Caller:
     scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized()
     now = request_now()
-    token = token_for(secret.strip(), now=now)
-    if token is None:
+    caller = caller_for(secret.strip(), now=now)
+    if caller is None:
         raise Unauthorized()
-    user_id, g.api_token_id = token.user_id, token.id
-    note_use(token, now=now)
-    return db.session.get(User, user_id)
+    note_use(caller, now=now)
+    return caller
 
 
 def bearer_required(view):
-    """Only with a valid Bearer token; the account is ``api_user()``. Documented in
+    """Only with a valid Bearer token; the account is ``api_caller()``. Documented in
     the OpenAPI operation's security. Put it above the rate limit, so that limits
     count per account."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        g.api_user = _authenticate()
+        g.api_caller = _authenticate()
         return view(*args, **kwargs)
 
     return Blueprint.doc(security=BEARER)(wrapped)
@@ -61,12 +61,20 @@ def staff_required(view):
     return bearer_required(wrapped)
 
 
+def api_caller() -> Caller:
+    return g.api_caller
+
+
 def api_user() -> User:
-    return g.api_user
+    """The calling account's model, loaded on first use (``api_caller`` has its id)."""
+    user = g.get("api_user")
+    if user is None:
+        user = g.api_user = db.session.get(User, g.api_caller.id)
+    return user
 
 
 def rate_key() -> str:
     """Per account once the token is known, else per address: the pages' keys."""
-    user = g.get("api_user")
-    return f"user:{user.id}" if user is not None else f"ip:{get_remote_address()}"
+    caller = g.get("api_caller")
+    return f"user:{caller.id}" if caller is not None else f"ip:{get_remote_address()}"
 

@@ -1,10 +1,9 @@
 """Tokens for apps: a phone and password buy a Bearer token; the token tells who it is."""
 
-from flask import g
 from flask_babel import gettext as _
 
 from app.accounts.views import LOGIN_LIMIT, by_address
-from app.api.auth import api_user, bearer_required
+from app.api.auth import api_caller, api_user, bearer_required
 from app.api.core import api_blueprint
 from app.api.errors import error_response
 from app.api.schemas import AccountSchema, TokenRequestSchema, TokenSchema
@@ -44,7 +43,8 @@ def create_token(data):
 @blp.response(204)
 def delete_token():
     """Revoke the token this request carries (log out)."""
-    revoke_token(api_user().id, g.api_token_id, now=request_now())
+    caller = api_caller()
+    revoke_token(caller.id, caller.token_id, now=request_now())
     db.session.commit()
 
 

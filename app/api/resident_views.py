@@ -10,7 +10,7 @@ from flask import Response, request
 from flask_babel import gettext as _
 
 from app.api import idempotency
-from app.api.auth import api_user, bearer_required, rate_key
+from app.api.auth import api_caller, api_user, bearer_required, rate_key
 from app.api.core import PageArgsSchema, api_blueprint, page_of, page_schema
 from app.api.errors import ErrorSchema, domain_error_body, error_response
 from app.api.fields import ID_PATH
@@ -53,7 +53,7 @@ blp = api_blueprint("bookings", __name__, "A resident's patients, bookings and i
 def patients():
     """The people this account books for (就诊人), the holder first; ID numbers masked."""
     return [Annotated(p, phone=mask_phone(p.phone))
-            for p in patient_queries.account_patients(api_user().id)]
+            for p in patient_queries.account_patients(api_caller().id)]
 
 
 @blp.get("/bookings")
@@ -67,8 +67,7 @@ def bookings(paging):
 
 
 def _patient(user_id: int, patient_id: int | None):
-    found = (patient_queries.account_holder(user_id) if patient_id is None
-             else patient_queries.account_patient(user_id, patient_id))
+    found = patient_queries.patient_facts(user_id, patient_id)
     if found is None:
         raise NotFound(_("找不到这位就诊人"), code="no_patient")
     return found
@@ -86,8 +85,8 @@ def create_booking(data, headers):
     """Book a slot for one of your patients (default: yourself), by the same rules as
     the booking page. With an ``Idempotency-Key`` header the first request books and
     every repeat (also while the first is still running) gets its response again."""
-    user, key, now = api_user(), headers["key"], request_now()
-    user_id, slot_id = user.id, data["slot_id"]
+    caller, key, now = api_caller(), headers["key"], request_now()
+    user_id, slot_id = caller.id, data["slot_id"]
     patient = _patient(user_id, data["patient_id"])
     print_ = idempotency.fingerprint(request.method, request.path, data)
     # A repeat is found when its answer is kept, below (the key's first answer is
@@ -111,7 +110,7 @@ def create_booking(data, headers):
 
     first = None
     try:
-        _booked, body = engine.book_committed(slot_id, patient, by=user, now=now,
+        _booked, body = engine.book_committed(slot_id, patient, by=caller, now=now,
                                               source=BookingSource.API,
                                               idempotency_key=key, slot=slot, then=answer)
         status = 201
@@ -171,7 +170,7 @@ def reschedule(data, booking_id: int):
 @blp.response(200, page_schema(MessageSchema))
 def messages(paging):
     """The account's site inbox, newest first."""
-    return page_of(inbox_queries.inbox_page(api_user().id, page=paging["page"],
+    return page_of(inbox_queries.inbox_page(api_caller().id, page=paging["page"],
                                             per_page=paging["per_page"]))
 
 
@@ -179,5 +178,5 @@ def messages(paging):
 @bearer_required
 @blp.response(204)
 def read_message(message_id: int):
-    inbox.mark_inbox_read(api_user().id, message_id, now=request_now())
+    inbox.mark_inbox_read(api_caller().id, message_id, now=request_now())
     db.session.commit()

@@ -20,6 +20,7 @@ from flask_babel import force_locale, get_locale, get_translations
 from jinja2 import Environment
 
 from app.auth.models import User
+from app.auth.tokens import Caller
 from app.notifications.models import Channel
 from app.notifications.services import queue_messages
 
@@ -44,7 +45,7 @@ class Recipient:
         return self.email if self.email and self.by_email else None
 
 
-def recipient_of(user: User | None) -> Recipient | None:
+def recipient_of(user: User | Caller | None) -> Recipient | None:
     if user is None:
         return None
     return Recipient(user_id=user.id, email=user.email, sms=user.notify_sms,

@@ -36,10 +36,11 @@ from typing import Any
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
+from app.auth.tokens import Caller
 from app.bookings import queries
 from app.bookings.errors import (
     AlreadyBooked,
@@ -92,7 +93,7 @@ def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
                                         idempotency_key=idempotency_key, policy=policy).id)
 
 
-def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
+def book(slot_id: int, patient: Patient, *, by: User | Caller, now: datetime,
          source: BookingSource = BookingSource.WEB, idempotency_key: str | None = None,
          policy: BookingPolicy | None = None, slot: queries.SlotFacts | None = None) -> Booked:
     """Book ``patient`` into a slot on behalf of ``by``.
@@ -118,10 +119,9 @@ def book(slot_id: int, patient: Patient, *, by: User, now: datetime,
         raise
 
 
-def book_committed(slot_id: int, patient: Patient, *, by: User, now: datetime,
-                   source: BookingSource = BookingSource.WEB,
-                   idempotency_key: str | None = None,
-                   slot: queries.SlotFacts | None = None,
+def book_committed(slot_id: int, patient: Patient | Row, *, by: User | Caller,
+                   now: datetime, source: BookingSource = BookingSource.WEB,
+                   idempotency_key: str | None = None, slot: queries.SlotFacts | None = None,
                    then: Callable[[Booked], Any] | None = None) -> tuple[Booked, Any]:
     """``book`` in a unit of work of its own, committed before it returns: on SQLite
     together with the bookings other requests of this process make meanwhile (one
@@ -173,11 +173,13 @@ class _Plan:
         return booked
 
 
-def _plan(slot_id: int, patient: Patient, *, by: User, now: datetime, source: BookingSource,
-          idempotency_key: str | None, policy: BookingPolicy | None = None,
+def _plan(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datetime,
+          source: BookingSource, idempotency_key: str | None,
+          policy: BookingPolicy | None = None,
           slot: queries.SlotFacts | None = None) -> _Plan:
     """The lock-free half of a booking: the slot's facts, the rules that need no lock,
-    the confirmation's and reminders' texts."""
+    the confirmation's and reminders' texts. ``patient``: the model, or its plain
+    values (``patient_facts``: then one of ``by``'s own account)."""
     by_id = by.id
     slot = slot or queries.slot_facts(slot_id)
     if slot is None or slot.id != slot_id:
