@@ -78,6 +78,23 @@ def test_expired_revoked_and_disabled_tokens_stop_working(client, db, app):
     assert client.get("/api/v1/me", headers=other).status_code == 401
 
 
+def test_a_tokens_last_use_is_stamped_at_most_hourly(client, db, app):
+    user = create_user()
+    headers = bearer(user)
+    row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
+    assert row.last_used_dt is None
+
+    def used_at(when):
+        app.config["CLOCK"] = lambda: when
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+        db.session.refresh(row)
+        return row.last_used_dt
+
+    assert used_at(NOW) == NOW
+    assert used_at(NOW + timedelta(minutes=59)) == NOW
+    assert used_at(NOW + timedelta(minutes=61)) == NOW + timedelta(minutes=61)
+
+
 def test_session_cookie_alone_is_not_an_api_login(client, db):
     user = create_user()
     login_as(client, user)
