@@ -1,5 +1,6 @@
 """Read-side queries for a resident's bookings, patients and waitlist entries."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -128,10 +129,7 @@ def slot_facts(slot_id: int) -> SlotFacts | None:
     row = rows[0]
     experts = tuple({"id": r[16], "name": r[17], "title": r[18]}
                     for r in rows if r[16] is not None)
-    saved = row[_FIRST_POLICY_COLUMN:]
-    policy = BookingPolicy.unsaved(
-        None if saved[0] is None else
-        {column.key: value for column, value in zip(_POLICY.columns, saved, strict=True)})
+    policy = _policy(row[_FIRST_POLICY_COLUMN:])
     return SlotFacts(id=row[0], session_id=row[1], start_dt=row[2], end_dt=row[3],
                      session_status=row[4], kind=row[5], venue_name=row[7],
                      title=display_title(row[6], [e["name"] for e in experts], row[8]),
@@ -139,6 +137,16 @@ def slot_facts(slot_id: int) -> SlotFacts | None:
                      township={"id": row[11], "name": row[12], "kind": row[13]},
                      experts=experts, capacity=row[14], booked_count=row[15],
                      policy=policy)
+
+
+@functools.lru_cache(maxsize=8)
+def _policy(saved: tuple) -> BookingPolicy:
+    """The policy of the saved row's values (all None: none saved), built once per
+    version of it: building the object costs more than reading it. Shared, so
+    read-only — no session holds it, and nobody changes it."""
+    return BookingPolicy.unsaved(
+        None if saved[0] is None else
+        {column.key: value for column, value in zip(_POLICY.columns, saved, strict=True)})
 
 
 _BOOKING_ROW = (

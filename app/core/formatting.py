@@ -1,6 +1,7 @@
 """Dates in messages and pages: "12月3日 08:00" in Chinese, "Dec 3 08:00" in English."""
 
 from datetime import datetime
+from functools import lru_cache
 
 from babel.dates import format_skeleton
 from flask_babel import get_locale
@@ -12,6 +13,13 @@ DEFAULT_LOCALE = "zh_Hans_CN"
 
 def short_datetime(dt: datetime) -> str:
     """Month, day and time in the programme's zone, in the current (or default) locale."""
+    return _short_datetime(dt, str(get_locale() or DEFAULT_LOCALE))
+
+
+@lru_cache(maxsize=4096)
+def _short_datetime(dt: datetime, locale: str) -> str:
+    # Every booking's confirmation and reminders name its slot's start, and a rush
+    # books the same few hundred starts: Babel's formatting is worth remembering.
     local = to_local(dt)
-    day = format_skeleton("MMMd", local, locale=get_locale() or DEFAULT_LOCALE)
+    day = format_skeleton("MMMd", local, locale=locale)
     return f"{day} {local:%H:%M}"
