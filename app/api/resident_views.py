@@ -76,8 +76,8 @@ def _patient(user_id: int, patient_id: int | None):
 @blp.post("/bookings")
 @bearer_required
 @limiter.limit(BOOK_LIMIT, key_func=rate_key)
-@blp.arguments(BookingCreateSchema)
-@blp.arguments(IdempotencyHeaderSchema, location="headers")
+@blp.arguments(BookingCreateSchema())  # instances: a class is instantiated per request
+@blp.arguments(IdempotencyHeaderSchema(), location="headers")
 @blp.response(201, BookingSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Refused: slot_full, already_booked, "
                   "limit_reached, not_bookable, not_open_yet, booking_closed")

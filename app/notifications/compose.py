@@ -28,6 +28,7 @@ SIGNATURE = "【乡情专家行】"
 SMS_LENGTH = 70  # one SMS of UCS-2 text (Chinese); longer ones are split and cost more
 DEFAULT_LOCALE = "zh"
 LOCALES = ("zh", "en")
+PARTS = ("subject", "sms", "body")  # the macros a message template may define
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,16 @@ def current_locale() -> str:
     return "en" if locale is not None and locale.language == "en" else DEFAULT_LOCALE
 
 
-def render(kind: str, *, locale: str = DEFAULT_LOCALE, **values) -> Texts:
-    """The texts of message ``kind`` in ``locale``. ``values`` may hold callables of no
-    arguments (a date to format, say): they are called under the message's locale."""
+def render(kind: str, *, locale: str = DEFAULT_LOCALE, only: tuple[str, ...] = PARTS,
+           **values) -> Texts:
+    """The texts of message ``kind`` in ``locale`` (``only`` some of them: the others
+    are left empty). ``values`` may hold callables of no arguments (a date to format,
+    say): they are called under the message's locale."""
     with force_locale(locale if locale in LOCALES else DEFAULT_LOCALE):
         values = {k: v() if callable(v) else v for k, v in values.items()}
         module = _message_env(locale).get_template(f"messages/{kind}.txt").make_module(values)
-        parts = {name: str(getattr(module, name)()).strip() if hasattr(module, name) else ""
-                 for name in ("subject", "sms", "body")}
+        parts = {name: str(getattr(module, name)()).strip()
+                 if name in only and hasattr(module, name) else "" for name in PARTS}
     if parts["sms"]:
         parts["sms"] = SIGNATURE + parts["sms"]
     parts["body"] = parts["body"] or parts["sms"].removeprefix(SIGNATURE)

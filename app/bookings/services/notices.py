@@ -136,10 +136,11 @@ def _reminders(f: BookingFacts, *, now: datetime):
     """(dedupe key, message) of each reminder rule and channel whose time is still to
     come: SMS to the patient's phone, e-mail to the account's address, as it prefers.
     Each carries the end of its window as ``expires_dt``, so it is never sent late."""
-    texts = _texts("reminder", f)
+    email = f.to.email_to if f.to else None
+    # Only an e-mail reminder needs the subject and the body (every booking renders it).
+    texts = _texts("reminder", f, only=compose.PARTS if email else ("sms",))
     routes = ((Channel.SMS, compose.sms_to(f.to, f.phone), texts.sms, ""),
-              (Channel.EMAIL, f.to.email_to if f.to else None, texts.body,
-               compose.email_subject(texts)))
+              (Channel.EMAIL, email, texts.body, compose.email_subject(texts)))
     for rule in reminder_rules(current_app.config):
         due_dt = f.start_dt - timedelta(hours=rule.hours)
         for channel, address, body, subject in routes:
