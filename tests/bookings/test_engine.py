@@ -347,3 +347,37 @@ def test_slot_facts_read_the_experts_in_order_and_the_policy_in_force(db):
     assert (saved.policy.release_days, saved.policy.max_active_per_person) == (2, 4)
     assert before.policy not in db.session and saved.policy not in db.session
     assert slot_facts(10**9) is None
+
+
+def test_bookings_of_one_slot_each_get_their_own_texts_in_their_own_language(db, app):
+    # The texts are rendered once per slot and language, the booking's own values
+    # filled in afterwards: nothing of one booking may show in another's.
+    app.config["SITE_URL"] = "https://xq.example"
+    slot = _clinic(db).slots[0]
+    wang = _resident(db, name="王\ue001建国", phone="13900000101",
+                     id_number=make_id_number(seq=201))
+    zhao = _resident(db, name="赵敏", phone="13900000102", id_number=make_id_number(seq=202))
+    smith = _resident(db, name="Ann Smith", phone="13900000103",
+                      id_number=make_id_number(seq=203))
+    smith.account.locale = "en"
+    db.session.commit()
+
+    booked = []
+    for patient in (wang, zhao, smith):
+        booked.append(_book(slot, patient))
+        db.session.commit()
+
+    def text(booking, kind="booking_confirmed", channel=Channel.SMS):
+        return db.session.scalar(select(Message.body).where(
+            Message.booking_id == booking.id, Message.kind == kind,
+            Message.channel == channel))
+
+    first, second, third = (text(b) for b in booked)
+    assert "王建国已预约12月3日 08:00" in first and f"第1号，预约码{booked[0].code}" in first
+    assert "赵敏已预约12月3日 08:00" in second and f"第2号，预约码{booked[1].code}" in second
+    assert "Ann Smith is booked for Dec 3 08:00" in third and booked[2].code in third
+    assert "提醒：赵敏预约了" in text(booked[1], "reminder_24h")
+    assert f"https://xq.example/bookings/{booked[1].id}" in text(
+        booked[1], channel=Channel.INBOX)
+    assert not any("\ue000" <= ch <= "\ue003" for body in (first, second, third)
+                   for ch in body)

@@ -69,9 +69,54 @@ def facts_of(booking: Booking) -> BookingFacts:
 
 
 def _texts(template: str, f: BookingFacts, **values) -> compose.Texts:
-    return compose.render(template, locale=f.to.locale if f.to else compose.DEFAULT_LOCALE,
-                          f=f, when=partial(fmt, f.start_dt),
-                          link=compose.site_link(f"/bookings/{f.booking_id}"), **values)
+    locale = f.to.locale if f.to else compose.DEFAULT_LOCALE
+    if set(values) - {"only"}:  # a notice with values of its own (a stop's reason …)
+        return compose.render(template, locale=locale, f=f, when=partial(fmt, f.start_dt),
+                              link=compose.site_link(f"/bookings/{f.booking_id}"), **values)
+    texts = _slot_texts(template, locale, f.start_dt, f.place, f.what,
+                        values.get("only", compose.PARTS))
+    marked = {_MARKS["id"]: str(f.booking_id), _MARKS["queue_number"]: str(f.queue_number),
+              _MARKS["code"]: str(f.code), _MARKS["name"]: f.name.translate(_NO_MARKS)}
+    return compose.Texts(*(_fill(text, marked) for text in (texts.subject, texts.sms,
+                                                           texts.body)))
+
+
+# Markers for a booking's own values in texts rendered once per slot and language (its
+# id, queue number, code and patient's name), and for what only a booking's write
+# transaction learns (id, queue number, code) in texts rendered before it:
+# private-use characters, never in a real text (and taken out of names).
+_MARKS = {"id": "\ue000", "queue_number": "\ue001", "code": "\ue002", "name": "\ue003"}
+_NO_MARKS = dict.fromkeys(map(ord, _MARKS.values()))
+SLOT_TEXTS_KEPT = 2048  # texts per process and app, then they are rendered afresh
+
+
+def _slot_texts(template: str, locale: str, start_dt: datetime, place: str, what: str,
+                only: tuple[str, ...]) -> compose.Texts:
+    """A booking message's texts for a slot, with the booking's own values as markers:
+    rendered once per slot, language and site address, not for every booking (a rush
+    books the same few slots; rendering was a tenth of a booking's cost)."""
+    site = current_app.config.get("SITE_URL", "")
+    cache = current_app.extensions.setdefault("xq_slot_texts", {})
+    key = (template, locale, start_dt, place, what, only, site)
+    if (texts := cache.get(key)) is None:
+        if len(cache) >= SLOT_TEXTS_KEPT:
+            cache.clear()
+        marked = BookingFacts(booking_id=_MARKS["id"], code=_MARKS["code"],
+                              queue_number=_MARKS["queue_number"], name=_MARKS["name"],
+                              phone="", account_id=None, start_dt=start_dt, place=place,
+                              what=what)
+        texts = cache[key] = compose.render(
+            template, locale=locale, f=marked, when=partial(fmt, start_dt),
+            link=compose.site_link(f"/bookings/{_MARKS['id']}"), only=only)
+    return texts
+
+
+def _fill(value, marked: dict[str, str]):
+    if not isinstance(value, str):
+        return value
+    for mark, text in marked.items():
+        value = value.replace(mark, text)
+    return value
 
 
 def _send(f: BookingFacts, kind: str, texts: compose.Texts, *, now: datetime,
@@ -95,11 +140,6 @@ def confirmation_messages(f: BookingFacts, *, now: datetime) -> list[dict]:
                if message is not None])
 
 
-# Markers for what only a booking's write transaction learns — its id, queue number and
-# code — in texts rendered before it: private-use characters, never in a real text.
-_MARKS = {"id": "\ue000", "queue_number": "\ue001", "code": "\ue002"}
-
-
 @dataclass(frozen=True)
 class Confirmation:
     """A new booking's confirmation and reminders, rendered before its write
@@ -111,16 +151,9 @@ class Confirmation:
     def of(self, booked) -> list[dict]:
         """The messages of the booking written (anything with ``id``, ``queue_number``
         and ``code``), for ``queue_messages``."""
-        values = {mark: str(getattr(booked, name)) for name, mark in _MARKS.items()}
-
-        def fill(value):
-            if not isinstance(value, str):
-                return value
-            for mark, text in values.items():
-                value = value.replace(mark, text)
-            return value
-
-        return [{**{k: fill(v) for k, v in m.items()}, "booking_id": booked.id}
+        marked = {_MARKS[name]: str(getattr(booked, name))
+                  for name in ("id", "queue_number", "code")}
+        return [{**{k: _fill(v, marked) for k, v in m.items()}, "booking_id": booked.id}
                 for m in self.messages]
 
 
