@@ -349,10 +349,11 @@ def test_slot_facts_read_the_experts_in_order_and_the_policy_in_force(db):
     assert slot_facts(10**9) is None
 
 
-def test_bookings_of_one_slot_each_get_their_own_texts_in_their_own_language(db, app):
+def test_bookings_of_one_slot_each_get_their_own_texts_in_their_own_language(
+        db, app, monkeypatch):
     # The texts are rendered once per slot and language, the booking's own values
     # filled in afterwards: nothing of one booking may show in another's.
-    app.config["SITE_URL"] = "https://xq.example"
+    monkeypatch.setitem(app.config, "SITE_URL", "https://xq.example")
     slot = _clinic(db).slots[0]
     wang = _resident(db, name="王\ue001建国", phone="13900000101",
                      id_number=make_id_number(seq=201))
