@@ -11,9 +11,10 @@ from app.core.time import to_local
 DEFAULT_LOCALE = "zh_Hans_CN"
 
 
-def short_datetime(dt: datetime) -> str:
-    """Month, day and time in the programme's zone, in the current (or default) locale."""
-    return _short_datetime(dt, str(get_locale() or DEFAULT_LOCALE))
+def short_datetime(dt: datetime, locale: str | None = None) -> str:
+    """Month, day and time in the programme's zone, in ``locale`` (by default the
+    current one, else the default)."""
+    return _short_datetime(dt, locale or str(get_locale() or DEFAULT_LOCALE))
 
 
 @lru_cache(maxsize=4096)

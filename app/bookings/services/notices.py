@@ -73,40 +73,41 @@ def _texts(template: str, f: BookingFacts, **values) -> compose.Texts:
     if set(values) - {"only"}:  # a notice with values of its own (a stop's reason …)
         return compose.render(template, locale=locale, f=f, when=partial(fmt, f.start_dt),
                               link=compose.site_link(f"/bookings/{f.booking_id}"), **values)
-    texts = _slot_texts(template, locale, f.start_dt, f.place, f.what,
-                        values.get("only", compose.PARTS))
+    texts = _marked_texts(template, locale, values.get("only", compose.PARTS))
     marked = {_MARKS["id"]: str(f.booking_id), _MARKS["queue_number"]: str(f.queue_number),
-              _MARKS["code"]: str(f.code), _MARKS["name"]: f.name.translate(_NO_MARKS)}
+              _MARKS["code"]: str(f.code), _MARKS["name"]: f.name.translate(_NO_MARKS),
+              _MARKS["place"]: f.place.translate(_NO_MARKS),
+              _MARKS["what"]: f.what.translate(_NO_MARKS),
+              _MARKS["when"]: fmt(f.start_dt, locale)}
     return compose.Texts(*(_fill(text, marked) for text in (texts.subject, texts.sms,
                                                            texts.body)))
 
 
-# Markers for a booking's own values in texts rendered once per slot and language (its
-# id, queue number, code and patient's name), and for what only a booking's write
-# transaction learns (id, queue number, code) in texts rendered before it:
-# private-use characters, never in a real text (and taken out of names).
-_MARKS = {"id": "\ue000", "queue_number": "\ue001", "code": "\ue002", "name": "\ue003"}
+# Markers for a booking's values in texts rendered once per template and language, and
+# for what only a booking's write transaction learns (id, queue number, code) in texts
+# rendered before it: private-use characters, never in a real text (and taken out of
+# the names put in).
+_MARKS = {"id": "\ue000", "queue_number": "\ue001", "code": "\ue002", "name": "\ue003",
+          "place": "\ue004", "what": "\ue005", "when": "\ue006"}
 _NO_MARKS = dict.fromkeys(map(ord, _MARKS.values()))
-SLOT_TEXTS_KEPT = 2048  # texts per process and app, then they are rendered afresh
 
 
-def _slot_texts(template: str, locale: str, start_dt: datetime, place: str, what: str,
-                only: tuple[str, ...]) -> compose.Texts:
-    """A booking message's texts for a slot, with the booking's own values as markers:
-    rendered once per slot, language and site address, not for every booking (a rush
-    books the same few slots; rendering was a tenth of a booking's cost)."""
+def _marked_texts(template: str, locale: str, only: tuple[str, ...]) -> compose.Texts:
+    """A booking message's texts with every value of the booking as a marker, rendered
+    once per template, language and site address rather than for every booking
+    (rendering was a tenth of a booking's cost). The booking templates only put values
+    in (their one condition is on the site's address), so filling the markers in gives
+    what rendering with the values would."""
     site = current_app.config.get("SITE_URL", "")
-    cache = current_app.extensions.setdefault("xq_slot_texts", {})
-    key = (template, locale, start_dt, place, what, only, site)
+    cache = current_app.extensions.setdefault("xq_marked_texts", {})
+    key = (template, locale, only, site)
     if (texts := cache.get(key)) is None:
-        if len(cache) >= SLOT_TEXTS_KEPT:
-            cache.clear()
         marked = BookingFacts(booking_id=_MARKS["id"], code=_MARKS["code"],
                               queue_number=_MARKS["queue_number"], name=_MARKS["name"],
-                              phone="", account_id=None, start_dt=start_dt, place=place,
-                              what=what)
+                              phone="", account_id=None, start_dt=None, place=_MARKS["place"],
+                              what=_MARKS["what"])
         texts = cache[key] = compose.render(
-            template, locale=locale, f=marked, when=partial(fmt, start_dt),
+            template, locale=locale, f=marked, when=_MARKS["when"],
             link=compose.site_link(f"/bookings/{_MARKS['id']}"), only=only)
     return texts
 
