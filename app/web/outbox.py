@@ -37,9 +37,9 @@ from app.notifications.sweep import send_claimed
 log = logging.getLogger(__name__)
 BATCH = 50  # claims sent together at most (the sweep's batch size)
 # After the first claim arrives, the sender waits this long for more: under a rush a
-# batch then holds several requests' messages (one read and one stamp for all), while
-# a message still leaves well within a second.
-LINGER_S = 0.05
+# batch then holds a dozen requests' messages (one read and one stamp — two short
+# transactions — for all), while a message still leaves well within a second.
+LINGER_S = 0.25
 
 
 def claim_for_request() -> None:
