@@ -312,3 +312,24 @@ def test_write_together_commits_or_undoes_alone(tmp_path, group_commit):
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("SELECT x FROM t")).scalars().all() == [1]
     sqlite_engine.dispose()
+
+
+def test_psycopg_converts_a_bookings_outbox_insert_once(db):
+    # Four messages are 76 parameters: beyond psycopg's default cache bound, the
+    # INSERT's placeholders were parsed afresh on every booking (configure_engine).
+    if db.engine.dialect.driver != "psycopg":
+        pytest.skip("the PostgreSQL tier's driver")
+    from psycopg import _queries
+
+    from app.notifications.models import Channel
+    from app.notifications.services import queue_messages
+
+    now = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    messages = [{"channel": Channel.SMS, "kind": "test", "body": "x", "now": now,
+                 "recipient": f"1390000000{n}"} for n in range(4)]
+    queue_messages(messages)
+    before = _queries._query2pg.cache_info()
+    queue_messages(messages)
+    after = _queries._query2pg.cache_info()
+
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
