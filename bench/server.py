@@ -17,13 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 START_TIMEOUT_S = 30
 
-# Worker models tried per database, best kept (see bench/README.md).
+# Worker models tried per database, best kept (see bench/README.md). Gunicorn also
+# reads the site's gunicorn.conf.py (the working directory is the checkout): each
+# worker then takes at most as many connections as it has threads. ``sync`` needs
+# ``--threads 1``: with more, gunicorn quietly runs gthread instead.
 WORKER_MODELS = {
     "gthread-1x16": ["-w", "1", "-k", "gthread", "--threads", "16"],
     "gthread-2x8": ["-w", "2", "-k", "gthread", "--threads", "8"],
     "gthread-4x8": ["-w", "4", "-k", "gthread", "--threads", "8"],
     "gthread-4x4": ["-w", "4", "-k", "gthread", "--threads", "4"],
-    "sync-8": ["-w", "8", "-k", "sync"],
+    "sync-8": ["-w", "8", "-k", "sync", "--threads", "1"],
 }
 
 
