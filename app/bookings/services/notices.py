@@ -69,7 +69,7 @@ def facts_of(booking: Booking) -> BookingFacts:
 
 
 def _texts(template: str, f: BookingFacts, **values) -> compose.Texts:
-    locale = f.to.locale if f.to else compose.DEFAULT_LOCALE
+    locale = f.to.locale if f.to and f.to.locale in compose.LOCALES else compose.DEFAULT_LOCALE
     if set(values) - {"only"}:  # a notice with values of its own (a stop's reason …)
         return compose.render(template, locale=locale, f=f, when=partial(fmt, f.start_dt),
                               link=compose.site_link(f"/bookings/{f.booking_id}"), **values)
