@@ -54,8 +54,7 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         # Rate limits: Redis when REDIS_URL is set, so a limit holds across workers.
         "REDIS_URL": env.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
-        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "true").lower()
-        not in ("0", "false", "no"),
+        "RATELIMIT_ENABLED": _switch(env, "RATELIMIT_ENABLED"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "xq"),
         # Outgoing SMS: "log" (development), "http" (a gateway) or "null" (benchmarks).
@@ -78,13 +77,18 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         "OUTBOX_SENDER": env.get("OUTBOX_SENDER", "inline" if name == "testing" else "thread"),
         # SQLite: bookings that queue for the write lock in one worker go in as one
         # transaction (a savepoint each), one lock and one fsync for all (app.core.db).
-        "GROUP_COMMIT": env.get("GROUP_COMMIT", "true").lower() not in ("0", "false", "no"),
+        "GROUP_COMMIT": _switch(env, "GROUP_COMMIT"),
         # How many reverse proxies (nginx …) sit in front and set X-Forwarded-*.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }
     if name == "testing":
         config["TESTING"] = True
     return config
+
+
+def _switch(env: dict[str, str], name: str) -> bool:
+    """A setting that is on unless set to 0, false or no."""
+    return env.get(name, "true").lower() not in ("0", "false", "no")
 
 
 def check(config: dict) -> None:
