@@ -36,6 +36,3 @@ class ApiToken(db.Model):
     revoked_dt: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
-
-    def is_usable(self, now: datetime) -> bool:
-        return self.revoked_dt is None and now < self.expires_dt

@@ -17,13 +17,12 @@ def account_patients(account_id: int) -> list[Patient]:
 
 _OF_ACCOUNT = (Patient.account_id == bindparam("account_id"), Patient.is_enabled.is_(True))
 _ACCOUNT_PATIENT = select(Patient).where(Patient.id == bindparam("patient_id"), *_OF_ACCOUNT)
-_HOLDER = (select(Patient).where(Patient.relation == Relation.SELF, *_OF_ACCOUNT)
-           .order_by(Patient.id).limit(1))
 # What a booking needs of its patient, as plain values (a row reads like the model).
 _FACTS = (Patient.id, Patient.account_id, Patient.name, Patient.relation, Patient.phone,
           Patient.id_number_hash)
 _PATIENT_FACTS = _ACCOUNT_PATIENT.with_only_columns(*_FACTS)
-_HOLDER_FACTS = _HOLDER.with_only_columns(*_FACTS)
+_HOLDER_FACTS = (select(*_FACTS).where(Patient.relation == Relation.SELF, *_OF_ACCOUNT)
+                 .order_by(Patient.id).limit(1))
 
 
 def account_patient(account_id: int, patient_id: int) -> Patient | None:
@@ -32,14 +31,9 @@ def account_patient(account_id: int, patient_id: int) -> Patient | None:
                              {"patient_id": patient_id, "account_id": account_id})
 
 
-def account_holder(account_id: int) -> Patient | None:
-    """The account holder as a patient of their own account (``account_patients``'
-    first), or None."""
-    return db.session.scalar(_HOLDER, {"account_id": account_id})
-
-
 def patient_facts(account_id: int, patient_id: int | None = None) -> Row | None:
-    """``account_patient`` (the holder without ``patient_id``) as a row of plain values:
+    """``account_patient`` — without ``patient_id``, the account holder as a patient of
+    their own account (``account_patients``' first) — as a row of plain values:
     id, account_id, name, relation, phone and id_number_hash — what a booking reads, at
     a third of the model's cost (the API's booking path)."""
     if patient_id is None:
