@@ -135,7 +135,7 @@ def book_committed(slot_id: int, patient: Patient | Row, *, by: User | Caller,
     locale = str(get_locale() or "zh")
 
     def write(booked: Booked | None = None):
-        # Perhaps on another request's thread: its messages in this request's language.
+        # Perhaps on another request's thread: its refusals in this request's language.
         with force_locale(locale):
             booked = booked or plan.write()
             return booked, then(booked) if then else None
