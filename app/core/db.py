@@ -26,6 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
 
+from app.core.driver import DriverStatement
+
 WRITE_OPTION = "xq_write"
 OUTER_TRANSACTION = "xq_outer_transaction"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -257,18 +259,19 @@ def insert_ignore(session: OrmSession | scoped_session, model, values: dict, *,
     the unit of work's connection; the new row's primary key, or None when it was not
     inserted. ``on``: ignore a clash on this unique column only (others still raise)."""
     statement = _insert_ignore(model, session.get_bind().dialect.name, on)
-    row = session.connection().execute(statement, values).first()
-    return None if row is None else row[0]
+    rows = statement.execute(session, values, column_keys=values).fetchall()
+    return rows[0][0] if rows else None
 
 
 @functools.cache
-def _insert_ignore(model, dialect: str, on: str | None):
-    """Built once per model and dialect (the booking and its idempotency record are on
-    the hot path); the values come as parameters."""
+def _insert_ignore(model, dialect: str, on: str | None) -> DriverStatement:
+    """Built once per model and dialect, run on the driver (the booking and its
+    idempotency record are on the hot path); every column's value is given."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # RETURNING says whether the row went in (psycopg's rowcount does not, here).
-    return (insert(model).on_conflict_do_nothing(index_elements=[on] if on else None)
-            .returning(*model.__table__.primary_key))
+    return DriverStatement(
+        insert(model).on_conflict_do_nothing(index_elements=[on] if on else None)
+        .returning(*model.__table__.primary_key))
 
 
 # --- group commit --------------------------------------------------------------------

@@ -55,6 +55,7 @@ from app.bookings.services import notices
 from app.bookings.services import policy as rules
 from app.core import audit
 from app.core.db import insert_ignore, restart_as_write, write_together
+from app.core.driver import DriverStatement
 from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.notifications.services import cancel_pending_for_booking, queue_messages
@@ -284,35 +285,35 @@ def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
     raise RuntimeError(f"no free booking code in {CODE_ATTEMPTS} draws")
 
 
-_NEXT_QUEUE_NUMBER = (
+_NEXT_QUEUE_NUMBER = DriverStatement(
     update(Session)
     .where(Session.id == bindparam("b_session"), Session.status == SessionStatus.PUBLISHED)
     .values(last_queue_number=Session.last_queue_number + 1)
     .returning(Session.last_queue_number)
 )
-_TAKE_CAPACITY = (
+_TAKE_CAPACITY = DriverStatement(
     update(Slot)
     .where(Slot.id == bindparam("b_slot"), Slot.booked_count < Slot.capacity)
     .values(booked_count=Slot.booked_count + 1)
 )
-_TAKE_PERSON_PLACE = (
+_take_person_place_statement = (
     update(Person)
     .where(Person.key == bindparam("b_key"), Person.active_count < bindparam("b_max"))
     .values(active_count=Person.active_count + 1)
 )
+_TAKE_PERSON_PLACE = DriverStatement(_take_person_place_statement)
 # Online, also only while not suspended.
-_TAKE_PERSON_PLACE_ONLINE = _TAKE_PERSON_PLACE.where(
-    Person.suspended_until.is_(None) | (Person.suspended_until <= bindparam("b_now")))
+_TAKE_PERSON_PLACE_ONLINE = DriverStatement(_take_person_place_statement.where(
+    Person.suspended_until.is_(None) | (Person.suspended_until <= bindparam("b_now"))))
 
 
 def next_queue_number(session_id: int) -> int:
     """The session's next queue number while it is published (else NotBookable). On
     PostgreSQL this also takes the session's row lock, first of the lock order."""
-    number = db.session.connection().execute(
-        _NEXT_QUEUE_NUMBER, {"b_session": session_id}).scalar()
-    if number is None:
+    rows = _NEXT_QUEUE_NUMBER.execute(db.session, {"b_session": session_id}).fetchall()
+    if not rows:
         raise NotBookable(_("本场已停诊或不再接受预约"))
-    return number
+    return rows[0][0]
 
 
 def lock_sessions(*session_ids: int) -> None:
@@ -323,7 +324,7 @@ def lock_sessions(*session_ids: int) -> None:
 
 def take_capacity(slot_id: int) -> bool:
     """One place in the slot if one is left; the database decides, atomically."""
-    return db.session.connection().execute(_TAKE_CAPACITY, {"b_slot": slot_id}).rowcount == 1
+    return _TAKE_CAPACITY.execute(db.session, {"b_slot": slot_id}).rowcount == 1
 
 
 def release_capacity(slot_id: int) -> None:
@@ -348,7 +349,7 @@ def take_person_place(key: str, *, max_active: int, now: datetime, online: bool)
                                                     "b_now": now}
     else:
         query, params = _TAKE_PERSON_PLACE, {"b_key": key, "b_max": max_active}
-    return db.session.connection().execute(query, params).rowcount == 1
+    return query.execute(db.session, params).rowcount == 1
 
 
 def release_person_place(key: str) -> None:
