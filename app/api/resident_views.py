@@ -37,11 +37,13 @@ from app.notifications import services as inbox
 from app.patients import queries as patient_queries
 
 BOOKING = BookingSchema()  # one instance: building nested schemas costs per request
-# A new booking's 201: its slot, session and patient are dumped before the write
-# transaction, its own fields in it (under SQLite's write lock, the less the better).
+# A new booking's 201 is dumped before its write transaction but for the fields the
+# write draws (under SQLite's write lock, the less done the better).
 _AROUND = ("slot", "session", "patient")
-BOOKING_OWN = BookingSchema(exclude=_AROUND)
+_DRAWN = ("id", "code", "queue_number")
 BOOKING_AROUND = BookingSchema(only=_AROUND)
+BOOKING_PLANNED = BookingSchema(exclude=_AROUND + _DRAWN)
+BOOKING_DRAWN = BookingSchema(only=_DRAWN)
 
 blp = api_blueprint("bookings", __name__, "A resident's patients, bookings and inbox "
                                           "(Bearer token)")
@@ -91,28 +93,29 @@ def create_booking(data, headers):
     print_ = idempotency.fingerprint(request.method, request.path, data)
     # A repeat is found when its answer is kept, below (the key's first answer is
     # there already), rather than by a read that every first request would pay for.
-    slot = booking_queries.slot_facts(slot_id)
-    who = {"id": patient.id, "name": patient.name, "relation": patient.relation}
-    around = slot and BOOKING_AROUND.dump(booking_queries.view_around_booking(slot, who))
-
-    def answer(booked: engine.Booked) -> dict:
-        """The 201's body, kept with the booking in its transaction; a key answered
-        before (a refusal, say, and a place has freed since) undoes the booking."""
-        if booked.replayed:
-            body = BOOKING.dump(booking_queries.booking_view(booked.id))
-        else:
-            mine = {**BOOKING_OWN.dump(booked.row), **around}
-            body = {name: mine[name] for name in BOOKING.dump_fields}  # the schema's order
-        if key and (before := idempotency.keep(user_id, key, print_, 201, body,
-                                               now=now)) is not None:
-            raise idempotency.AnsweredBefore(before)
-        return body
-
     first = None
     try:
-        _booked, body = engine.book_committed(slot_id, patient, by=caller, now=now,
-                                              source=BookingSource.API,
-                                              idempotency_key=key, slot=slot, then=answer)
+        slot = booking_queries.slot_facts(slot_id)
+        plan = engine.plan_booking(slot_id, patient, by=caller, now=now,
+                                   source=BookingSource.API, idempotency_key=key, slot=slot)
+        who = {"id": patient.id, "name": patient.name, "relation": patient.relation}
+        known = {**BOOKING_PLANNED.dump(plan.row),
+                 **BOOKING_AROUND.dump(booking_queries.view_around_booking(slot, who))}
+
+        def answer(booked: engine.Booked) -> dict:
+            """The 201's body, kept with the booking in its transaction; a key answered
+            before (a refusal, say, and a place has freed since) undoes the booking."""
+            if booked.replayed:
+                body = BOOKING.dump(booking_queries.booking_view(booked.id))
+            else:
+                mine = {**known, **BOOKING_DRAWN.dump(booked)}
+                body = {name: mine[name] for name in BOOKING.dump_fields}  # schema order
+            if key and (before := idempotency.keep(user_id, key, print_, 201, body,
+                                                   now=now)) is not None:
+                raise idempotency.AnsweredBefore(before)
+            return body
+
+        _booked, body = engine.book_committed(plan, then=answer)
         status = 201
     except idempotency.AnsweredBefore as answered:
         first = answered.answer

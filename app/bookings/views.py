@@ -31,9 +31,9 @@ def book(slot_id: int):
     form.fill(patients)
     if form.validate_on_submit():
         try:
-            booked, _ = engine.book_committed(
+            booked, _ = engine.book_committed(engine.plan_booking(
                 slot_id, _my_patient(form.patient.data, patients), by=current_user,
-                now=request_now(), idempotency_key=form.nonce.data)
+                now=request_now(), idempotency_key=form.nonce.data))
             return redirect(url_for("bookings.detail", booking_id=booked.id, new=1))
         except DomainError as error:
             db.session.rollback()

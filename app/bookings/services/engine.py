@@ -29,7 +29,7 @@ bookings, cancellations and stops never deadlock.
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -83,7 +83,6 @@ class Booked:
     code: str
     queue_number: int
     replayed: bool = False
-    row: dict = field(default_factory=dict)  # the columns written (none for a replay)
 
 
 def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
@@ -104,8 +103,8 @@ def book(slot_id: int, patient: Patient, *, by: User | Caller, now: datetime,
     (web, API) bookings follow the release window, the cut-off and suspensions; the
     front desk books until the slot ends. ``slot``: its facts, when the caller read
     them already. The caller commits."""
-    plan = _plan(slot_id, patient, by=by, now=now, source=source,
-                 idempotency_key=idempotency_key, policy=policy, slot=slot)
+    plan = plan_booking(slot_id, patient, by=by, now=now, source=source,
+                        idempotency_key=idempotency_key, policy=policy, slot=slot)
     restart_as_write(db.session)  # the lock-free reads end here
     try:
         # A repeat of a booking already made (its idempotency key) meets the unique
@@ -120,19 +119,15 @@ def book(slot_id: int, patient: Patient, *, by: User | Caller, now: datetime,
         raise
 
 
-def book_committed(slot_id: int, patient: Patient | Row, *, by: User | Caller,
-                   now: datetime, source: BookingSource = BookingSource.WEB,
-                   idempotency_key: str | None = None, slot: queries.SlotFacts | None = None,
+def book_committed(plan: "BookingPlan", *,
                    then: Callable[[Booked], Any] | None = None) -> tuple[Booked, Any]:
-    """``book`` in a unit of work of its own, committed before it returns: on SQLite
-    together with the bookings other requests of this process make meanwhile (one
-    lock and one fsync for all, ``app.core.db.write_together``). ``then(booked)`` runs
-    in the booking's transaction after it (the API keeps its answer there); if it
-    raises, the booking is undone and the exception raised. Returns the booking and
-    what ``then`` returned."""
-    by_id = by.id
-    plan = _plan(slot_id, patient, by=by, now=now, source=source,
-                 idempotency_key=idempotency_key, slot=slot)
+    """Write a planned booking (``plan_booking``) in a unit of work of its own,
+    committed before it returns: on SQLite together with the bookings other requests of
+    this process make meanwhile (one lock and one fsync for all,
+    ``app.core.db.write_together``). ``then(booked)`` runs in the booking's transaction
+    after it (the API keeps its answer there); if it raises, the booking is undone and
+    the exception raised. Returns the booking and what ``then`` returned."""
+    by_id, key = plan.row["booked_by_id"], plan.row["idempotency_key"]
     locale = str(get_locale() or "zh")
 
     def write(booked: Booked | None = None):
@@ -146,7 +141,7 @@ def book_committed(slot_id: int, patient: Patient | Row, *, by: User | Caller,
     except Exception:
         # As in ``book``: a repeat fails on its key (or a place its twin took), and its
         # twin's booking — committed first, or in the same group — is the answer.
-        replay = _replay(by_id, idempotency_key)
+        replay = _replay(by_id, key)
         if replay is None:
             raise
     if then is None:
@@ -155,32 +150,32 @@ def book_committed(slot_id: int, patient: Patient | Row, *, by: User | Caller,
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """A booking checked and rendered by the lock-free reads, ready to write."""
+class BookingPlan:
+    """A booking checked and rendered by the lock-free reads, ready to write. ``row``:
+    the booking's columns but its id, queue number and code (drawn by the write)."""
 
     row: dict
     name: str
     now: datetime
     max_active: int
-    one_per_session: bool
     confirmation: notices.Confirmation
 
     def write(self) -> Booked:
         """The write transaction's statements (module docstring, steps 1–5)."""
         booked = write_booking(self.row, name=self.name, now=self.now,
-                               max_active=self.max_active,
-                               one_per_session=self.one_per_session)
+                               max_active=self.max_active)
         queue_messages(self.confirmation.of(booked))
         return booked
 
 
-def _plan(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datetime,
-          source: BookingSource, idempotency_key: str | None,
-          policy: BookingPolicy | None = None,
-          slot: queries.SlotFacts | None = None) -> _Plan:
+def plan_booking(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datetime,
+                 source: BookingSource = BookingSource.WEB,
+                 idempotency_key: str | None = None, policy: BookingPolicy | None = None,
+                 slot: queries.SlotFacts | None = None) -> BookingPlan:
     """The lock-free half of a booking: the slot's facts, the rules that need no lock,
     the confirmation's and reminders' texts. ``patient``: the model, or its plain
-    values (``patient_facts``: then one of ``by``'s own account)."""
+    values (``patient_facts``: then one of ``by``'s own account); ``slot``: its facts,
+    when the caller read them already. Refusals raise as ``book``'s do."""
     by_id = by.id
     slot = slot or queries.slot_facts(slot_id)
     if slot is None or slot.id != slot_id:
@@ -193,12 +188,14 @@ def _plan(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datet
         what=slot.title,
         to=recipient_of(by if patient.account_id == by_id else patient.account),
     ), now=now)
-    return _Plan(
-        row={"slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
-             "person_key": patient.id_number_hash, "account_id": patient.account_id,
-             "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key},
+    return BookingPlan(
+        row=booking_row({
+            "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
+            "person_key": patient.id_number_hash, "account_id": patient.account_id,
+            "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
+        }, now=now, one_per_session=policy.one_per_session),
         name=patient.name, now=now, max_active=policy.max_active_per_person,
-        one_per_session=policy.one_per_session, confirmation=confirmation)
+        confirmation=confirmation)
 
 
 def _replayed(user_id: int, key: str | None) -> Booked | None:
@@ -249,24 +246,32 @@ def _check_not_suspended(key: str, name: str, *, now: datetime) -> None:
                           name=name, when=rules.fmt(until)))
 
 
-def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
-                  one_per_session: bool, held: bool = False) -> Booked:
-    """The write half of a booking (module docstring, steps 1–4). ``held``: the place is
-    already counted in the slot (a waitlist offer held it)."""
-    queue_number = next_queue_number(plan["session_id"])
-    if not held and not take_capacity(plan["slot_id"]):
+def booking_row(who_where: dict, *, now: datetime, one_per_session: bool) -> dict:
+    """A new booking's columns but its id, queue number and code, from ``who_where``:
+    its slot_id, session_id, patient_id, person_key, account_id, booked_by_id, source
+    and idempotency_key."""
+    return {**who_where, "status": BookingStatus.CONFIRMED,
+            "one_per_session_guard": who_where["session_id"] if one_per_session else None,
+            "cancel_reason": "", "created_dt": now, "updated_dt": now,
+            "cancelled_dt": None, "checked_in_dt": None, "sequence": 0}
+
+
+def write_booking(planned: dict, *, name: str, now: datetime, max_active: int,
+                  held: bool = False) -> Booked:
+    """The write half of a booking (module docstring, steps 1–4), of the row
+    ``booking_row`` made. ``held``: the place is already counted in the slot (a
+    waitlist offer held it)."""
+    queue_number = next_queue_number(planned["session_id"])
+    if not held and not take_capacity(planned["slot_id"]):
         raise SlotFull(_("该时段已约满，可以登记候补"))
-    online = plan["source"] != BookingSource.FRONT_DESK
-    if not _take_person_place(plan["person_key"], max_active=max_active, now=now,
+    online = planned["source"] != BookingSource.FRONT_DESK
+    if not _take_person_place(planned["person_key"], max_active=max_active, now=now,
                               online=online):
         if online:
-            _check_not_suspended(plan["person_key"], name, now=now)
+            _check_not_suspended(planned["person_key"], name, now=now)
         raise LimitReached(_("%(name)s已有%(n)s个未就诊的预约，达到上限，请先就诊或取消一个",
                              name=name, n=max_active))
-    row = {**plan, "status": BookingStatus.CONFIRMED, "queue_number": queue_number,
-           "one_per_session_guard": plan["session_id"] if one_per_session else None,
-           "cancel_reason": "", "created_dt": now, "updated_dt": now,
-           "cancelled_dt": None, "checked_in_dt": None, "sequence": 0}
+    row = {**planned, "queue_number": queue_number}
     for _attempt in range(CODE_ATTEMPTS):
         code = new_code()
         try:
@@ -280,8 +285,7 @@ def write_booking(plan: dict, *, name: str, now: datetime, max_active: int,
                 ) from exc
             raise
         if booking_id is not None:
-            return Booked(booking_id, code, queue_number,
-                          row={**row, "id": booking_id, "code": code})
+            return Booked(booking_id, code, queue_number)
     raise RuntimeError(f"no free booking code in {CODE_ATTEMPTS} draws")
 
 

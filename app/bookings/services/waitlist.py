@@ -132,8 +132,9 @@ def _confirm_held(entry: WaitlistEntry, *, now: datetime, policy: BookingPolicy)
     try:
         with db.session.begin_nested():
             booked = engine.write_booking(
-                plan, name=entry.patient.name, now=now, held=True,
-                max_active=policy.max_active_per_person, one_per_session=policy.one_per_session)
+                engine.booking_row(plan, now=now, one_per_session=policy.one_per_session),
+                name=entry.patient.name, now=now, held=True,
+                max_active=policy.max_active_per_person)
     except (LimitReached, AlreadyBooked, Suspended, NotBookable):
         entry.status = WaitlistStatus.EXPIRED
         db.session.flush()
@@ -171,9 +172,10 @@ def accept_offer(entry: WaitlistEntry, *, by: User, now: datetime,
             "booked_by_id": by.id, "source": BookingSource.WEB,
             "idempotency_key": f"waitlist-{entry.id}",
         }
-        booked = engine.write_booking(plan, name=entry.patient.name, now=now, held=True,
-                                       max_active=policy.max_active_per_person,
-                                       one_per_session=policy.one_per_session)
+        booked = engine.write_booking(
+            engine.booking_row(plan, now=now, one_per_session=policy.one_per_session),
+            name=entry.patient.name, now=now, held=True,
+            max_active=policy.max_active_per_person)
         booking = db.session.get(Booking, booked.id)
         entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
         notices.booking_confirmed(notices.facts_of(booking), now=now)
