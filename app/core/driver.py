@@ -38,7 +38,7 @@ class _Form:
     sql: str
     # (name, bind processor or None, the fixed value already processed, or _GIVEN)
     params: tuple[tuple[str, Any, Any], ...]
-    names: tuple[str, ...]
+    names: tuple[str, ...]  # as the SQL names them (named paramstyles)
     positional: bool
 
 
@@ -57,9 +57,10 @@ class DriverStatement:
         connection = session.connection()
         dialect = connection.dialect
         keys = frozenset(column_keys) if column_keys is not None else None
-        form = self._forms.get((dialect.name, keys))
-        if form is None:
-            form = self._forms[(dialect.name, keys)] = _compile(self.statement, dialect, keys)
+        kind = (type(dialect), dialect.paramstyle, keys)
+        form = self._forms.get(kind)
+        if form is None:  # two threads may both compile it: the same form either way
+            form = self._forms[kind] = _compile(self.statement, dialect, keys)
         values = []
         for name, process, fixed in form.params:
             if fixed is _GIVEN:
@@ -83,6 +84,8 @@ def _compile(statement: Executable, dialect: Dialect, column_keys: frozenset | N
     if compiled.insert_prefetch or compiled.update_prefetch:
         missing = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
         raise TypeError(f"give every column a value (Python defaults are not run): {missing}")
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        raise TypeError("parameters rendered at execution (IN lists, LIMIT …) are not supported")
     by_name = {name: bind for bind, name in compiled.bind_names.items()}
     names = compiled.positiontup if dialect.positional else list(by_name)
     params = []
@@ -96,4 +99,7 @@ def _compile(statement: Executable, dialect: Dialect, column_keys: frozenset | N
         else:
             value = bind.value
             params.append((name, None, process(value) if process else value))
-    return _Form(compiled.string, tuple(params), tuple(names), dialect.positional)
+    # Named parameters go by the names in the SQL (SQLAlchemy escapes a few characters).
+    escaped = compiled.escaped_bind_names or {}
+    return _Form(compiled.string, tuple(params), tuple(escaped.get(n, n) for n in names),
+                 dialect.positional)

@@ -86,3 +86,11 @@ def test_a_statement_that_needs_python_defaults_is_refused(db):
 def test_a_missing_parameter_is_a_key_error_not_a_null(db):
     with pytest.raises(KeyError, match="b_now"):
         _CLAIM.execute(db.session, {"b_id": 1})
+
+
+def test_parameters_rendered_at_execution_are_refused(db):
+    by_ids = DriverStatement(update(Message).where(Message.id.in_(bindparam("ids")))
+                             .values(attempts=0))
+
+    with pytest.raises(TypeError, match="rendered at execution"):
+        by_ids.execute(db.session, {"ids": [1, 2]})

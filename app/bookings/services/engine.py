@@ -85,6 +85,25 @@ class Booked:
     replayed: bool = False
 
 
+@dataclass(frozen=True)
+class BookingPlan:
+    """A booking checked and rendered by the lock-free reads, ready to write. ``row``:
+    the booking's columns but its id, queue number and code (drawn by the write)."""
+
+    row: dict
+    name: str
+    now: datetime
+    max_active: int
+    confirmation: notices.Confirmation
+
+    def write(self) -> Booked:
+        """The write transaction's statements (module docstring, steps 1–5)."""
+        booked = write_booking(self.row, name=self.name, now=self.now,
+                               max_active=self.max_active)
+        queue_messages(self.confirmation.of(booked))
+        return booked
+
+
 def book_slot(slot_id: int, patient: Patient, *, by: User, now: datetime,
               source: BookingSource = BookingSource.WEB, idempotency_key: str | None = None,
               policy: BookingPolicy | None = None) -> Booking:
@@ -119,7 +138,7 @@ def book(slot_id: int, patient: Patient, *, by: User | Caller, now: datetime,
         raise
 
 
-def book_committed(plan: "BookingPlan", *,
+def book_committed(plan: BookingPlan, *,
                    then: Callable[[Booked], Any] | None = None) -> tuple[Booked, Any]:
     """Write a planned booking (``plan_booking``) in a unit of work of its own,
     committed before it returns: on SQLite together with the bookings other requests of
@@ -147,25 +166,6 @@ def book_committed(plan: "BookingPlan", *,
     if then is None:
         return replay, None
     return write_together(db.session, partial(write, replay))
-
-
-@dataclass(frozen=True)
-class BookingPlan:
-    """A booking checked and rendered by the lock-free reads, ready to write. ``row``:
-    the booking's columns but its id, queue number and code (drawn by the write)."""
-
-    row: dict
-    name: str
-    now: datetime
-    max_active: int
-    confirmation: notices.Confirmation
-
-    def write(self) -> Booked:
-        """The write transaction's statements (module docstring, steps 1–5)."""
-        booked = write_booking(self.row, name=self.name, now=self.now,
-                               max_active=self.max_active)
-        queue_messages(self.confirmation.of(booked))
-        return booked
 
 
 def plan_booking(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datetime,
