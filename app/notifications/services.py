@@ -26,6 +26,9 @@ QUEUED = "xq_queued_messages"  # Session.info key: the messages this unit of wor
 # never comes, the claim goes stale and the scheduled sweep sends them.
 SEND_AFTER_COMMIT = "xq_send_after_commit"
 SENT_BY_SWEEP = (Channel.SMS, Channel.EMAIL)
+# Rows a multi-row INSERT takes at most: one statement is compiled per row count, and
+# databases bound a statement's parameters (19 a row).
+ROWS_PER_INSERT = 50
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,14 @@ def queue_messages(messages: list[dict]) -> list[Queued]:
         return []
     sender = db.session.info.get(SEND_AFTER_COMMIT)
     rows = [_row(sender, **message) for message in messages]
-    statement = _insert_rows(len(rows), tuple(rows[0]))
-    values = {f"{column}_{n}": value for n, row in enumerate(rows) for column, value in row.items()}
-    queued = [Queued(id_, Channel(channel), MessageStatus(status))
-              for id_, channel, status in statement.execute(db.session, values).fetchall()]
+    queued = []
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start:start + ROWS_PER_INSERT]
+        statement = _insert_rows(len(chunk), tuple(chunk[0]))
+        values = {f"{column}_{n}": value
+                  for n, row in enumerate(chunk) for column, value in row.items()}
+        queued += [Queued(id_, Channel(channel), MessageStatus(status))
+                   for id_, channel, status in statement.execute(db.session, values)]
     claimed = [q.id for q in queued if q.status == MessageStatus.SENDING]
     if claimed:
         db.session.info.setdefault(QUEUED, []).extend(claimed)
