@@ -13,9 +13,11 @@ and runs it with the driver's ``cursor.execute``: the database sees exactly what
 What is skipped, and why it does not matter for the statements that use this: Python
 column defaults (every column is given: a statement that would need one is refused
 when compiled), result processing (rows come back as the driver gives them — read
-ids, counts and strings, not datetimes), and SQLAlchemy's statement events and echo
-(logging). Driver errors come back as SQLAlchemy's exceptions (``IntegrityError`` …),
-as from ``connection.execute``.
+ids, counts and strings, not datetimes), SQLAlchemy's statement events and echo
+(logging), and its disconnect handling (a connection that died mid-statement is found
+by the pool's pre-ping at its next checkout, PostgreSQL's being pre-pinged). Driver
+errors come back as SQLAlchemy's exceptions (``IntegrityError`` …), as from
+``connection.execute``.
 """
 
 from collections.abc import Iterable, Mapping
