@@ -123,27 +123,38 @@ def _offer(entry: WaitlistEntry, *, now: datetime, minutes: int) -> None:
 
 def _confirm_held(entry: WaitlistEntry, *, now: datetime, policy: BookingPolicy) -> bool:
     """Book the waiter into the held place. False (entry expired) if a rule stops them."""
-    plan = {
-        "slot_id": entry.slot_id, "session_id": entry.slot.session_id,
-        "patient_id": entry.patient_id, "person_key": entry.person_key,
-        "account_id": entry.account_id, "booked_by_id": entry.account_id,
-        "source": BookingSource.WEB, "idempotency_key": f"waitlist-{entry.id}",
-    }
     try:
         with db.session.begin_nested():
-            booked = engine.write_booking(
-                engine.booking_row(plan, now=now, one_per_session=policy.one_per_session),
-                name=entry.patient.name, now=now, held=True,
-                max_active=policy.max_active_per_person)
+            booked = _write_held(entry, entry.slot.session_id, booked_by_id=entry.account_id,
+                                 now=now, policy=policy)
     except (LimitReached, AlreadyBooked, Suspended, NotBookable):
         entry.status = WaitlistStatus.EXPIRED
         db.session.flush()
         return False
+    _accepted(entry, booked, now=now)
+    return True
+
+
+def _write_held(entry: WaitlistEntry, session_id: int, *, booked_by_id: int, now: datetime,
+                policy: BookingPolicy) -> engine.Booked:
+    """The waiter's booking into the place their offer holds, in the caller's
+    transaction (the engine's write half: queue number, person limit, row)."""
+    return engine.write_booking(engine.booking_row({
+        "slot_id": entry.slot_id, "session_id": session_id, "patient_id": entry.patient_id,
+        "person_key": entry.person_key, "account_id": entry.account_id,
+        "booked_by_id": booked_by_id, "source": BookingSource.WEB,
+        "idempotency_key": f"waitlist-{entry.id}",
+    }, now=now, one_per_session=policy.one_per_session), name=entry.patient.name, now=now,
+        held=True, max_active=policy.max_active_per_person)
+
+
+def _accepted(entry: WaitlistEntry, booked: engine.Booked, *, now: datetime) -> Booking:
+    """Mark the entry accepted with its booking and queue the booking's confirmation."""
     booking = db.session.get(Booking, booked.id)
     entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
     notices.booking_confirmed(notices.facts_of(booking), now=now)
     db.session.flush()
-    return True
+    return booking
 
 
 def my_entry(entry_id: int, user: User) -> WaitlistEntry:
@@ -166,21 +177,8 @@ def accept_offer(entry: WaitlistEntry, *, by: User, now: datetime,
         entry = db.session.get(WaitlistEntry, entry_id)
         if entry.status != WaitlistStatus.OFFERED or entry.offer_expires_dt <= now:
             raise WaitlistError(_("这个空位已经过期或不再为您保留"))
-        plan = {
-            "slot_id": entry.slot_id, "session_id": session_id, "patient_id": entry.patient_id,
-            "person_key": entry.person_key, "account_id": entry.account_id,
-            "booked_by_id": by.id, "source": BookingSource.WEB,
-            "idempotency_key": f"waitlist-{entry.id}",
-        }
-        booked = engine.write_booking(
-            engine.booking_row(plan, now=now, one_per_session=policy.one_per_session),
-            name=entry.patient.name, now=now, held=True,
-            max_active=policy.max_active_per_person)
-        booking = db.session.get(Booking, booked.id)
-        entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
-        notices.booking_confirmed(notices.facts_of(booking), now=now)
-        db.session.flush()
-        return booking
+        booked = _write_held(entry, session_id, booked_by_id=by.id, now=now, policy=policy)
+        return _accepted(entry, booked, now=now)
     except Exception:
         db.session.rollback()
         raise
