@@ -32,9 +32,7 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: store aware UTC datetimes only")
-        value = value.astimezone(UTC)
+        value = _as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def bind_processor(self, dialect):
@@ -49,9 +47,7 @@ class UTCDateTime(TypeDecorator):
             if value is None:
                 return None
             if value.tzinfo is not UTC:
-                if value.tzinfo is None:
-                    raise ValueError(f"naive datetime {value!r}: store aware UTC datetimes only")
-                value = value.astimezone(UTC)
+                value = _as_utc(value)
             return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return process
@@ -62,6 +58,12 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: store aware UTC datetimes only")
+    return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
