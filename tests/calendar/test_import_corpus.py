@@ -1,4 +1,4 @@
-"""Every file of the shared .ics corpus through the schedule import, as its README says:
+"""Every file of the .ics corpus (tests/data/ics-corpus) through the schedule import, as its README says:
 each either imports or fails as a whole with a clear error, never an exception, and a
 failure leaves the database as it was."""
 
@@ -15,8 +15,7 @@ from app.core.time import to_local
 from app.scheduling.models import Session, SessionExpert, SessionStatus, Slot
 from tests.factories import create_admin, create_expert, create_venue
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "data" / "ics-corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "ics-corpus"
 # Early 2025: the reference file's sessions (March to June 2025) are all ahead.
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 
