@@ -48,18 +48,6 @@ class BookingSource(StrEnum):
     FRONT_DESK = "front_desk"
 
 
-class Person(db.Model):
-    """One human, across accounts and front-desk bookings, keyed by the keyed hash of the
-    ID number. Per-person limits are conditional updates on this row."""
-
-    __tablename__ = "persons"
-    __table_args__ = (CheckConstraint("active_count >= 0", name="active_not_negative"),)
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    active_count: Mapped[int] = mapped_column(Integer, default=0)
-    suspended_until: Mapped[datetime | None]
-
-
 class Booking(db.Model):
     """A patient in a slot."""
 

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, text
 
 from app.auth.models import Role, User, UserRole
 from app.auth.passwords import hash_password
-from app.bookings.models import ACTIVE_STATUSES, Booking, BookingSource, BookingStatus, Person
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingSource, BookingStatus
 from app.bookings.services.engine import CODE_ALPHABET, CODE_LENGTH
 from app.core import crypto
 from app.core.db import begin_write
@@ -40,7 +40,7 @@ from app.directory.models import (
 )
 from app.extensions import db
 from app.patients import idnumbers
-from app.patients.models import ID_PURPOSE, Patient, Relation, Sex, person_key
+from app.patients.models import ID_PURPOSE, Patient, Person, Relation, Sex, person_key
 from app.scheduling.models import (
     Session,
     SessionExpert,

@@ -3,7 +3,16 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -63,6 +72,18 @@ class Patient(db.Model):
     def reveal_id_number(self) -> str:
         """The full number, for its owner's edit form only."""
         return crypto.decrypt(self.id_number_encrypted, purpose=ID_PURPOSE)
+
+
+class Person(db.Model):
+    """One human, across accounts and front-desk bookings, keyed by the keyed hash of the
+    ID number. Per-person limits are conditional updates on this row."""
+
+    __tablename__ = "persons"
+    __table_args__ = (CheckConstraint("active_count >= 0", name="active_not_negative"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    active_count: Mapped[int] = mapped_column(Integer, default=0)
+    suspended_until: Mapped[datetime | None]
 
 
 def person_key(number: str) -> str:

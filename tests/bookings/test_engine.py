@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from app.bookings.errors import BookingError
-from app.bookings.models import Booking, BookingSource, BookingStatus, Person
+from app.bookings.models import Booking, BookingSource, BookingStatus
 from app.bookings.services import engine
 from app.notifications.models import Channel, Message, MessageStatus
+from app.patients.models import Person
 from app.scheduling.models import SessionKind, SessionStatus, Slot
 from tests.factories import (
     NOW,

@@ -1,6 +1,6 @@
-"""Every file of the .ics corpus (tests/data/ics-corpus) through the schedule import, as its README says:
-each either imports or fails as a whole with a clear error, never an exception, and a
-failure leaves the database as it was."""
+"""Every file of the .ics corpus (tests/data/ics-corpus) through the schedule import, as
+its README says: each either imports or fails as a whole with a clear error, never an
+exception, and a failure leaves the database as it was."""
 
 import re
 from datetime import UTC, datetime, timedelta

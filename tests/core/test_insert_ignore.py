@@ -2,9 +2,9 @@
 
 from sqlalchemy import select, update
 
-from app.bookings.models import Person
 from app.core.db import insert_ignore
 from app.core.models import SchedulerHeartbeat
+from app.patients.models import Person
 from tests.factories import NOW
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import Role, User, UserRole
 from app.auth.passwords import verify_password
-from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Person
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from app.bookings.services.engine import CODE_ALPHABET
 from app.core.time import local_to_utc, to_local
 from app.demo.seed import seed
@@ -31,7 +31,7 @@ from app.directory.models import (
 )
 from app.extensions import db
 from app.patients import idnumbers
-from app.patients.models import Patient, Relation, person_key
+from app.patients.models import Patient, Person, Relation, person_key
 from app.scheduling.models import Session, SessionExpert, SessionKind, SessionStatus, Slot
 from tests.conftest import make_app
 

@@ -14,7 +14,6 @@ from app.bookings.models import (
     BookingPolicy,
     BookingSource,
     BookingStatus,
-    Person,
     WaitlistEntry,
     WaitlistStatus,
 )
@@ -24,7 +23,7 @@ from app.core import audit
 from app.core.db import restart_as_write
 from app.extensions import db
 from app.patients import idnumbers
-from app.patients.models import Patient, Relation, person_key
+from app.patients.models import Patient, Person, Relation, person_key
 from app.scheduling.models import Session, SessionStatus, Slot
 
 

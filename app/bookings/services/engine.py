@@ -50,7 +50,7 @@ from app.bookings.errors import (
     SlotFull,
     Suspended,
 )
-from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingStatus, Person
+from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingStatus
 from app.bookings.services import notices
 from app.bookings.services import policy as rules
 from app.core import audit
@@ -59,7 +59,7 @@ from app.core.driver import DriverStatement
 from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.notifications.services import cancel_pending_for_booking, queue_messages
-from app.patients.models import Patient
+from app.patients.models import Patient, Person
 from app.scheduling.models import Session, SessionExpert, SessionStatus, Slot
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk

@@ -27,7 +27,6 @@ from app.bookings.models import (
     Booking,
     BookingPolicy,
     BookingSource,
-    Person,
     WaitlistEntry,
     WaitlistStatus,
 )
@@ -35,7 +34,7 @@ from app.bookings.services import engine, notices
 from app.bookings.services import policy as rules
 from app.core.db import insert_ignore, restart_as_write
 from app.extensions import db
-from app.patients.models import Patient
+from app.patients.models import Patient, Person
 
 OPEN = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
