@@ -99,7 +99,7 @@ def create_booking(data, headers):
         plan = engine.plan_booking(slot_id, patient, by=caller, now=now,
                                    source=BookingSource.API, idempotency_key=key, slot=slot)
         who = {"id": patient.id, "name": patient.name, "relation": patient.relation}
-        known = {**BOOKING_PLANNED.dump(plan.row),
+        known = {**BOOKING_PLANNED.dump({**plan.row, "booked_by_phone": mask_phone(caller.phone)}),
                  **BOOKING_AROUND.dump(booking_queries.view_around_booking(slot, who))}
 
         def answer(booked: engine.Booked) -> dict:
@@ -161,7 +161,7 @@ def cancel(data, booking_id: int):
 def reschedule(data, booking_id: int):
     """Move to another open slot of the same session or of the same expert's other
     sessions; if the new place goes meanwhile, the old one is kept (409)."""
-    found = engine.get_booking_for(booking_id, api_user())
+    found = engine.get_own_booking(booking_id, api_user())
     moved = engine.reschedule_booking(found, data["slot_id"], by=api_user(), now=request_now())
     db.session.commit()
     return moved

@@ -225,6 +225,11 @@ class BookingSchema(Schema):
     session = fields.Nested(BookingSessionSchema, required=True)
     patient = fields.Nested(BookingPatientSchema, required=True)
     cancel_reason = fields.String(required=True)
+    booked_by_phone = fields.String(
+        allow_none=True, required=True,
+        metadata={"description": "the account that made the booking, masked (null: a front "
+                                 "desk); the person's own account also lists the bookings "
+                                 "others made for them"})
     created_at = LocalDateTime(required=True, attribute="created_dt")
     updated_at = LocalDateTime(required=True, attribute="updated_dt")
     cancelled_at = LocalDateTime(allow_none=True, required=True, attribute="cancelled_dt")

@@ -65,6 +65,7 @@ class Caller:
     token_id: int
     last_used_dt: datetime | None
     id: int  # the account's
+    phone: str
     email: str | None
     notify_sms: bool
     notify_email: bool
@@ -74,7 +75,7 @@ class Caller:
 # Every API request runs it: built once. Core, not the ORM: building the token's and
 # the account's objects cost twice the read itself, on every request.
 _CALLER = (
-    select(ApiToken.id, ApiToken.last_used_dt, User.id, User.email, User.notify_sms,
+    select(ApiToken.id, ApiToken.last_used_dt, User.id, User.phone, User.email, User.notify_sms,
            User.notify_email, User.locale)
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_dt.is_(None),

@@ -27,6 +27,13 @@ class NotBookable(BookingError, Conflict):
     code = "not_bookable"
 
 
+class PersonNotBookable(BookingError, Conflict):
+    """A refusal about a person that may not say why: bookings another account made for
+    them count towards it (app.bookings.services.refusals)."""
+
+    code = "person_not_bookable"
+
+
 class NotOpenYet(BookingError, Conflict):
     code = "not_open_yet"
 

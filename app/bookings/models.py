@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
+from app.auth.phones import mask_phone
 from app.core.enums import enum_column
 from app.core.time import utcnow
 from app.extensions import db
@@ -100,6 +101,16 @@ class Booking(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def booked_by_phone(self) -> str | None:
+        return shown_booker(self.source, self.booked_by.phone)
+
+
+def shown_booker(source: BookingSource, phone: str) -> str | None:
+    """Who made a booking, as the person it is for may see it: the account's phone,
+    masked; None for a front desk's."""
+    return None if source == BookingSource.FRONT_DESK else mask_phone(phone)
 
 
 class WaitlistStatus(StrEnum):

@@ -4,7 +4,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, case, select
+from sqlalchemy import Select, and_, bindparam, case, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
@@ -12,12 +12,15 @@ from app.bookings.models import (
     ACTIVE_STATUSES,
     Booking,
     BookingPolicy,
+    BookingStatus,
     WaitlistEntry,
     WaitlistStatus,
+    shown_booker,
 )
 from app.directory.models import Expert, Specialty, Township, Venue
 from app.extensions import db
 from app.patients.models import Patient
+from app.patients.queries import holder_key
 from app.scheduling.models import (
     PUBLIC_STATUSES,
     Places,
@@ -38,14 +41,19 @@ def my_patients(user: User) -> list[Patient]:
 
 
 def _my_bookings(user: User) -> Select:
-    """Active bookings first (soonest first), then the rest (newest first)."""
-    active_first = case((Booking.status.in_(ACTIVE_STATUSES), 0), else_=1)
+    """The account's bookings and the active ones anyone made for its holder (their
+    own account sees them all): active first (soonest first), then the rest (newest
+    first)."""
+    active = Booking.status.in_(ACTIVE_STATUSES)
+    active_first = case((active, 0), else_=1)
     return (
         select(Booking).join(Booking.slot)
-        .where(Booking.account_id == user.id)
-        .order_by(active_first, case((Booking.status.in_(ACTIVE_STATUSES), Slot.start_dt)),
+        .where(or_(Booking.account_id == user.id,
+                   and_(Booking.person_key == holder_key(user.id), active)))
+        .order_by(active_first, case((active, Slot.start_dt)),
                   Slot.start_dt.desc(), Booking.id.desc())
         .options(selectinload(Booking.slot), selectinload(Booking.patient),
+                 selectinload(Booking.booked_by),
                  selectinload(Booking.session).selectinload(Session.experts))
     )
 
@@ -153,8 +161,10 @@ _BOOKING_ROW = (
     select(Booking.id, Booking.code, Booking.queue_number, Booking.status, Booking.source,
            Booking.cancel_reason, Booking.created_dt, Booking.updated_dt,
            Booking.cancelled_dt, Booking.checked_in_dt, Booking.slot_id,
-           Patient.id.label("patient_id"), Patient.name, Patient.relation)
+           Patient.id.label("patient_id"), Patient.name, Patient.relation,
+           User.phone.label("booker_phone"))
     .join(Patient, Patient.id == Booking.patient_id)
+    .join(User, User.id == Booking.booked_by_id)
     .where(Booking.id == bindparam("booking_id"))
 )
 
@@ -180,7 +190,9 @@ def view_of_booking(booking: dict, slot: SlotFacts, patient: dict) -> dict:
         "status": booking["status"], "source": booking["source"],
         "cancel_reason": booking["cancel_reason"], "created_dt": booking["created_dt"],
         "updated_dt": booking["updated_dt"], "cancelled_dt": booking["cancelled_dt"],
-        "checked_in_dt": booking["checked_in_dt"], **view_around_booking(slot, patient),
+        "checked_in_dt": booking["checked_in_dt"],
+        "booked_by_phone": shown_booker(booking["source"], booking["booker_phone"]),
+        **view_around_booking(slot, patient),
     }
 
 
@@ -201,3 +213,29 @@ def view_around_booking(slot: SlotFacts, patient: dict) -> dict:
 
 def slot_with_session(slot_id: int) -> Slot | None:
     return db.session.get(Slot, slot_id, options=[joinedload(Slot.session)])
+
+
+def active_booked_by(key: str, *, session_id: int | None = None) -> list[int]:
+    """Who booked each active booking of a person (in one session, if given): what a
+    refusal about the person counts (app.bookings.services.refusals)."""
+    query = select(Booking.booked_by_id).where(Booking.person_key == key,
+                                               Booking.status.in_(ACTIVE_STATUSES))
+    if session_id is not None:
+        query = query.where(Booking.session_id == session_id)
+    return list(db.session.scalars(query))
+
+
+def no_shows_booked_by(key: str, *, since: datetime) -> list[int]:
+    """Who booked each of a person's no-shows marked since ``since``."""
+    return list(db.session.scalars(
+        select(Booking.booked_by_id)
+        .where(Booking.person_key == key, Booking.status == BookingStatus.NO_SHOW,
+               Booking.updated_dt > since)))
+
+
+def waiting_for_by(key: str, slot_id: int) -> list[int]:
+    """Which accounts put a person on a slot's waitlist (open entries)."""
+    return list(db.session.scalars(
+        select(WaitlistEntry.account_id)
+        .where(WaitlistEntry.person_key == key, WaitlistEntry.slot_id == slot_id,
+               WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.OFFERED)))))

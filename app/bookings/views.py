@@ -107,7 +107,7 @@ def cancel(booking_id: int):
 @bp.route("/bookings/<int:booking_id>/reschedule", methods=["GET", "POST"])
 @login_required
 def reschedule(booking_id: int):
-    booking = _mine_or_404(booking_id)
+    booking = _mine_or_404(booking_id, own=True)
     targets = engine.reschedule_targets(booking, now=request_now())
     form = RescheduleForm()
     form.slot.choices = [SelectChoice(s.id, str(s.id)) for s in targets]
@@ -121,7 +121,7 @@ def reschedule(booking_id: int):
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
-            booking = _mine_or_404(booking_id)
+            booking = _mine_or_404(booking_id, own=True)
             targets = engine.reschedule_targets(booking, now=request_now())
     return render_template("bookings/reschedule.html", booking=booking, targets=targets,
                            form=form)
@@ -165,8 +165,11 @@ def _waitlist_action(entry_id: int, action, success: str):
     return redirect(url_for("bookings.my_waitlist"))
 
 
-def _mine_or_404(booking_id: int):
+def _mine_or_404(booking_id: int, *, own: bool = False):
+    """A booking the user may see and cancel; ``own``: one their account made."""
     try:
+        if own:
+            return engine.get_own_booking(booking_id, current_user)
         return engine.get_booking_for(booking_id, current_user)
     except DomainError:
         abort(404)

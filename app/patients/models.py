@@ -8,10 +8,12 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -38,11 +40,20 @@ class Sex(StrEnum):
     FEMALE = "female"
 
 
+_HOLDER_SQL = "relation = 'self' AND account_id IS NOT NULL"
+
+
 class Patient(db.Model):
     """A person booked for. The full ID number is stored encrypted, matched by keyed hash."""
 
     __tablename__ = "patients"
-    __table_args__ = (UniqueConstraint("account_id", "id_number_hash"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "id_number_hash"),
+        # One account per person is that person's own (its holder, 本人, has their ID
+        # number): it sees every booking made for them. Walk-ins have no account.
+        Index("uq_patients_holder", "id_number_hash", unique=True,
+              sqlite_where=text(_HOLDER_SQL), postgresql_where=text(_HOLDER_SQL)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # None for a walk-in booked at the front desk, who has no account.

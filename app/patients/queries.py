@@ -1,7 +1,8 @@
 """Reading an account's patients. Disabled (removed) patients are never shown."""
 
-from sqlalchemy import Row, bindparam, case, func, select
+from sqlalchemy import Row, ScalarSelect, Select, bindparam, case, func, select
 
+from app.auth.models import User
 from app.extensions import db
 from app.patients.models import Patient, Relation
 
@@ -48,3 +49,44 @@ def count_enabled(account_id: int) -> int:
         select(func.count()).select_from(Patient)
         .where(Patient.account_id == account_id, Patient.is_enabled.is_(True))
     )
+
+
+
+_HOLDER = (Patient.id_number_hash == bindparam("key"), Patient.relation == Relation.SELF,
+           Patient.account_id.is_not(None))
+_HOLDER_ACCOUNT = select(Patient.account_id).where(*_HOLDER)
+_HOLDER_CONTACT = select(User.id, User.phone).join(Patient, Patient.account_id == User.id)\
+    .where(*_HOLDER)
+_LAST_DESK_PHONE = (select(Patient.phone)
+                    .where(Patient.id_number_hash == bindparam("key"),
+                           Patient.account_id.is_(None))
+                    .order_by(Patient.id.desc()).limit(1))
+
+
+def holder_account_id(key: str) -> int | None:
+    """The person's own account: the one whose holder (本人) has their ID number."""
+    return db.session.connection().execute(_HOLDER_ACCOUNT, {"key": key}).scalar()
+
+
+def holder_key(account_id: int) -> ScalarSelect:
+    """The person key of the account's holder (本人), as a subquery."""
+    return _holder_key(account_id).scalar_subquery()
+
+
+def own_person_key(account_id: int) -> str | None:
+    """The person key of the account's holder (本人)."""
+    return db.session.scalar(_holder_key(account_id))
+
+
+def _holder_key(account_id: int) -> Select:
+    return select(Patient.id_number_hash).where(Patient.account_id == account_id,
+                                                Patient.relation == Relation.SELF)
+
+
+def person_contact(key: str) -> tuple[int | None, str | None]:
+    """Whom to tell when someone else books this person: their own account (its id and
+    phone), else the phone a front desk recorded for them last (and no account)."""
+    connection = db.session.connection()
+    if (row := connection.execute(_HOLDER_CONTACT, {"key": key}).first()) is not None:
+        return row.id, row.phone
+    return None, connection.execute(_LAST_DESK_PHONE, {"key": key}).scalar()

@@ -12,7 +12,6 @@ from app.bookings.models import (
     Booking,
     BookingSource,
     BookingStatus,
-    Person,
     WaitlistEntry,
     WaitlistStatus,
 )
@@ -21,6 +20,7 @@ from app.core.models import AuditEntry
 from app.extensions import db
 from app.notifications.compose import SMS_LENGTH
 from app.notifications.models import Message, MessageStatus
+from app.patients.models import Person
 from app.scheduling.models import Session, SessionStatus, Slot
 from tests.factories import (
     NOW,

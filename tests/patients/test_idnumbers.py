@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from app.patients import idnumbers
-from app.patients.models import Sex, person_key
+from app.patients.models import Relation, Sex, person_key
 from tests.factories import create_patient, create_user, make_id_number
 
 
@@ -49,6 +49,6 @@ def test_same_person_under_two_accounts_has_the_same_key(db):
     number = make_id_number()
 
     first = create_patient(id_number=number, account=create_user())
-    second = create_patient(id_number=number, account=create_user())
+    second = create_patient(id_number=number, account=create_user(), relation=Relation.PARENT)
 
     assert first.id_number_hash == second.id_number_hash

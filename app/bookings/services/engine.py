@@ -30,7 +30,7 @@ bookings, cancellations and stops never deadlock.
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -40,10 +40,12 @@ from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
+from app.auth.phones import mask_phone
 from app.auth.tokens import Caller
 from app.bookings import queries
 from app.bookings.errors import (
     AlreadyBooked,
+    BookingError,
     BookingNotFound,
     LimitReached,
     NotBookable,
@@ -51,7 +53,7 @@ from app.bookings.errors import (
     Suspended,
 )
 from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingStatus
-from app.bookings.services import notices
+from app.bookings.services import notices, refusals
 from app.bookings.services import policy as rules
 from app.core import audit
 from app.core.db import insert_ignore, restart_as_write, write_together
@@ -60,6 +62,7 @@ from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.notifications.services import cancel_pending_for_booking, queue_messages
 from app.patients.models import Patient, Person
+from app.patients.queries import own_person_key, person_contact
 from app.scheduling.models import Session, SessionExpert, SessionStatus, Slot
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk
@@ -93,13 +96,12 @@ class BookingPlan:
     row: dict
     name: str
     now: datetime
-    max_active: int
+    policy: BookingPolicy
     confirmation: notices.Confirmation
 
     def write(self) -> Booked:
         """The write transaction's statements (module docstring, steps 1–5)."""
-        booked = write_booking(self.row, name=self.name, now=self.now,
-                               max_active=self.max_active)
+        booked = write_booking(self.row, name=self.name, now=self.now, policy=self.policy)
         queue_messages(self.confirmation.of(booked))
         return booked
 
@@ -187,15 +189,30 @@ def plan_booking(slot_id: int, patient: Patient | Row, *, by: User | Caller, now
         account_id=patient.account_id, start_dt=slot.start_dt, place=slot.venue_name,
         what=slot.title,
         to=recipient_of(by if patient.account_id == by_id else patient.account),
-    ), now=now)
+    ), now=now, tell=whom_to_tell(patient, by=by, source=source))
     return BookingPlan(
         row=booking_row({
             "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
             "person_key": patient.id_number_hash, "account_id": patient.account_id,
             "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
         }, now=now, one_per_session=policy.one_per_session),
-        name=patient.name, now=now, max_active=policy.max_active_per_person,
-        confirmation=confirmation)
+        name=patient.name, now=now, policy=policy, confirmation=confirmation)
+
+
+def whom_to_tell(patient: Patient | Row, *, by: User | Caller,
+                 source: BookingSource) -> notices.Tell | None:
+    """When anyone but the person's own account books them, their own account's phone
+    and inbox hear of it — else the phone a front desk recorded for them last — so that
+    a stranger booking with their ID number shows."""
+    account_id, phone = person_contact(patient.id_number_hash)
+    if account_id == by.id or not phone:
+        return None
+    if account_id is None and phone == patient.phone:
+        return None  # the confirmation goes to that phone already
+    return notices.Tell(
+        phone=None if phone == patient.phone else phone,
+        to=recipient_of(db.session.get(User, account_id)) if account_id else None,
+        booker_phone="" if source == BookingSource.FRONT_DESK else mask_phone(by.phone))
 
 
 def _replayed(user_id: int, key: str | None) -> Booked | None:
@@ -239,11 +256,27 @@ def _check_rules(slot: queries.SlotFacts, policy: BookingPolicy, *,
 _PERSON_SUSPENDED = select(Person.suspended_until).where(Person.key == bindparam("key"))
 
 
-def _check_not_suspended(key: str, name: str, *, now: datetime) -> None:
+def _check_not_suspended(planned: dict, name: str, *, now: datetime,
+                         policy: BookingPolicy) -> None:
+    key = planned["person_key"]
     until = db.session.connection().execute(_PERSON_SUSPENDED, {"key": key}).scalar()
     if until and until > now:
-        raise Suspended(_("%(name)s因多次爽约，%(when)s前暂停网上预约，可到医院现场挂号",
-                          name=name, when=rules.fmt(until)))
+        # The no-shows that can have led to it: within the window before it began.
+        since = until - timedelta(days=policy.suspension_days + policy.noshow_window_days)
+        raise _about_person(
+            Suspended(_("%(name)s因多次爽约，%(when)s前暂停网上预约，可到医院现场挂号",
+                        name=name, when=rules.fmt(until))),
+            planned, name, counted_by=queries.no_shows_booked_by(key, since=since))
+
+
+def _about_person(error: BookingError, planned: dict, name: str, *,
+                  counted_by: list[int]) -> BookingError:
+    """``error``, or the refusal that tells nothing when bookings another account made
+    count towards it (app.bookings.services.refusals); the front desk hears it all."""
+    if planned["source"] == BookingSource.FRONT_DESK:
+        return error
+    return refusals.about_person(error, name=name, key=planned["person_key"],
+                                 asker_id=planned["booked_by_id"], counted_by=counted_by)
 
 
 def booking_row(who_where: dict, *, now: datetime, one_per_session: bool) -> dict:
@@ -256,7 +289,7 @@ def booking_row(who_where: dict, *, now: datetime, one_per_session: bool) -> dic
             "cancelled_dt": None, "checked_in_dt": None, "sequence": 0}
 
 
-def write_booking(planned: dict, *, name: str, now: datetime, max_active: int,
+def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPolicy,
                   held: bool = False) -> Booked:
     """The write half of a booking (module docstring, steps 1–4), of the row
     ``booking_row`` made. ``held``: the place is already counted in the slot (a
@@ -265,28 +298,44 @@ def write_booking(planned: dict, *, name: str, now: datetime, max_active: int,
     if not held and not take_capacity(planned["slot_id"]):
         raise SlotFull(_("该时段已约满，可以登记候补"))
     online = planned["source"] != BookingSource.FRONT_DESK
+    max_active = policy.max_active_per_person
     if not _take_person_place(planned["person_key"], max_active=max_active, now=now,
                               online=online):
         if online:
-            _check_not_suspended(planned["person_key"], name, now=now)
-        raise LimitReached(_("%(name)s已有%(n)s个未就诊的预约，达到上限，请先就诊或取消一个",
-                             name=name, n=max_active))
+            _check_not_suspended(planned, name, now=now, policy=policy)
+        raise _about_person(
+            LimitReached(_("%(name)s已有%(n)s个未就诊的预约，达到上限，请先就诊或取消一个",
+                           name=name, n=max_active)),
+            planned, name, counted_by=queries.active_booked_by(planned["person_key"]))
     row = {**planned, "queue_number": queue_number}
     for _attempt in range(CODE_ATTEMPTS):
         code = new_code()
-        try:
-            # A code another booking holds already is drawn again (1 in 10⁹ per booking
-            # and stored code: rare, but a busy year's bookings make it happen).
-            booking_id = insert_ignore(db.session, Booking, {**row, "code": code}, on="code")
-        except IntegrityError as exc:
-            if "person" in str(exc.orig).lower() or "uq_bookings_active" in str(exc.orig):
-                raise AlreadyBooked(
-                    _("%(name)s已预约本场，同一场次每人只能预约一个号", name=name)
-                ) from exc
-            raise
+        # A clash with any unique index leaves the row out instead of failing the
+        # transaction, which stays usable to find out which index it was.
+        booking_id = insert_ignore(db.session, Booking, {**row, "code": code})
         if booking_id is not None:
             return Booked(booking_id, code, queue_number)
+        _explain_clash(planned, name)
+        # Else the code: another booking holds it already, so it is drawn again (1 in
+        # 10⁹ per booking and stored code: rare, but a busy year's bookings make it).
     raise RuntimeError(f"no free booking code in {CODE_ATTEMPTS} draws")
+
+
+class Repeated(Exception):
+    """A booking's idempotency key made a booking already: the callers answer with it
+    once this attempt is rolled back (``_replay``)."""
+
+
+def _explain_clash(planned: dict, name: str) -> None:
+    """Raise for the unique index a booking's row met, but the code's (see its caller):
+    one active booking per person and session, or a repeat of the idempotency key."""
+    if planned["one_per_session_guard"] is not None and (booked_by := queries.active_booked_by(
+            planned["person_key"], session_id=planned["session_id"])):
+        raise _about_person(
+            AlreadyBooked(_("%(name)s已预约本场，同一场次每人只能预约一个号", name=name)),
+            planned, name, counted_by=booked_by)
+    if _replay(planned["booked_by_id"], planned["idempotency_key"]) is not None:
+        raise Repeated(planned["idempotency_key"])
 
 
 _NEXT_QUEUE_NUMBER = DriverStatement(
@@ -366,9 +415,20 @@ def release_person_place(key: str) -> None:
 
 
 def get_booking_for(booking_id: int, user: User) -> Booking:
-    """A booking of ``user``'s account; anyone else's is not found (never "forbidden")."""
+    """A booking ``user`` may see and cancel: one their account made, or one anyone
+    made for the account's holder (their own account sees every booking made for them).
+    Anyone else's is not found (never "forbidden")."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.account_id != user.id:
+    if booking is None or not (booking.account_id == user.id
+                               or booking.person_key == own_person_key(user.id)):
+        raise BookingNotFound(_("找不到这个预约"))
+    return booking
+
+
+def get_own_booking(booking_id: int, user: User) -> Booking:
+    """A booking ``user``'s account made (to reschedule it); else not found."""
+    booking = get_booking_for(booking_id, user)
+    if booking.account_id != user.id:
         raise BookingNotFound(_("找不到这个预约"))
     return booking
 
@@ -453,7 +513,8 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
         raise NotBookable(_("只能改约到同一场次或同一位专家其他场次中可预约的时段"))
     new_slot = load_slot(new_slot_id)
     booking_id, old_slot_id, old_session_id = booking.id, booking.slot_id, booking.session_id
-    new_session_id, name = new_slot.session_id, booking.patient.name
+    new_session_id, name, key, by_id = (new_slot.session_id, booking.patient.name,
+                                        booking.person_key, by.id)
     one_per_session = policy.one_per_session
     restart_as_write(db.session)
     try:
@@ -482,9 +543,10 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
         return booking
     except IntegrityError as exc:
         db.session.rollback()
-        raise AlreadyBooked(
-            _("%(name)s已预约该场次，同一场次每人只能预约一个号", name=name)
-        ) from exc
+        raise refusals.about_person(
+            AlreadyBooked(_("%(name)s已预约该场次，同一场次每人只能预约一个号", name=name)),
+            name=name, key=key, asker_id=by_id,
+            counted_by=queries.active_booked_by(key, session_id=new_session_id)) from exc
     except Exception:
         db.session.rollback()
         raise

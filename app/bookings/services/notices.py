@@ -58,6 +58,17 @@ class BookingFacts:
     to: Recipient | None = None  # the account that booked (None: a walk-in)
 
 
+@dataclass(frozen=True)
+class Tell:
+    """Whom to tell that someone else booked a person: an SMS to ``phone`` (None: the
+    confirmation went there already) and the inbox of their own account ``to``.
+    ``booker_phone``: the booking account's phone, masked ("": a front desk)."""
+
+    phone: str | None
+    to: Recipient | None
+    booker_phone: str
+
+
 def facts_of(booking: Booking) -> BookingFacts:
     session = booking.session
     return BookingFacts(
@@ -126,9 +137,11 @@ def _send(f: BookingFacts, kind: str, texts: compose.Texts, *, now: datetime,
                  attachment=f"booking:{f.booking_id}" if attach else None)
 
 
-def booking_confirmed(f: BookingFacts, *, now: datetime) -> None:
-    """A booking confirmed in this unit of work (a waitlist place taken, say)."""
-    queue_messages(confirmation_messages(f, now=now))
+def booking_confirmed(f: BookingFacts, *, now: datetime, tell: Tell | None = None) -> None:
+    """A booking confirmed in this unit of work (a waitlist place taken, say), and
+    ``tell``'s notice (``prepare_confirmation``)."""
+    queue_messages(confirmation_messages(f, now=now)
+                   + (_booked_for_person(f, tell, now=now) if tell else []))
 
 
 def confirmation_messages(f: BookingFacts, *, now: datetime) -> list[dict]:
@@ -158,12 +171,32 @@ class Confirmation:
                 for m in self.messages]
 
 
-def prepare_confirmation(f: BookingFacts, *, now: datetime) -> Confirmation:
+def prepare_confirmation(f: BookingFacts, *, now: datetime,
+                         tell: Tell | None = None) -> Confirmation:
     """``confirmation_messages`` for a booking about to be written (``f`` without its id,
-    queue number and code); ``Confirmation.of`` fills them in."""
+    queue number and code), and ``tell``'s notice; ``Confirmation.of`` fills them in."""
     marked = replace(f, booking_id=_MARKS["id"], queue_number=_MARKS["queue_number"],
                      code=_MARKS["code"])
-    return Confirmation(confirmation_messages(marked, now=now))
+    messages = confirmation_messages(marked, now=now)
+    if tell is not None:
+        messages += _booked_for_person(f, tell, now=now)
+    return Confirmation(messages)
+
+
+def _booked_for_person(f: BookingFacts, tell: Tell, *, now: datetime) -> list[dict]:
+    """The notice to a person's own phone and account that another account (or a
+    front desk) booked them, so that a stranger's booking shows; the SMS leaves the
+    place out when it would not fit one message."""
+    locale = tell.to.locale if tell.to else compose.DEFAULT_LOCALE
+    values = {"booker": tell.booker_phone, "name": f.name, "when": partial(fmt, f.start_dt),
+              "place": f.place, "full_place": f.place, "what": f.what,
+              "own_account": tell.to is not None}
+    texts = compose.render("booked_for_you", locale=locale, **values)
+    if not compose.sms_fits(texts.sms):
+        texts = replace(texts, sms=compose.render("booked_for_you", locale=locale,
+                                                  **{**values, "place": ""}).sms)
+    return compose.routes("booked_for_you", texts, now=now, to=tell.to,
+                          phone=tell.phone or "", booking_id=f.booking_id)
 
 
 def _reminders(f: BookingFacts, *, now: datetime):

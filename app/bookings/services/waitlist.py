@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
+from app.bookings import queries
 from app.bookings.errors import (
     AlreadyBooked,
     BookingNotFound,
@@ -23,14 +24,13 @@ from app.bookings.errors import (
     WaitlistError,
 )
 from app.bookings.models import (
-    ACTIVE_STATUSES,
     Booking,
     BookingPolicy,
     BookingSource,
     WaitlistEntry,
     WaitlistStatus,
 )
-from app.bookings.services import engine, notices
+from app.bookings.services import engine, notices, refusals
 from app.bookings.services import policy as rules
 from app.core.db import insert_ignore, restart_as_write
 from app.extensions import db
@@ -49,15 +49,13 @@ def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
     rules.check_online_window(slot.start_dt, policy, now=now)
     if slot.booked_count < slot.capacity:
         raise WaitlistError(_("该时段还有空位，请直接预约"))
-    already = db.session.scalar(
-        select(Booking.id).where(Booking.session_id == slot.session_id,
-                                 Booking.person_key == patient.id_number_hash,
-                                 Booking.status.in_(ACTIVE_STATUSES))
-    )
-    if already and policy.one_per_session:
-        raise WaitlistError(_("%(name)s已预约本场，不需要候补", name=patient.name))
-    values = {"slot_id": slot.id, "patient_id": patient.id, "person_key": patient.id_number_hash,
-              "account_id": by.id, "name": patient.name}
+    key, name = patient.id_number_hash, patient.name
+    booked_by = queries.active_booked_by(key, session_id=slot.session_id)
+    if booked_by and policy.one_per_session:
+        raise refusals.about_person(WaitlistError(_("%(name)s已预约本场，不需要候补", name=name)),
+                                    name=name, key=key, asker_id=by.id, counted_by=booked_by)
+    values = {"slot_id": slot.id, "patient_id": patient.id, "person_key": key,
+              "account_id": by.id}
     restart_as_write(db.session)
     try:
         insert_ignore(db.session, Person, {"key": values["person_key"], "active_count": 0})
@@ -69,7 +67,10 @@ def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
         return entry
     except IntegrityError as exc:
         db.session.rollback()
-        raise WaitlistError(_("%(name)s已在这个时段的候补名单中", name=values["name"])) from exc
+        raise refusals.about_person(
+            WaitlistError(_("%(name)s已在这个时段的候补名单中", name=name)), name=name, key=key,
+            asker_id=values["account_id"],
+            counted_by=queries.waiting_for_by(key, values["slot_id"])) from exc
     except Exception:
         db.session.rollback()
         raise
@@ -144,14 +145,15 @@ def _write_held(entry: WaitlistEntry, session_id: int, *, booked_by_id: int, now
         "booked_by_id": booked_by_id, "source": BookingSource.WEB,
         "idempotency_key": f"waitlist-{entry.id}",
     }, now=now, one_per_session=policy.one_per_session), name=entry.patient.name, now=now,
-        held=True, max_active=policy.max_active_per_person)
+        held=True, policy=policy)
 
 
 def _accepted(entry: WaitlistEntry, booked: engine.Booked, *, now: datetime) -> Booking:
     """Mark the entry accepted with its booking and queue the booking's confirmation."""
     booking = db.session.get(Booking, booked.id)
     entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
-    notices.booking_confirmed(notices.facts_of(booking), now=now)
+    notices.booking_confirmed(notices.facts_of(booking), now=now, tell=engine.whom_to_tell(
+        booking.patient, by=booking.booked_by, source=booking.source))
     db.session.flush()
     return booking
 
