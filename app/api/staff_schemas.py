@@ -72,11 +72,15 @@ class StaffRangeSchema(Schema):
 
 
 class StaffPatientSchema(Schema):
+    """A patient as ``app.console.access.patient_view_for`` shows them to the caller."""
+
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    id_number = fields.String(required=True, attribute="id_number_masked",
-                              metadata={"description": "masked"})
-    phone = fields.String(required=True, metadata={"description": "masked"})
+    id_number = fields.String(required=True, metadata={"description": "always masked"})
+    phone = fields.String(required=True, metadata={
+        "description": "whole for those who run the session (its venue's coordinators, "
+                       "its experts' assistants, admins); masked (139****0001) for an "
+                       "expert"})
 
 
 class StaffBookingSchema(Schema):

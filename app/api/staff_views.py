@@ -24,7 +24,6 @@ from app.api.staff_schemas import (
     StopSchema,
 )
 from app.api.views_support import Annotated, with_places
-from app.auth.phones import mask_phone
 from app.bookings.services import desk, stopping
 from app.console import access, queries
 from app.core.clock import request_now
@@ -51,7 +50,7 @@ def _load(session_id: int, *, manage: bool = False):
 
 def _load_booking(session_id: int, booking_id: int):
     session = _load(session_id, manage=True)
-    return queries.booking_in(session, booking_id) or abort(404)
+    return session, queries.booking_in(session, booking_id) or abort(404)
 
 
 def _check_may_plan(plan: SessionPlan) -> None:
@@ -161,18 +160,23 @@ def stop(data, session_id: int):
 @staff_required
 @blp.response(200, StaffBookingSchema(many=True))
 def bookings(session_id: int):
-    """The patient list in queue order; ID numbers and phones masked."""
-    return [_masked(b) for b in queries.session_bookings(_load(session_id).id)]
+    """The patient list in queue order; ID numbers masked, phones whole for those who
+    run the session (its venue's coordinators, its experts' assistants, admins) and
+    masked for an expert."""
+    found = _load(session_id)
+    view = access.patient_view_for(api_user(), found)
+    return [_shown(b, view) for b in queries.session_bookings(found.id)]
 
 
 @blp.post(f"/staff/sessions/<{ID_PATH}:session_id>/bookings/<{ID_PATH}:booking_id>/check-in")
 @staff_required
 @blp.response(200, StaffBookingSchema)
 def check_in(session_id: int, booking_id: int):
-    done = desk.check_in(_load_booking(session_id, booking_id), by=api_user(),
-                         now=request_now())
+    found, booking = _load_booking(session_id, booking_id)
+    view = access.patient_view_for(api_user(), found)
+    done = desk.check_in(booking, by=api_user(), now=request_now())
     db.session.commit()
-    return _masked(done)
+    return _shown(done, view)
 
 
 @blp.post(f"/staff/sessions/<{ID_PATH}:session_id>/bookings/<{ID_PATH}:booking_id>/no-show")
@@ -180,12 +184,12 @@ def check_in(session_id: int, booking_id: int):
 @blp.response(200, StaffBookingSchema)
 def no_show(session_id: int, booking_id: int):
     """A confirmed booking whose patient did not come, once the slot has started."""
-    done = desk.mark_no_show(_load_booking(session_id, booking_id), by=api_user(),
-                             now=request_now())
+    found, booking = _load_booking(session_id, booking_id)
+    view = access.patient_view_for(api_user(), found)
+    done = desk.mark_no_show(booking, by=api_user(), now=request_now())
     db.session.commit()
-    return _masked(done)
+    return _shown(done, view)
 
 
-def _masked(booking) -> Annotated:
-    return Annotated(booking, patient=Annotated(booking.patient,
-                                                phone=mask_phone(booking.patient.phone)))
+def _shown(booking, view: access.PatientView) -> Annotated:
+    return Annotated(booking, patient=view.show(booking.patient))

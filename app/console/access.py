@@ -5,21 +5,26 @@
 - an assistant runs the sessions of the experts they assist;
 - an expert sees their own sessions and patient lists but changes nothing.
 
+What staff are shown of a booked patient (README, "Who sees what"): ``patient_view_for``.
+
 Planning a new session: an admin anywhere with anyone, a coordinator at their venues
 with any expert, an assistant anywhere with their experts only.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
+from app.auth.phones import mask_phone
 from app.bookings.models import Booking
 from app.core.time import local_day_bounds
 from app.directory.models import Expert, ExpertAssistant, Venue, VenueCoordinator
 from app.extensions import db
 from app.notifications.models import Message
+from app.patients.models import Patient
 from app.scheduling.models import Session, SessionExpert
 
 STAFF_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.ASSISTANT, Role.EXPERT)
@@ -81,8 +86,43 @@ def can_manage(user: User, session: Session) -> bool:
 
 
 def can_view(user: User, session: Session) -> bool:
-    """The console page of the session with its patient list (ID numbers masked)."""
+    """The console page of the session with its patient list (see ``patient_view_for``)."""
     return _allowed(user, session, view_clause(user))
+
+
+@dataclass(frozen=True)
+class ShownPatient:
+    """A booked patient as one staff member is shown them."""
+
+    id: int
+    name: str
+    phone: str
+    id_number: str
+
+
+@dataclass(frozen=True)
+class PatientView:
+    """How one staff member is shown the patients of one session: the name whole, the
+    ID number always masked (the full number appears only in its owner's edit form),
+    the phone whole or masked as ``patient_view_for`` decided."""
+
+    full_phone: bool
+
+    def show(self, patient: Patient) -> ShownPatient:
+        phone = patient.phone if self.full_phone else mask_phone(patient.phone)
+        return ShownPatient(id=patient.id, name=patient.name, phone=phone,
+                            id_number=patient.id_number_masked)
+
+
+def patient_view_for(user: User, session: Session) -> PatientView:
+    """The one rule for the console page, the printed slip and the API's patient list.
+
+    The role through which ``user`` sees ``session`` decides: whoever runs it — an
+    admin, a coordinator of its venue, an assistant of one of its experts — calls its
+    patients and sees their phones whole; an expert who only sees their own list sees
+    them masked. An expert who also coordinates this venue runs the session, so sees
+    them whole here and masked at another venue's session of theirs."""
+    return PatientView(full_phone=can_manage(user, session))
 
 
 def console_sessions(user: User, *, first: date, last: date) -> list[Session]:

@@ -129,6 +129,7 @@ def _session_page(session, *, check_in_form=None, walk_in_form=None, matches=Non
         "console/session.html", session=session, now=now,
         bookings=queries.session_bookings(session.id),
         manage=access.can_manage(_me(), session), matches=matches,
+        patient_view=access.patient_view_for(_me(), session),
         check_in_form=check_in_form or CheckInForm(formdata=None),
         walk_in_form=walk_in_form, source_labels=SOURCE_LABELS,
     )
@@ -216,6 +217,7 @@ def slip(session_id: int, booking_id: int):
     session = _load(session_id)
     booking = queries.booking_in(session, booking_id) or abort(404)
     return render_template("console/slip.html", session=session, booking=booking,
+                           patient=access.patient_view_for(_me(), session).show(booking.patient),
                            source_labels=SOURCE_LABELS)
 
 
