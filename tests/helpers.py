@@ -11,9 +11,11 @@ from collections.abc import Callable
 from flask_login.utils import _create_identifier
 from sqlalchemy import select
 
+from app.auth import sessions
+from app.auth.views import SESSION_KEY
 from app.extensions import db
 from app.notifications.models import Channel, Message
-from tests.factories import make_id_number
+from tests.factories import NOW, make_id_number
 
 PASSWORD = "liling-2026-pass"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
@@ -41,12 +43,17 @@ def login(client, phone: str, password: str = PASSWORD, *, next: str | None = No
 
 
 def login_as(client, user) -> None:
-    """Be logged in as ``user`` without the login page (no password, no hashing)."""
+    """Be logged in as ``user`` without the login page (no password, no hashing): a
+    session record as the login page makes (commits what the test made so far)."""
+    db.session.commit()
+    secret = sessions.start(user.id, now=NOW)
+    db.session.commit()
     # Flask-Login's "strong" protection ties a session to the browser's address and agent.
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
+        session[SESSION_KEY] = secret
         session["_fresh"] = True
         session["_id"] = identifier
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.token_forms import NewTokenForm, RevokeTokenForm
 from app.auth.token_models import TokenKind
-from app.auth.tokens import active_tokens, issue_token, revoke_token
+from app.auth.tokens import active_tokens, dead_personal_tokens, issue_token, revoke_token
 from app.core.clock import request_now
 from app.core.errors import DomainError, NotFound
 from app.extensions import db, limiter
@@ -16,8 +16,10 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 
 
 def _page(form: NewTokenForm, *, secret: str | None = None, status: int = 200):
-    tokens = active_tokens(current_user.id, now=request_now())
+    now = request_now()
+    tokens = active_tokens(current_user.id, now=now)
     body = render_template("accounts/tokens.html", form=form, tokens=tokens, secret=secret,
+                           dead=dead_personal_tokens(current_user.id, now=now),
                            revoke_form=RevokeTokenForm(), kinds={
                                TokenKind.LOGIN: _("应用登录"), TokenKind.PERSONAL: _("个人令牌")},
                            )

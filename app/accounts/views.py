@@ -7,7 +7,7 @@ once logged in). Logging in starts a new session: the old one's data is dropped.
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from app.accounts import services
 from app.accounts.forms import (
@@ -21,9 +21,10 @@ from app.accounts.forms import (
     safe_next,
 )
 from app.auth import services as auth
-from app.auth.models import CodePurpose, Role, User
+from app.auth.models import CodePurpose, Role
 from app.auth.phones import mask_phone
 from app.auth.services import CodeRejected
+from app.auth.views import current_session_secret, sign_in, sign_out
 from app.core.clock import request_now
 from app.core.errors import DomainError
 from app.extensions import db, limiter
@@ -43,12 +44,6 @@ CODE_PAGES = {CodePurpose.REGISTER: "accounts.register",
 
 def by_address() -> str:
     return f"ip:{get_remote_address()}"
-
-
-def _start_session(user: User) -> None:
-    """A fresh session for a login: nothing of the anonymous one carries over."""
-    session.clear()
-    login_user(user)
 
 
 def _refused(form, exc: DomainError) -> None:
@@ -116,8 +111,8 @@ def register():
         except DomainError as exc:
             _refused(form, exc)
         else:
+            sign_in(user)
             db.session.commit()
-            _start_session(user)
             flash(_("注册成功，欢迎使用"), "success")
             return redirect(url_for(".account"))
     return render_template("accounts/register.html", form=form, phone=phone,
@@ -145,7 +140,8 @@ def login():
         except DomainError as exc:
             _refused(form, exc)
         else:
-            _start_session(user)
+            sign_in(user)
+            db.session.commit()
             return redirect(safe_next(form.next.data) or url_for(".account"))
     elif current_user.is_authenticated:
         return redirect(safe_next(form.next.data) or url_for(".account"))
@@ -155,8 +151,8 @@ def login():
 @bp.post("/logout")
 def logout():
     if ConfirmForm().validate_on_submit():
-        logout_user()
-        session.clear()
+        sign_out()
+        db.session.commit()
         flash(_("已退出登录"), "success")
     return redirect(url_for("web.home"))
 
@@ -174,10 +170,10 @@ def reset_password():
         except DomainError as exc:
             _refused(form, exc)
         else:
+            sign_out()
             db.session.commit()
-            logout_user()
-            session.clear()
-            flash(_("密码已重新设置，请用新密码登录"), "success")
+            flash(_("密码已重新设置，所有设备上的登录和 API 令牌都已失效，请用新密码登录"),
+                  "success")
             return redirect(url_for(".login"))
     return render_template("accounts/reset_password.html", form=form, phone=phone,
                            code_form=_resend_form(phone, CodePurpose.RESET_PASSWORD))
@@ -210,14 +206,13 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            user = auth.change_password(current_user.id, form.current.data, form.password.data,
-                                        now=request_now())
+            auth.change_password(current_user.id, form.current.data, form.password.data,
+                                 now=request_now(), keep_session=current_session_secret())
         except DomainError as exc:
             _refused(form, exc)
         else:
             db.session.commit()
-            _start_session(user)  # this session carries on under the new password
-            flash(_("密码已修改，其他设备上的登录已退出"), "success")
+            flash(_("密码已修改，其他设备上的登录已退出，API 令牌已全部撤销"), "success")
             return redirect(url_for(".account"))
     return _account_page(form)
 

@@ -7,7 +7,6 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core import crypto
 from app.core.enums import enum_column
 from app.core.time import utcnow
 from app.extensions import db
@@ -56,16 +55,6 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.is_enabled
 
-    @property
-    def session_stamp(self) -> str:
-        """Changes whenever the password does (a keyed hash of its hash)."""
-        return crypto.keyed_hash(self.password_hash, purpose="session-stamp")[:16]
-
-    def get_id(self) -> str:  # Flask-Login keeps this in the session cookie
-        """The id and the password's stamp: a new password ends every other session,
-        because their stamp no longer matches (see app.auth.views.load_user)."""
-        return f"{self.id}:{self.session_stamp}"
-
     def __repr__(self) -> str:
         return f"<User {self.id} {self.name}>"
 
@@ -79,6 +68,21 @@ class UserRole(db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class LoginSession(db.Model):
+    """A signed-in browser session, kept on the server: the session cookie carries its
+    secret, the database its SHA-256. Logging out deletes it, so a copy of the cookie
+    stops working; a new password deletes the account's others (app.auth.sessions)."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_dt: Mapped[datetime] = mapped_column(index=True)
 
 
 class CodePurpose(StrEnum):

@@ -13,6 +13,7 @@ from math import ceil
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.auth import sessions, tokens
 from app.auth.models import CodePurpose, Role, User, UserRole, VerificationCode
 from app.auth.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -76,16 +77,26 @@ def authenticate(phone: str, password: str) -> User:
     return user
 
 
-def change_password(account_id: int, current: str, new: str, *, now: datetime) -> User:
-    """Set a new password after checking the current one; other sessions end with it."""
+def change_password(account_id: int, current: str, new: str, *, now: datetime,
+                    keep_session: str | None = None) -> User:
+    """Set a new password after checking the current one. Every other signed-in
+    session of the account ends (``keep_session``: the secret of the one that asked)
+    and every API token is revoked: whoever knew the old password loses what it got."""
     check_new_password(new)
     restart_as_write(db.session)
     user = db.session.get(User, account_id)
     if user is None or not verify_password(user.password_hash, current):
         raise DomainError(_("当前密码不正确"), code="bad_credentials")
-    user.password_hash = hash_password(new)
-    db.session.flush()
+    _set_password(user, new, now=now, keep_session=keep_session)
     return user
+
+
+def _set_password(user: User, password: str, *, now: datetime,
+                  keep_session: str | None = None) -> None:
+    user.password_hash = hash_password(password)
+    sessions.end_all(user.id, but=keep_session)
+    tokens.revoke_all(user.id, now=now)
+    db.session.flush()
 
 
 def set_preferences(account_id: int, *, email: str | None, sms: bool, by_email: bool,
@@ -112,8 +123,7 @@ def reset_password(phone: str, code: str, new: str, *, now: datetime) -> User:
     if user is None:  # codes are sent to accounts only
         raise CodeRejected(_("请先获取验证码"))
     verify_code(phone, CodePurpose.RESET_PASSWORD, code, now=now)
-    user.password_hash = hash_password(new)
-    db.session.flush()
+    _set_password(user, new, now=now)  # every session and token ends
     return user
 
 

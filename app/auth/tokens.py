@@ -121,6 +121,16 @@ def active_tokens(user_id: int, *, now: datetime, kind: TokenKind | None = None
     return list(db.session.scalars(query))
 
 
+def dead_personal_tokens(user_id: int, *, now: datetime) -> list[ApiToken]:
+    """The user's personal tokens that were revoked or ran out (kept ``DEAD_KEPT``),
+    newest first: the tokens page shows why an integration stopped working."""
+    return list(db.session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.kind == TokenKind.PERSONAL,
+               or_(ApiToken.revoked_dt.is_not(None), ApiToken.expires_dt <= now))
+        .order_by(ApiToken.created_dt.desc(), ApiToken.id.desc())))
+
+
 def revoke_token(user_id: int, token_id: int, *, now: datetime) -> ApiToken:
     """Revoke one of the user's tokens at once; another user's is not found."""
     restart_as_write(db.session)
@@ -131,6 +141,16 @@ def revoke_token(user_id: int, token_id: int, *, now: datetime) -> ApiToken:
         token.revoked_dt = now
         db.session.flush()
     return token
+
+
+def revoke_all(user_id: int, *, now: datetime) -> int:
+    """Revoke every token of the account still working (a new password was set)."""
+    return db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_dt.is_(None),
+               ApiToken.expires_dt > now)
+        .values(revoked_dt=now)
+    ).rowcount
 
 
 def purge_dead(*, now: datetime) -> int:

@@ -237,18 +237,26 @@ def restart_as_write(session: OrmSession | scoped_session) -> None:
         session.expire_all()
         return
     writer = _WRITERS.get(bind)
-    if writer and session.in_transaction() and not session.info.get(OUTER_TRANSACTION):
+    if session.info.get(OUTER_TRANSACTION):
+        # Tests: one connection in the test's own transaction, which holds everything.
+        session.expire_all()
+        return
+    if writer and session.in_transaction():
         conn = session.connection()
-        if not conn.get_execution_options().get(WRITE_OPTION):
-            # A read transaction (nothing written: writes take begin_write): end and
-            # restart it on the same connection, instead of giving the connection
-            # back to the pool and checking one out again (a booking's hot path).
-            raw = conn.connection.dbapi_connection
-            raw.execute("ROLLBACK")
-            writer.begin_immediate(raw)
-            conn.execution_options(**{WRITE_OPTION: True})
+        if conn.get_execution_options().get(WRITE_OPTION):
+            # Already a write transaction (a second service of the same unit of work):
+            # keep it and what it wrote.
             session.expire_all()
             return
+        # A read transaction (nothing written: writes take begin_write): end and
+        # restart it on the same connection, instead of giving the connection back to
+        # the pool and checking one out again (a booking's hot path).
+        raw = conn.connection.dbapi_connection
+        raw.execute("ROLLBACK")
+        writer.begin_immediate(raw)
+        conn.execution_options(**{WRITE_OPTION: True})
+        session.expire_all()
+        return
     session.rollback()
     begin_write(session)
 
