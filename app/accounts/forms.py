@@ -1,7 +1,5 @@
 """Forms of the account pages. Every field keeps to one column on a small phone."""
 
-from urllib.parse import urlsplit
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField
@@ -11,15 +9,6 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, R
 from app.auth.forms import ServiceForm, code_field, new_password_field, phone_field
 from app.auth.models import CodePurpose
 from app.patients.forms import id_number_field, name_field
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never an open redirect."""
-    target = target or ""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
-        return None
-    return target
 
 
 def _confirm_field() -> PasswordField:

@@ -18,7 +18,6 @@ from app.accounts.forms import (
     RegisterForm,
     ResetPasswordForm,
     SmsCodeForm,
-    safe_next,
 )
 from app.auth import services as auth
 from app.auth.models import CodePurpose, Role
@@ -27,6 +26,7 @@ from app.auth.services import CodeRejected
 from app.auth.views import current_session_secret, sign_in, sign_out
 from app.core.clock import request_now
 from app.core.errors import DomainError
+from app.core.redirects import safe_next
 from app.extensions import db, limiter
 from app.notifications import compose
 
@@ -133,7 +133,7 @@ def _resend_form(phone: str, purpose: CodePurpose) -> SmsCodeForm:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, key_func=by_address, methods=["POST"])
 def login():
-    form = LoginForm(data={"next": request.args.get("next")})
+    form = LoginForm(data={"next": safe_next(request.args.get("next"))})
     if form.validate_on_submit():
         try:
             user = auth.authenticate(form.phone.data, form.password.data)

@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.clock import request_now
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
+from app.core.redirects import safe_next
 from app.core.time import local_today
 from app.extensions import db
 from app.scheduling.queries import places_left, week_by_township
@@ -28,7 +29,7 @@ def set_language():
     form = LanguageForm()
     target = url_for("web.home")
     if form.validate_on_submit():
-        target = form.safe_next() or target
+        target = safe_next(form.next.data) or target
         response = redirect(target)
         response.set_cookie(LANG_COOKIE, form.lang.data, max_age=365 * 86400,
                             samesite="Lax", httponly=True,
