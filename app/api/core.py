@@ -1,8 +1,10 @@
-"""What every API blueprint shares: the /api/v1 prefix, JSON errors, ETags, paging."""
+"""What every API blueprint shares: the /api/v1 prefix, its request parser, JSON errors,
+ETags, paging."""
 
 from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from webargs.flaskparser import FlaskParser, abort
 
 from app.api import errors
 
@@ -10,10 +12,27 @@ PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
 
 
-def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
+class ApiParser(FlaskParser):
+    """webargs' Flask parser, but a body nested deeper than Python's JSON decoder can
+    follow is malformed JSON like any other (400), not a RecursionError (500)."""
+
+    def load_json(self, req, schema):
+        try:
+            return super().load_json(req, schema)
+        except RecursionError as exc:
+            abort(400, exc=exc, messages={"json": ["Invalid JSON body: nested too deeply."]})
+
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest's blueprint with our parser (its documented ``ARGUMENTS_PARSER``)."""
+
+    ARGUMENTS_PARSER = ApiParser()
+
+
+def api_blueprint(name: str, import_name: str, description: str) -> ApiBlueprint:
     """A blueprint of the API, named ``api_<name>`` beside the pages' blueprints; its
     name is the tag of its operations in the OpenAPI document."""
-    blueprint = Blueprint(f"api_{name}", import_name, url_prefix=PREFIX,
+    blueprint = ApiBlueprint(f"api_{name}", import_name, url_prefix=PREFIX,
                           description=description)
     errors.register(blueprint)
     blueprint.after_request(conditional_get)

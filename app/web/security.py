@@ -1,6 +1,7 @@
-"""Security headers on every response. No inline script or style is ever needed."""
+"""Security headers on every response (no inline script or style is ever needed), and
+pages that read forms only."""
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 
 CSP = "; ".join(
     [
@@ -29,5 +30,20 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+# The methods whose body Flask-WTF reads as a form's data.
+FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def refuse_json_to_pages() -> None:
+    """A JSON body to a page is refused (415) before any form reads it. Flask-WTF would
+    take the JSON for the form's data, and one that is not an object, or is nested
+    deeper than the decoder can follow, breaks it (a 500). The pages' forms are HTML
+    forms; JSON belongs to the API, which parses it itself."""
+    if (request.is_json and request.method in FORM_METHODS
+            and not request.path.startswith("/api/")):
+        abort(415)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_json_to_pages)
     app.after_request(add_security_headers)

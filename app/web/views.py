@@ -70,6 +70,11 @@ def too_large(_error):
     return _error_page(413)
 
 
+@bp.app_errorhandler(415)
+def unsupported_media_type(_error):
+    return _error_page(415)
+
+
 @bp.app_errorhandler(429)
 def too_many_requests(_error):
     return _error_page(429)
@@ -81,7 +86,7 @@ def server_error(_error):
 
 
 ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
-               429: "rate_limited",
+               415: "unsupported_media_type", 429: "rate_limited",
                500: "server_error"}
 
 

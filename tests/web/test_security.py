@@ -135,3 +135,23 @@ def test_development_shows_what_the_log_drivers_send(monkeypatch):
     create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
     assert [kw["level"] for kw in configured] == [logging.INFO]
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 100_000 + "]" * 100_000,
+    '{"a":' * 1_000 + "1" + "}" * 1_000,
+    "[1]", '"x"', "null",
+    '{"phone": "13900000001", "password": "x"}',
+])
+@pytest.mark.parametrize("path", ["/login", "/lang"])
+def test_review_8_a_page_refuses_a_json_body(db, client, caplog, path, body):
+    """Issue #14, item 8: Flask-WTF would read a JSON body as the form's data, and a
+    JSON that is not an object, or nested too deep, broke it (500)."""
+    token = _csrf(client.get("/login").text)
+
+    response = client.post(path, data=body, content_type="application/json",
+                           headers={"X-CSRFToken": token})
+
+    assert response.status_code == 415
+    assert "请求格式不正确" in response.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
