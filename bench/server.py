@@ -40,9 +40,18 @@ def free_port() -> int:
 def gunicorn(url: str, model: str, log_path: Path) -> Iterator[tuple[int, list[str]]]:
     """Serve wsgi:app on a free port with ``model``; yields (port, command line).
     The server is stopped on the way out, whatever happened."""
+    with serve(url, [*WORKER_MODELS[model], "--log-level", "warning"], log_path) as served:
+        yield served
+
+
+@contextmanager
+def serve(url: str, options: list[str], log_path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Serve wsgi:app on ``url``'s database with gunicorn ``options`` on a free port, as
+    production would (the fixed key, no rate limits); yields (port, command line) once
+    /healthz answers, and stops the server on the way out, whatever happened."""
     port = free_port()
-    command = [str(GUNICORN), *WORKER_MODELS[model], "--bind", f"127.0.0.1:{port}",
-               "--graceful-timeout", "5", "--log-level", "warning", "wsgi:app"]
+    command = [str(GUNICORN), *options, "--bind", f"127.0.0.1:{port}",
+               "--graceful-timeout", "5", "wsgi:app"]
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
            "XQ_ENV": "production", "INSECURE_COOKIES": "1", "RATELIMIT_ENABLED": "false"}
     env.pop("DATA_KEY", None)

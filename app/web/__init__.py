@@ -1,11 +1,12 @@
-"""What every page shares: locale, formatting, security headers, errors, home and health."""
+"""What every page shares: locale, formatting, security headers, errors, home and health,
+and logs without the secrets of URLs."""
 
 from flask import Flask
 from flask_babel import get_locale
 
 from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
-from app.web import formatting, outbox, security
+from app.web import formatting, logs, outbox, security
 from app.web.views import bp
 
 
@@ -13,6 +14,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(bp)
     formatting.init_app(app)
     security.init_app(app)
+    logs.init_app(app)
     outbox.init_app(app)
 
     @app.context_processor
