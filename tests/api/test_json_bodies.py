@@ -50,7 +50,7 @@ def test_review_8_deeply_nested_json_is_a_400_in_the_envelope(db, client, caplog
     assert _errors(caplog) == []
 
 
-def test_review_8_malformed_json_keeps_its_400(db, client):
+def test_malformed_json_is_a_400_in_the_envelope(db, client):
     response = client.post("/api/v1/auth/token", data="{", content_type="application/json")
 
     assert response.status_code == 400
