@@ -33,7 +33,7 @@ def api_blueprint(name: str, import_name: str, description: str) -> ApiBlueprint
     """A blueprint of the API, named ``api_<name>`` beside the pages' blueprints; its
     name is the tag of its operations in the OpenAPI document."""
     blueprint = ApiBlueprint(f"api_{name}", import_name, url_prefix=PREFIX,
-                          description=description)
+                             description=description)
     errors.register(blueprint)
     blueprint.after_request(conditional_get)
     return blueprint
