@@ -3,10 +3,14 @@
 import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEV_SECRET_KEY = "dev-only-not-secret"
 RELAXED_ENVS = {"development", "testing"}
+# Where links point when SITE_URL is not set (development and testing only): a fixed
+# address, never the request's Host header, which any client can forge.
+DEFAULT_SITE_URLS = {"development": "http://127.0.0.1:5000", "testing": "http://localhost"}
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +26,23 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
     env = os.environ if env is None else env
     name = name or env.get("XQ_ENV", "production")
     secure = name not in RELAXED_ENVS
+    secret_key = env.get("SECRET_KEY", DEV_SECRET_KEY if not secure else "")
     config = {
         "ENV_NAME": name,
-        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY if not secure else ""),
+        # Signs sessions and CSRF tokens: rotating it logs everyone out, nothing more.
+        "SECRET_KEY": secret_key,
+        # Encrypts and hashes ID numbers and signs private feed links, which outlive any
+        # session: it never changes. Development and testing fall back to SECRET_KEY,
+        # the key their existing data was written with before DATA_KEY was read.
+        "DATA_KEY": env.get("DATA_KEY") or ("" if secure else secret_key),
         "SQLALCHEMY_DATABASE_URI": env.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'xiangqing.sqlite3'}"
         ),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "SITE_NAME": env.get("SITE_NAME", "乡情专家行"),
-        # The site's public address (https://…), for links in e-mails and calendar feeds;
-        # pages fall back to the request's own address.
-        "SITE_URL": env.get("SITE_URL", ""),
+        # The site's public address (https://…), for every absolute link: messages,
+        # calendar feeds, subscribe pages. Required in production.
+        "SITE_URL": env.get("SITE_URL") or DEFAULT_SITE_URLS.get(name, ""),
         "BABEL_DEFAULT_LOCALE": env.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"),
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ["zh_Hans_CN", "en"],
@@ -92,8 +102,9 @@ def _switch(env: dict[str, str], name: str) -> bool:
 
 
 def check(config: dict) -> None:
-    """Refuse to run outside development and testing without a real secret key; warn
-    when messages could not reach people (no mail server, SMS only to the log)."""
+    """Refuse to run outside development and testing without real keys and the site's
+    address; warn when messages could not reach people (no mail server, SMS only to
+    the log)."""
     if config.get("OUTBOX_SENDER", "thread") not in ("thread", "inline"):
         raise ConfigError("OUTBOX_SENDER must be 'thread' or 'inline'")
     if config["ENV_NAME"] in RELAXED_ENVS:
@@ -102,10 +113,28 @@ def check(config: dict) -> None:
         log.warning("SMTP_URL is not set: e-mails are written to the log, not sent")
     if config.get("SMS_DRIVER") == "log":
         log.warning("SMS_DRIVER is 'log': text messages are written to the log, not sent")
-    key = config.get("SECRET_KEY") or ""
+    _check_key(config, "SECRET_KEY", "")
+    _check_key(config, "DATA_KEY", " A site that already holds data was written with its "
+               "SECRET_KEY: set DATA_KEY to that value, and never change it afterwards.")
+    if not is_site_url(config.get("SITE_URL") or ""):
+        raise ConfigError(
+            "SITE_URL must be set to the site's public address (e.g. https://xq.example.cn) "
+            "outside development and testing: links are never built from the request."
+        )
+
+
+def _check_key(config: dict, name: str, advice: str) -> None:
+    key = config.get(name) or ""
     if len(key) < 32 or key == DEV_SECRET_KEY:
         raise ConfigError(
-            "SECRET_KEY must be set to a random value of at least 32 characters "
+            f"{name} must be set to a random value of at least 32 characters "
             "outside development and testing (e.g. python -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))')."
+            f"print(secrets.token_urlsafe(48))').{advice}"
         )
+
+
+def is_site_url(url: str) -> bool:
+    """An absolute http(s) address with a host (no query, no fragment)."""
+    parts = urlsplit(url)
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and not parts.query and not parts.fragment)

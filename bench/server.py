@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.workload import SECRET_KEY
+from bench.workload import DATA_KEY, SECRET_KEY, SITE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -52,9 +52,9 @@ def serve(url: str, options: list[str], log_path: Path) -> Iterator[tuple[int, l
     port = free_port()
     command = [str(GUNICORN), *options, "--bind", f"127.0.0.1:{port}",
                "--graceful-timeout", "5", "wsgi:app"]
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
-           "XQ_ENV": "production", "INSECURE_COOKIES": "1", "RATELIMIT_ENABLED": "false"}
-    env.pop("DATA_KEY", None)
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DATA_KEY": DATA_KEY,
+           "SITE_URL": SITE_URL, "XQ_ENV": "production", "INSECURE_COOKIES": "1",
+           "RATELIMIT_ENABLED": "false"}
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
                                    start_new_session=True)

@@ -36,8 +36,11 @@ from app.patients import idnumbers
 from app.patients.models import Patient, Relation
 from app.scheduling.models import Session, SessionKind, SessionStatus, Slot
 
-# Fixed, 40 characters: the server and the workload must derive the same keys.
+# Fixed, 40 characters each: the server and the workload must derive the same keys.
 SECRET_KEY = "xiangqing-bench-only-fixed-secret-key-40"
+DATA_KEY = "xiangqing-bench-only-fixed-data-key-0040"
+# Production refuses to start without the site's address; the bench's is never served.
+SITE_URL = "https://bench.xiangqing.invalid"
 PASSWORD = "bench-resident-password"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -99,8 +102,9 @@ def scratch_database(kind: str) -> Iterator[str]:
 
 
 def bench_app(url: str):
-    """The app as production builds it, on ``url``, with the bench's fixed key."""
+    """The app as production builds it, on ``url``, with the bench's fixed keys."""
     return create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET_KEY,
+                       "DATA_KEY": DATA_KEY, "SITE_URL": SITE_URL,
                        "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
 
 

@@ -2,7 +2,11 @@
 
 Used for personal numbers that must be matched (a keyed hash, so a database dump
 cannot be looked up against a list of ID numbers) and shown again to their owner
-(encrypted, so a dump does not reveal them).
+(encrypted, so a dump does not reveal them); also for private feed links
+(app.calendar.tokens), SMS codes awaiting entry and a password's session stamp. ID
+numbers and feed links are stored or handed out and must outlive any session, so the
+key is DATA_KEY, never SECRET_KEY: rotating SECRET_KEY ends sessions and CSRF tokens
+and nothing else (app.config).
 """
 
 import base64
@@ -24,7 +28,7 @@ def _derive(master: str, purpose: str) -> bytes:
 
 
 def _master() -> str:
-    return current_app.config.get("DATA_KEY") or current_app.config["SECRET_KEY"]
+    return current_app.config["DATA_KEY"]
 
 
 def keyed_hash(value: str, *, purpose: str) -> str:

@@ -246,7 +246,10 @@ def test_closing_a_past_session_marks_no_shows_and_completes_check_ins(db):
         0, 0]
 
 
-def test_stop_session_cancels_bookings_frees_places_and_tells_everyone(db):
+def test_stop_session_cancels_bookings_frees_places_and_tells_everyone(db, monkeypatch):
+    # No site address, so the one-SMS notice has room for the reason (with an address it
+    # carries the link instead: the next test).
+    monkeypatch.setitem(current_app.config, "SITE_URL", "")
     expert = create_expert(user=create_user(roles=(Role.EXPERT,)))
     session = _clinic(db, experts=[expert])
     alternative = _clinic(db, experts=[create_expert(specialty=expert.specialty)],

@@ -11,9 +11,17 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def test_app_refuses_production_without_a_real_secret_key(monkeypatch):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
+def _production(monkeypatch) -> None:
+    """The environment of a production site: its keys and its address."""
     monkeypatch.setenv("XQ_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATA_KEY", "d" * 40)
+    monkeypatch.setenv("SITE_URL", "https://xq.example.cn")
+
+
+def test_app_refuses_production_without_a_real_secret_key(monkeypatch):
+    _production(monkeypatch)
+    monkeypatch.delenv("SECRET_KEY")
 
     with pytest.raises(ConfigError):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
@@ -22,8 +30,7 @@ def test_app_refuses_production_without_a_real_secret_key(monkeypatch):
 
 
 def test_app_starts_in_production_with_a_real_secret_key(monkeypatch):
-    monkeypatch.setenv("XQ_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    _production(monkeypatch)
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
@@ -32,9 +39,52 @@ def test_app_starts_in_production_with_a_real_secret_key(monkeypatch):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
+@pytest.mark.parametrize("data_key", [None, "", "too-short-for-a-key"])
+def test_review_4_production_refuses_to_start_without_a_data_key(monkeypatch, data_key):
+    _production(monkeypatch)
+    if data_key is None:
+        monkeypatch.delenv("DATA_KEY")
+    else:
+        monkeypatch.setenv("DATA_KEY", data_key)
+
+    with pytest.raises(ConfigError, match="set DATA_KEY to that value"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_review_4_production_reads_data_key_from_the_environment(monkeypatch):
+    _production(monkeypatch)
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    assert (app.config["SECRET_KEY"], app.config.get("DATA_KEY")) == ("x" * 40, "d" * 40)
+
+
+@pytest.mark.parametrize("site_url", [None, "", "xq.example.cn", "ftp://xq.example.cn",
+                                      "https://", "https://xq.example.cn/?next=1"])
+def test_review_6_production_refuses_to_start_without_a_site_url(monkeypatch, site_url):
+    _production(monkeypatch)
+    if site_url is None:
+        monkeypatch.delenv("SITE_URL")
+    else:
+        monkeypatch.setenv("SITE_URL", site_url)
+
+    with pytest.raises(ConfigError, match="SITE_URL must be set"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_review_6_development_and_testing_link_a_fixed_address_without_site_url(monkeypatch):
+    monkeypatch.delenv("SITE_URL", raising=False)
+    monkeypatch.setattr("logging.basicConfig", lambda **kw: None)  # development's log setup
+
+    development = create_app({"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    testing = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    assert (development.config["SITE_URL"], testing.config["SITE_URL"]) == (
+        "http://127.0.0.1:5000", "http://localhost")
+
+
 def test_production_warns_when_messages_would_only_reach_the_log(monkeypatch, caplog):
-    monkeypatch.setenv("XQ_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    _production(monkeypatch)
 
     create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert "SMTP_URL is not set" in caplog.text and "SMS_DRIVER is 'log'" in caplog.text
@@ -108,8 +158,7 @@ def test_unknown_page_is_a_chinese_404(db, client):
 
 
 def test_https_behind_a_trusted_proxy_gets_hsts(monkeypatch):
-    monkeypatch.setenv("XQ_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    _production(monkeypatch)
     monkeypatch.setenv("TRUSTED_PROXIES", "1")
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
