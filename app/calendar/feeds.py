@@ -285,6 +285,15 @@ class RenderCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def __len__(self) -> int:
+        """How many bodies are kept: one per feed version rendered since the last clear."""
+        with self._lock:
+            return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
 
 cache = RenderCache()
 

@@ -3,6 +3,9 @@
 The view only adds headers: which events and how they look is app.calendar.feeds and
 app.calendar.ical. Conditional requests are answered from the feed's version, so a
 calendar client polling unchanged data never makes us serialise the feed again.
+Absolute links (in feeds, on the subscribe pages) come from SITE_URL only, never from
+the request's Host header: a forged Host would otherwise get a feed built and cached
+for it, carrying its links. Feeds are rate-limited per address.
 """
 
 from datetime import datetime, time
@@ -18,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from app.calendar import feeds, queries, tokens
@@ -27,16 +31,32 @@ from app.core.clock import request_now
 from app.core.coerce import optional_int
 from app.core.time import local_to_utc, local_today
 from app.directory.models import Expert, Township, Venue
-from app.extensions import db
+from app.extensions import db, limiter
 from app.scheduling.models import SessionKind
 
 bp = Blueprint("calendar", __name__)
 
 FEED_MAX_AGE = 300
+# Per address, all feeds together. A calendar app polls each feed hourly or less
+# often (every few minutes at most), but many polls share an address: a mobile
+# carrier's NAT puts a township's residents behind a handful of addresses, a calendar
+# server (Google, Outlook) fetches for all its users from a few. 1200 an hour is 1200
+# hourly subscriptions behind one address — several times what a county's subscribers
+# on one carrier address could make — and 120 a minute lets them bunch up. One address
+# crawling feeds or guessing private links is held to one request every three seconds.
+FEED_LIMIT = "120 per minute;1200 per hour"
+
+
+def _by_address() -> str:
+    # Calendar clients send no session cookie: the address is all there is to count by.
+    return f"ip:{get_remote_address()}"
+
+
+feed_limit = limiter.shared_limit(FEED_LIMIT, scope="feeds", key_func=_by_address)
 
 
 def _base_url() -> str:
-    return (current_app.config.get("SITE_URL") or request.url_root).rstrip("/")
+    return current_app.config["SITE_URL"].rstrip("/")
 
 
 def _respond(version: tuple, newest: datetime | None, name: str, events, *,
@@ -87,12 +107,14 @@ def _session_feed(spec: feeds.FeedSpec, *, filename: str, private: bool = False)
 
 
 @bp.get("/calendar/venues/<int:venue_id>.ics")
+@feed_limit
 def venue_feed(venue_id: int):
     venue = db.session.get(Venue, venue_id) or abort(404)
     return _session_feed(feeds.venue_feed(venue), filename=f"venue-{venue_id}.ics")
 
 
 @bp.get("/calendar/institutions/<int:institution_id>.ics")
+@feed_limit
 def institution_feed(institution_id: int):
     found = queries.institution(institution_id) or abort(404)
     return _session_feed(feeds.institution_feed(found.id, found.name),
@@ -100,6 +122,7 @@ def institution_feed(institution_id: int):
 
 
 @bp.get("/calendar/programme.ics")
+@feed_limit
 def programme_feed():
     kind = request.args.get("kind") or None
     if kind is not None and kind not in {k.value for k in SessionKind}:
@@ -122,6 +145,7 @@ def _bad_request(field: str) -> Response:
 
 
 @bp.get("/calendar/experts/<token>.ics")
+@feed_limit
 def expert_feed(token: str):
     link = tokens.resolve(token, FeedOwner.EXPERT) or abort(404)
     expert = db.session.get(Expert, link.owner_id) or abort(404)
@@ -131,6 +155,7 @@ def expert_feed(token: str):
 
 
 @bp.get("/calendar/me/<token>.ics")
+@feed_limit
 def resident_feed(token: str):
     link = tokens.resolve(token, FeedOwner.RESIDENT) or abort(404)
     account_id = link.owner_id
@@ -143,6 +168,7 @@ def resident_feed(token: str):
 
 
 @bp.get("/bookings/<int:booking_id>.ics")
+@feed_limit
 @login_required
 def booking_ics(booking_id: int):
     now = request_now()
@@ -160,37 +186,37 @@ def booking_ics(booking_id: int):
 
 
 @bp.app_template_global("feed_links")
-def feed_links(url: str) -> dict:
-    """https and webcal forms of a feed address, and its QR code (an SVG data URI)."""
+def feed_links(path: str) -> dict:
+    """https and webcal forms of the feed at ``path`` on the site's address (SITE_URL),
+    and its QR code (an SVG data URI)."""
+    url = _base_url() + path
     return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1],
             "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=2)}
 
 
 @bp.get("/calendar")
 def subscribe():
-    base = _base_url()
     public = {
-        "programme": feed_links(base + url_for("calendar.programme_feed")),
-        "lectures": feed_links(base + url_for("calendar.programme_feed", kind="lecture")),
+        "programme": feed_links(url_for("calendar.programme_feed")),
+        "lectures": feed_links(url_for("calendar.programme_feed", kind="lecture")),
     }
     private = []
     if current_user.is_authenticated:
         mine = tokens.find_link(FeedOwner.RESIDENT, current_user.id)
-        private.append(_private_entry(FeedOwner.RESIDENT, current_user.id, "我的预约", mine,
-                                      base))
+        private.append(_private_entry(FeedOwner.RESIDENT, current_user.id, "我的预约", mine))
         for expert in queries.experts_of(current_user):
             link = tokens.find_link(FeedOwner.EXPERT, expert.id)
             private.append(_private_entry(FeedOwner.EXPERT, expert.id,
-                                          f"{expert.name}的排班", link, base))
+                                          f"{expert.name}的排班", link))
     return render_template("calendar/subscribe.html", public=public, private=private,
                            form=LinkForm())
 
 
-def _private_entry(owner, owner_id, label, link, base) -> dict:
+def _private_entry(owner, owner_id, label, link) -> dict:
     endpoint = "calendar.expert_feed" if owner == FeedOwner.EXPERT else "calendar.resident_feed"
     entry = {"owner": owner.value, "owner_id": owner_id, "label": label, "link": link}
     if link is not None:
-        entry["urls"] = feed_links(base + url_for(endpoint, token=tokens.token_of(link)))
+        entry["urls"] = feed_links(url_for(endpoint, token=tokens.token_of(link)))
     return entry
 
 
