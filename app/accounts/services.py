@@ -28,19 +28,20 @@ def send_code(phone: str, purpose: CodePurpose, *, now: datetime,
               locale: str = compose.DEFAULT_LOCALE) -> None:
     """Issue a verification code for ``phone`` and queue its SMS in the same unit of work.
 
-    Registration refuses a phone that already has an account. A password reset for a
-    phone without one is throttled alike but sends nothing, so the page does not tell
-    strangers which numbers have accounts."""
+    The page answers the same whether or not the phone has an account, so it tells
+    strangers nothing: every request is throttled and stores a code alike, but only the
+    phone's owner learns the truth — registering a phone that has an account sends it
+    an SMS saying to log in or reset the password instead of the code, and a reset for
+    a phone without an account sends nothing."""
     restart_as_write(db.session)
     has_account = auth.find_user(phone) is not None
-    if purpose == CodePurpose.REGISTER and has_account:
-        raise _phone_taken()
     code = auth.issue_code(phone, purpose, now=now)
     if purpose == CodePurpose.RESET_PASSWORD and not has_account:
         return
-    texts = compose.render("verification_code", locale=locale, code=code)
-    queue_sms(phone, kind="verification_code", body=texts.sms, now=now,
-              expires_dt=now + auth.CODE_TTL)
+    kind = ("already_registered" if purpose == CodePurpose.REGISTER and has_account
+            else "verification_code")
+    texts = compose.render(kind, locale=locale, code=code)
+    queue_sms(phone, kind=kind, body=texts.sms, now=now, expires_dt=now + auth.CODE_TTL)
 
 
 def register_resident(*, phone: str, code: str, name: str, id_number: str, password: str,
@@ -49,13 +50,14 @@ def register_resident(*, phone: str, code: str, name: str, id_number: str, passw
     (本人, by their own ID number) as its first patient.
 
     Everything else is checked before the code is used, so a mistake elsewhere does
-    not cost the resident their code."""
+    not cost the resident their code — but whether the phone has an account is told
+    only to whoever holds its code (the SMS to such a phone carries none)."""
     restart_as_write(db.session)
-    if auth.find_user(phone) is not None:
-        raise _phone_taken()
     auth.check_new_password(password)
     patients.parse_id_number(id_number)
     auth.verify_code(phone, CodePurpose.REGISTER, code, now=now)
+    if auth.find_user(phone) is not None:
+        raise _phone_taken()
     user = auth.create_account(phone=phone, name=name, password=password,
                                roles={Role.RESIDENT}, now=now)
     # The holder is the first patient, so any limit of one or more lets them in.

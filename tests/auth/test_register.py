@@ -125,14 +125,43 @@ def test_expired_code_is_refused(app, db, client):
     assert _users(db) == 0
 
 
-def test_code_for_a_phone_with_an_account_is_refused(db, client):
-    create_user(phone=PHONE)
+@pytest.mark.parametrize("registered", [False, True])
+def test_review_11_registration_answers_the_same_whether_the_phone_has_an_account(
+        db, client, registered):
+    if registered:
+        create_user(phone=PHONE)
 
     response = request_code(client, PHONE)
+    page = client.get("/register").text
 
     assert response.headers["Location"] == "/register"
-    assert "这个手机号已经注册过了，请直接登录；忘记密码可以找回" in client.get("/register").text
+    assert "验证码已发送到139****5678，10分钟内有效" in page
+    assert "注册过" not in page
+    assert 'name="code"' in page  # step 2, either way
+
+
+def test_review_11_a_registered_phone_is_texted_to_log_in_instead_of_a_code(db, client):
+    create_user(phone=PHONE)
+
+    request_code(client, PHONE)
+
+    texts = db.session.execute(select(Message.kind, Message.body)
+                               .where(Message.recipient == PHONE)).all()
+    assert texts == [("already_registered", "【乡情专家行】这个手机号已经注册过账号，请直接登录；"
+                      "忘记密码可以在登录页用短信验证码找回。如非本人操作，请忽略。")]
     assert sent_code(PHONE) is None
+
+
+def test_review_11_step_two_for_a_registered_phone_refuses_like_any_wrong_code(db, client):
+    create_user(phone=PHONE)
+    request_code(client, PHONE)
+
+    response = post_form(client, "/register", {
+        "code": "123456", "name": "王建国", "id_number": make_id_number(),
+        "password": PASSWORD, "confirm": PASSWORD})
+
+    assert "验证码不正确，还可以再试4次" in response.text
+    assert "注册过" not in response.text
 
 
 def test_registering_a_phone_that_got_an_account_meanwhile_creates_nothing(db, client):
