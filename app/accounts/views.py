@@ -46,6 +46,11 @@ def by_address() -> str:
     return f"ip:{get_remote_address()}"
 
 
+# One limit per address for every way of logging in: the page and the API's tokens.
+login_limit = limiter.shared_limit(LOGIN_LIMIT, scope="login", key_func=by_address,
+                                   methods=["POST"])
+
+
 def _refused(form, exc: DomainError) -> None:
     """Show a refusal. A wrong SMS code is still committed: it counts as a guess."""
     if isinstance(exc, CodeRejected):
@@ -131,7 +136,7 @@ def _resend_form(phone: str, purpose: CodePurpose) -> SmsCodeForm:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, key_func=by_address, methods=["POST"])
+@login_limit
 def login():
     form = LoginForm(data={"next": safe_next(request.args.get("next"))})
     if form.validate_on_submit():

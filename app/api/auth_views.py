@@ -2,24 +2,25 @@
 
 from flask_babel import gettext as _
 
-from app.accounts.views import LOGIN_LIMIT, by_address
+from app.accounts.views import login_limit
 from app.api.auth import api_caller, api_user, bearer_required
 from app.api.core import api_blueprint
 from app.api.errors import error_response
 from app.api.schemas import AccountSchema, TokenRequestSchema, TokenSchema
 from app.auth import services as auth
 from app.auth.phones import InvalidPhone, mask_phone, normalize_mobile
+from app.auth.throttle import LoginLocked
 from app.auth.token_models import TokenKind
 from app.auth.tokens import issue_token, revoke_token
 from app.core.clock import request_now
 from app.core.errors import DomainError
-from app.extensions import db, limiter
+from app.extensions import db
 
 blp = api_blueprint("auth", __name__, "API tokens: log in with a phone and password")
 
 
 @blp.post("/auth/token")
-@limiter.limit(LOGIN_LIMIT, key_func=by_address)
+@login_limit
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenSchema)
 def create_token(data):
@@ -31,6 +32,8 @@ def create_token(data):
         db.session.rollback()
         if getattr(exc, "code", "") == "account_disabled":
             return error_response(403, exc.code, exc.message)
+        if isinstance(exc, LoginLocked):
+            return error_response(429, exc.code, exc.message)
         return error_response(401, "bad_credentials", _("手机号或密码不正确"))
     token, secret = issue_token(user, kind=TokenKind.LOGIN, name="API login", now=request_now())
     expires = token.expires_dt

@@ -13,7 +13,7 @@ from math import ceil
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.auth import sessions, tokens
+from app.auth import sessions, throttle, tokens
 from app.auth.models import CodePurpose, Role, User, UserRole, VerificationCode
 from app.auth.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -67,11 +67,15 @@ def authenticate(phone: str, password: str) -> User:
 
     An unknown phone and a wrong password get the same message and take about the
     same time (a hash is verified either way), so the form tells no one who has an
-    account."""
+    account. Failures are counted per phone: too many lock it for an hour
+    (app.auth.throttle)."""
+    throttle.check(phone)
     user = find_user(phone)
     matches = verify_password(user.password_hash if user else _stand_in_hash(), password)
     if user is None or not matches:
+        throttle.note_failure(phone)
         raise DomainError(_("手机号或密码不正确"), code="bad_credentials")
+    throttle.note_success(phone)
     if not user.is_enabled:
         raise DomainError(_("这个账号已停用，请联系管理员"), code="account_disabled")
     return user
