@@ -5,9 +5,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking, BookingSource, BookingStatus
-from app.bookings.services import engine
+from app.bookings.services import engine, stopping
 from app.core.models import AuditEntry
-from app.scheduling.models import Slot
+from app.notifications.models import Channel, Message
+from app.scheduling.models import Session, Slot
 from tests.console.helpers import csrf, flashes, nonce
 from tests.factories import (
     NOW,
@@ -17,7 +18,7 @@ from tests.factories import (
     create_session,
     make_id_number,
 )
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, login
 
 DAY = TODAY + timedelta(days=2)
 
@@ -222,3 +223,44 @@ def test_console_page_masks_id_numbers(db, client, login_as):
     assert booking.patient.id_number_masked in html
     assert full not in html
     assert booking.patient.phone in html and booking.code in html
+
+
+def test_review_5_a_walk_in_at_another_venue_rewrites_nothing_this_desk_recorded(
+        db, client, login_as):
+    here, _, coordinator = _desk(db, login_as, patients=0)
+    there = create_session(day=DAY)
+    other_desk = create_coordinator(there.venue, password=PASSWORD)
+    db.session.commit()
+    client.post(f"/console/sessions/{here.id}/walk-in",
+                data=_walk_in(client, here, name="张桂兰", phone="137 0000 1111"))
+    ours = db.session.scalar(select(Booking).where(Booking.session_id == here.id))
+    other_browser = client.application.test_client()
+    login(other_browser, other_desk.phone)
+
+    other_browser.post(f"/console/sessions/{there.id}/walk-in", data=_walk_in(
+        other_browser, there, name="张桂兰（女儿代）", phone="138 0000 2222"))
+    stopping.stop_session(db.session.get(Session, here.id), "专家临时有事", by=coordinator,
+                          now=NOW)
+    db.session.commit()
+
+    theirs = db.session.scalar(select(Booking).where(Booking.session_id == there.id))
+    assert (ours.patient.name, ours.patient.phone) == ("张桂兰", "13700001111")
+    assert (theirs.patient.name, theirs.patient.phone) == ("张桂兰（女儿代）", "13800002222")
+    assert ours.person_key == theirs.person_key  # one person: limits follow her
+    slip = client.get(f"/console/sessions/{here.id}/bookings/{ours.id}").text
+    assert "13700001111" in slip and "13800002222" not in slip
+    stop_sms = db.session.scalars(select(Message.recipient).where(
+        Message.kind == "session_stopped", Message.channel == Channel.SMS)).all()
+    assert stop_sms == ["13700001111"]
+
+
+def test_a_walk_in_who_comes_again_as_recorded_is_the_same_record(db, client, login_as):
+    session, _, _ = _desk(db, login_as, patients=0, slots=2)
+    client.post(f"/console/sessions/{session.id}/walk-in", data=_walk_in(client, session))
+    again = create_session(day=DAY + timedelta(days=1), venue=session.venue)
+    db.session.commit()
+
+    client.post(f"/console/sessions/{again.id}/walk-in", data=_walk_in(client, again))
+
+    patients = db.session.scalars(select(Booking.patient_id)).all()
+    assert len(patients) == 2 and len(set(patients)) == 1

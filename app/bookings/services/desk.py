@@ -28,8 +28,11 @@ from app.scheduling.models import Session, SessionStatus, Slot
 
 
 def register_walk_in(*, name: str, id_number: str, phone: str) -> Patient:
-    """The desk's record of a person without an account, found again by ID number (so
-    their limits and history follow them). A write service: the caller commits."""
+    """The desk's record of a person without an account, as this desk was given it:
+    their ID number makes them the same person everywhere (limits and history follow
+    them), but the name and phone stay what this desk typed — a record another desk
+    made is reused only when it says the same, never rewritten (its slips and notices
+    go to the phone it recorded). A write service: the caller commits."""
     try:
         parsed = idnumbers.parse(id_number)
     except idnumbers.InvalidIdNumber as exc:
@@ -37,15 +40,15 @@ def register_walk_in(*, name: str, id_number: str, phone: str) -> Patient:
     key = person_key(parsed.number)
     restart_as_write(db.session)
     patient = db.session.scalar(
-        select(Patient).where(Patient.account_id.is_(None), Patient.id_number_hash == key)
+        select(Patient).where(Patient.account_id.is_(None), Patient.id_number_hash == key,
+                              Patient.name == name, Patient.phone == phone)
+        .order_by(Patient.id.desc()).limit(1)
     )
     if patient is None:
         patient = Patient(account_id=None, name=name, phone=phone, relation=Relation.SELF)
         patient.set_id_number(parsed)
         db.session.add(patient)
-    else:
-        patient.name, patient.phone = name, phone
-    db.session.flush()
+        db.session.flush()
     return patient
 
 
