@@ -12,15 +12,44 @@ PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
 
 
+MAX_JSON_DEPTH = 32  # the API's bodies nest two levels; far deeper is a mistake or an attack
+
+
 class ApiParser(FlaskParser):
-    """webargs' Flask parser, but a body nested deeper than Python's JSON decoder can
-    follow is malformed JSON like any other (400), not a RecursionError (500)."""
+    """webargs' Flask parser, but a body nested deeper than ``MAX_JSON_DEPTH`` is
+    malformed JSON like any other (400) — also one deeper than Python's decoder can
+    follow, which would raise RecursionError (a 500) — whatever the Python version's
+    decoder limit."""
 
     def load_json(self, req, schema):
         try:
-            return super().load_json(req, schema)
+            data = super().load_json(req, schema)
         except RecursionError as exc:
-            abort(400, exc=exc, messages={"json": ["Invalid JSON body: nested too deeply."]})
+            self._too_deep(exc)
+        if _deeper_than(data, MAX_JSON_DEPTH):
+            self._too_deep(None)
+        return data
+
+    @staticmethod
+    def _too_deep(exc: Exception | None):
+        abort(400, exc=exc, messages={"json": ["Invalid JSON body: nested too deeply."]})
+
+
+def _deeper_than(value, limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class ApiBlueprint(Blueprint):

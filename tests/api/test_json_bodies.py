@@ -3,7 +3,8 @@ API's envelope, like any malformed JSON, with nothing logged as an error (the pa
 side is in tests/web/test_security.py).
 
 1,000 levels is past what Python 3.11's decoder follows (its C recursion shares the
-interpreter's limit of 1,000 frames); 100,000 is past every version's.
+interpreter's limit of 1,000 frames), and past the API's own limit (33 levels) on any
+version; 100,000 is past every version's decoder.
 """
 
 import logging
@@ -33,7 +34,7 @@ def _errors(caplog) -> list[str]:
     return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize("depth", [1_000, 100_000])
+@pytest.mark.parametrize("depth", [33, 1_000, 100_000])
 @pytest.mark.parametrize("shape", [_arrays, _objects, _in_a_field])
 @pytest.mark.parametrize("path", ["/api/v1/auth/token", "/api/v1/bookings"])
 def test_review_8_deeply_nested_json_is_a_400_in_the_envelope(db, client, caplog, path, shape,
@@ -56,3 +57,10 @@ def test_malformed_json_is_a_400_in_the_envelope(db, client):
     assert response.status_code == 400
     assert response.get_json() == {"error": {"code": "bad_request", "message": "请求格式不正确",
                                              "fields": {"json": ["Invalid JSON body."]}}}
+
+
+def test_json_nested_up_to_the_limit_is_read_and_validated(db, client):
+    response = client.post("/api/v1/auth/token", data=_in_a_field(31),
+                           content_type="application/json")
+
+    assert response.status_code == 422  # parsed (32 levels), then refused by the schema
