@@ -129,7 +129,7 @@ def test_review_10_ten_failures_in_an_hour_lock_the_phone_for_an_hour(db, client
     assert _login_page(client, "13900000002", "wrong", "10.2.1.3").status_code == 200
 
 
-def test_review_10_a_right_password_before_the_tenth_failure_starts_the_count_again(db, client):
+def test_a_right_password_before_the_tenth_failure_starts_the_count_again(db, client):
     create_user(phone="13900000001", password=PASSWORD)
     for i in range(9):
         _login_page(client, "13900000001", "wrong", f"10.3.0.{i}")

@@ -85,7 +85,7 @@ def test_review_9_a_cookie_copied_before_logout_stops_working(db, client):
     assert db.session.scalar(select(LoginSession.id)) is None
 
 
-def test_review_9_logging_out_keeps_the_accounts_other_devices_signed_in(db, client):
+def test_logging_out_keeps_the_accounts_other_devices_signed_in(db, client):
     create_user(phone=PHONE, password=PASSWORD)
     phone_browser = _browser(client)
     login(client, PHONE)

@@ -99,7 +99,7 @@ def test_review_1a_the_limit_reached_by_another_account_is_not_told(db, cast):
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 3
 
 
-def test_review_1a_the_reason_is_told_when_the_asker_made_every_booking(db, cast):
+def test_the_reason_is_told_when_the_asker_made_every_booking(db, cast):
     _her, daughter, _stranger = cast
     first = _clinic(db)
     _book(db, first, daughter)
@@ -182,7 +182,7 @@ def test_review_1b_her_own_account_lists_and_cancels_a_strangers_booking(db, cli
     assert client.get(f"/bookings/{booked.id}/reschedule").status_code == 404
 
 
-def test_review_1b_the_stranger_never_sees_her_own_bookings(db, client, cast):
+def test_the_stranger_never_sees_her_own_bookings(db, client, cast):
     her, _daughter, stranger = cast
     mine = _book(db, _clinic(db), her)
 
@@ -228,7 +228,7 @@ def test_review_1c_another_accounts_booking_texts_her_own_phone(db, cast):
     assert sms.endswith("如不知情，请登录本人账号取消。") and len(sms) <= 70
 
 
-def test_review_1c_her_own_booking_tells_nobody_else(db, cast):
+def test_her_own_booking_tells_nobody_else(db, cast):
     her, _daughter, _stranger = cast
 
     _book(db, _clinic(db), her)
