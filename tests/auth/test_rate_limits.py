@@ -143,9 +143,12 @@ def test_a_right_password_before_the_tenth_failure_starts_the_count_again(db, cl
 
 PHONE_WORKER = """
 import json, sys
+import flask_migrate
 from tests.conftest import make_app
 app = make_app("sqlite://", RATELIMIT_STORAGE_URI=sys.argv[1], RATELIMIT_KEY_PREFIX=sys.argv[2],
                WTF_CSRF_ENABLED=False)
+with app.app_context():
+    flask_migrate.upgrade()  # the password is checked: an empty database of its own
 client = app.test_client()
 print(json.dumps([client.post("/api/v1/auth/token", json={"phone": "13900000001",
                   "password": "wrong"}, environ_base={"REMOTE_ADDR": f"10.4.0.{i}"}).json
