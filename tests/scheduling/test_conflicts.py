@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.core.time import local_to_utc
 from app.extensions import db as _db
-from app.scheduling.conflicts import find_conflicts
+from app.scheduling.conflicts import find_conflicts, find_conflicts_many
 from app.scheduling.models import ExpertBusy, Session, SessionKind, SessionStatus
 from app.scheduling.services import ClashError, SessionPlan, create_session
 from tests.factories import (
@@ -152,3 +152,30 @@ def test_the_planner_page_shows_the_clash(world, client):
 
     assert page.status_code == 200
     assert OVERLAP in page.text
+
+
+WINDOWS = [(time(10, 0), time(12, 0)), (time(7, 0), time(8, 1)), (time(9, 0), time(10, 0)),
+           (time(11, 30), time(13, 0)), (time(6, 0), time(8, 0)), (time(11, 50), time(13, 0)),
+           (time(6, 0), time(7, 40)), (time(12, 0), time(13, 0)), (time(6, 0), time(7, 30)),
+           (time(14, 0), time(15, 0)), (time(13, 0), time(14, 30)), (time(7, 0), time(17, 0))]
+
+
+@pytest.mark.parametrize("where", ["same_venue", "same_township", "other_township"])
+def test_many_plans_at_once_clash_as_each_alone(world, where):
+    """An import checks its thousands of sessions in one go (``find_conflicts_many``);
+    each plan gets what ``find_conflicts`` gives it alone: overlaps, travel, busy times,
+    and nothing from another expert's sessions."""
+    expert, other = world["expert"], create_expert(name="李医生")
+    _db.session.add(ExpertBusy(expert_id=expert.id, summary="省院会诊",
+                               start_dt=local_to_utc(DAY, time(14, 30)),
+                               end_dt=local_to_utc(DAY, time(16, 0))))
+    _db.session.flush()
+    venue_id = world[where].id
+    plans = [(who.id, local_to_utc(DAY, start), local_to_utc(DAY, end))
+             for start, end in WINDOWS for who in (expert, other)]
+
+    many = find_conflicts_many(plans, venue_id)
+
+    alone = [find_conflicts([who], start, end, venue_id) for who, start, end in plans]
+    assert many == alone
+    assert sum(map(len, many)) >= 5  # the table does clash: overlaps, travel, busy
