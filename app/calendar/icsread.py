@@ -16,9 +16,14 @@ validator, so this module checks what it lets through —
 
 Recurrences are expanded with python-dateutil: RRULE, RDATE (dates and periods), EXDATE
 and RECURRENCE-ID overrides; an open-ended rule runs to ``horizon`` ahead of now.
+Expansion is bounded across the whole file, lazily, so that a small file cannot make
+the server build what it would refuse anyway: the caller's :class:`Cap` on the
+occurrences it would import (the file stops at the first one past it, before that is
+built), and ``MAX_OCCURRENCES`` on all of them, past ones included.
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
@@ -39,6 +44,8 @@ MAX_TITLE = 120
 MAX_DESCRIPTION = 5000
 MAX_HOURS = 24
 MAX_EXPANSION = 20_000  # occurrences one rule may step through (past ones included)
+# Occurrences a whole file may describe, past ones included (each is built: ~1.5 s).
+MAX_OCCURRENCES = 100_000
 MIN_YEAR = 1900
 FINE_FREQS = {"SECONDLY", "MINUTELY", "HOURLY"}
 
@@ -55,6 +62,29 @@ class IcsRefused(Exception):
     def __init__(self, problem: Problem):
         super().__init__(problem.reason)
         self.problem = problem
+
+
+class _Stop(Exception):
+    """The whole file's expansion ends here: ``problem``, or over the caller's cap."""
+
+    def __init__(self, problem: Problem | None = None):
+        super().__init__(problem.reason if problem else "over the cap")
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Cap:
+    """At most ``limit`` occurrences of a file that count: those not over by ``now``,
+    all-day ones only when ``all_day`` is true, cancelled and free (TRANSP:TRANSPARENT)
+    ones only when ``not_busy`` is true — what the importer would write."""
+
+    limit: int
+    all_day: bool = True
+    not_busy: bool = True
+
+    def counts(self, event: "_Event", end_dt: datetime, now: datetime) -> bool:
+        return (end_dt > now and (self.all_day or not event.all_day)
+                and (self.not_busy or not (event.cancelled or event.transparent)))
 
 
 @dataclass
@@ -82,6 +112,28 @@ class Reading:
     occurrences: list[Occurrence] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     undated: int = 0  # events without DTSTART: nothing to schedule
+    over_cap: bool = False  # more than the cap's limit: reading stopped there
+
+
+class _Budget:
+    """The whole file's occurrences as they are expanded: all of them against
+    ``MAX_OCCURRENCES``, those that count against the cap; each is admitted before it
+    is built, and the first one past a bound stops the file."""
+
+    def __init__(self, cap: Cap | None, now: datetime):
+        self.cap, self.now = cap, now
+        self.described = self.counted = 0
+
+    def admit(self, event: "_Event", span: tuple[datetime, datetime]) -> None:
+        self.described += 1
+        if self.described > MAX_OCCURRENCES:
+            raise _Stop(Problem(None, "", _(
+                "文件中的日程重复展开后超过 %(n)s 次，请缩短重复范围或分批导入",
+                n=MAX_OCCURRENCES)))
+        if self.cap is not None and self.cap.counts(event, span[1], self.now):
+            self.counted += 1
+            if self.counted > self.cap.limit:
+                raise _Stop()
 
 
 # --- bytes to text -------------------------------------------------------------------
@@ -135,9 +187,9 @@ def event_lines(raw: bytes) -> list[int]:
 # --- text to occurrences -------------------------------------------------------------
 
 
-def read(raw: bytes, *, now: datetime, horizon: timedelta) -> Reading:
-    """Every occurrence the file describes, or the problems that refuse it. Never raises
-    for bad input."""
+def read(raw: bytes, *, now: datetime, horizon: timedelta, cap: Cap | None = None) -> Reading:
+    """Every occurrence the file describes, or the problems that refuse it; past
+    ``cap``, ``over_cap`` and no occurrences. Never raises for bad input."""
     reading = Reading()
     try:
         text = decode(raw)
@@ -174,16 +226,28 @@ def read(raw: bytes, *, now: datetime, horizon: timedelta) -> Reading:
     masters, overrides = _settle_duplicates(parsed, reading.problems)
     if reading.problems:
         return reading
+    try:
+        _expand_all(masters, overrides, reading, _Budget(cap, now), now=now, horizon=horizon)
+    except _Stop as stop:
+        reading.occurrences = []
+        if stop.problem is None:
+            reading.over_cap = True
+        else:
+            reading.problems.append(stop.problem)
+    reading.occurrences.sort(key=lambda o: (o.start_dt, o.uid))
+    return reading
+
+
+def _expand_all(masters: dict, overrides: dict, reading: Reading, budget: _Budget, *,
+                now: datetime, horizon: timedelta) -> None:
     for master in masters.values():
         try:
-            reading.occurrences += _expand(master, overrides.pop(master.uid, {}), now=now,
-                                           horizon=horizon)
+            reading.occurrences += _expand(master, overrides.pop(master.uid, {}), budget,
+                                           now=now, horizon=horizon)
         except IcsRefused as refused:
             reading.problems.append(refused.problem)
     for orphans in overrides.values():  # overrides of a series not in the file
-        reading.occurrences += [o.occurrence() for o in orphans.values()]
-    reading.occurrences.sort(key=lambda o: (o.start_dt, o.uid))
-    return reading
+        reading.occurrences += [_admitted(o, None, budget) for o in orphans.values()]
 
 
 def _label(event) -> str:
@@ -254,9 +318,13 @@ class _Event:
                    str(event.get("TRANSP") or "").upper() == "TRANSPARENT", sequence, rid,
                    event, {k.upper(): v for k, v in props.items()})
 
-    def occurrence(self, start=None, *, base: "_Event | None" = None) -> Occurrence:
-        start = self.start if start is None else start
-        start_dt, end_dt = _span(start, self.duration, self.all_day)
+    def span(self, start=None) -> tuple[datetime, datetime]:
+        """The occurrence at ``start`` (a value of the series; default: DTSTART) in UTC."""
+        return _span(self.start if start is None else start, self.duration, self.all_day)
+
+    def occurrence(self, span: tuple[datetime, datetime], *,
+                   base: "_Event | None" = None) -> Occurrence:
+        start_dt, end_dt = span
         return Occurrence(
             uid=self.uid, line=self.line, summary=self.summary or (base.summary if base else ""),
             description=self.description or (base.description if base else ""),
@@ -341,25 +409,35 @@ def _key(value) -> datetime | date:
     return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
-def _expand(master: _Event, overrides: dict, *, now: datetime,
+def _expand(master: _Event, overrides: dict, budget: _Budget, *, now: datetime,
             horizon: timedelta) -> list[Occurrence]:
     """The master's occurrences with its RECURRENCE-ID overrides in place."""
     if master.event.get("RRULE") is None and master.event.get("RDATE") is None:
-        pairs = [(master.occurrence(), master.start)]
+        starts = iter([(master, master.start)])
     else:
-        pairs = _recurrences(master, master.event.get("RRULE"), now=now, horizon=horizon)
+        starts = _recurrences(master, master.event.get("RRULE"), now=now, horizon=horizon)
     result = []
-    for occurrence, start in pairs:
+    for event, start in starts:
         override = overrides.pop(_key(start), None)
         if override is None and isinstance(start, datetime):
             override = overrides.pop(start.date(), None)  # a DATE RECURRENCE-ID
-        result.append(override.occurrence(base=master) if override else occurrence)
+        result.append(_admitted(override, None, budget, master) if override
+                      else _admitted(event, start, budget))
     # Overrides of excluded or not expanded dates still happen where they say.
-    return result + [o.occurrence(base=master) for o in overrides.values()]
+    return result + [_admitted(o, None, budget, master) for o in overrides.values()]
 
 
-def _recurrences(master: _Event, rules, *, now: datetime, horizon: timedelta):
-    """(occurrence, start) pairs of a recurring master."""
+def _admitted(event: _Event, start, budget: _Budget, base: _Event | None = None) -> Occurrence:
+    """The occurrence of ``event`` at ``start``, once the budget has let it in."""
+    span = event.span(start)
+    budget.admit(event, span)
+    return event.occurrence(span, base=base)
+
+
+def _recurrences(master: _Event, rules, *, now: datetime,
+                 horizon: timedelta) -> Iterator[tuple[_Event, datetime | date]]:
+    """(event, start) of a recurring master, lazily: the master, or for an RDATE
+    period the master with the period's length."""
 
     def refuse(reason: str):
         raise IcsRefused(Problem(master.line, master.uid, reason))
@@ -395,8 +473,12 @@ def _recurrences(master: _Event, rules, *, now: datetime, horizon: timedelta):
         if isinstance(when, tuple):
             when = when[0]
         rset.exdate(_as_series_value(when, all_day, refuse))
-    stop = now + horizon
-    pairs = []
+    return _steps(master, rset, periods, open_ended, refuse, stop=now + horizon)
+
+
+def _steps(master: _Event, rset: rruleset, periods: dict, open_ended: bool, refuse, *,
+           stop: datetime) -> Iterator[tuple[_Event, datetime | date]]:
+    all_day = master.all_day
     for count, start in enumerate(rset):
         if count >= MAX_EXPANSION:
             refuse(_("重复次数过多（超过 %(n)s 次），请缩短重复范围", n=MAX_EXPANSION))
@@ -404,9 +486,7 @@ def _recurrences(master: _Event, rules, *, now: datetime, horizon: timedelta):
         if open_ended and _span(value, master.duration, all_day)[0] >= stop:
             break
         length = periods.get(_key(start))
-        event = replace(master, duration=length) if length else master
-        pairs.append((event.occurrence(value), value))
-    return pairs
+        yield (replace(master, duration=length) if length else master), value
 
 
 def _values(prop) -> list:
