@@ -39,7 +39,7 @@ from app.calendar.planning import (
     stored_clashes,
 )
 from app.core import audit
-from app.core.bulk import insert_many, insert_many_returning_ids
+from app.core.bulk import insert_many, insert_many_with_ids
 from app.core.db import restart_as_write
 from app.directory.models import Expert, Venue
 from app.extensions import db
@@ -273,7 +273,7 @@ def _insert_sessions(plan: SchedulePlan, now: datetime) -> list[int]:
     """The sessions, their experts and their slots in a few multi-row statements
     (``app.core.bulk``); a flush per object held the write lock for seconds
     (bench/README.md, imports)."""
-    ids = insert_many_returning_ids(db.session, Session.__table__, [
+    ids = insert_many_with_ids(db.session, Session.__table__, [
         _session_row(item, plan.venue_id, now) for item in plan.items])
     insert_many(db.session, SessionExpert.__table__, [
         {"session_id": session_id, "expert_id": item.expert.id}

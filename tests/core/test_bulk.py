@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.core.bulk import insert_many, insert_many_returning_ids
-from app.scheduling.models import Session, SessionKind, SessionStatus, Slot
-from tests.factories import create_venue
+from app.core.bulk import insert_many, insert_many_with_ids
+from app.scheduling.models import ExpertBusy, Session, SessionKind, SessionStatus, Slot
+from tests.factories import create_expert, create_venue
 
 START = datetime(2027, 1, 4, 0, 0, tzinfo=UTC)
 
@@ -19,7 +19,7 @@ def test_ids_come_back_in_the_order_of_the_rows(db):
              "end_dt": START + timedelta(days=i, hours=3), "created_dt": START,
              "updated_dt": START} for i in range(5)]
 
-    ids = insert_many_returning_ids(db.session, Session.__table__, rows)
+    ids = insert_many_with_ids(db.session, Session.__table__, rows)
     insert_many(db.session, Slot.__table__, [
         {"session_id": i, "start_dt": row["start_dt"], "end_dt": row["end_dt"],
          "capacity": 5} for i, row in zip(ids, rows, strict=True)])
@@ -34,6 +34,18 @@ def test_ids_come_back_in_the_order_of_the_rows(db):
     assert len(set(ids)) == 5
 
 
+def test_rows_that_are_all_alike_are_each_inserted(db):
+    expert = create_expert()
+    row = {"expert_id": expert.id, "start_dt": START, "end_dt": START + timedelta(hours=1),
+           "summary": "院内会议", "uid": "", "created_dt": START}
+
+    insert_many(db.session, ExpertBusy.__table__, [row] * 3 + [{**row, "summary": "查房"}])
+    insert_many(db.session, ExpertBusy.__table__, [row] * 2)
+
+    summaries = db.session.scalars(select(ExpertBusy.summary).order_by(ExpertBusy.id)).all()
+    assert summaries == ["院内会议"] * 3 + ["查房"] + ["院内会议"] * 2
+
+
 def test_nothing_to_insert_is_no_statement(db):
-    assert insert_many_returning_ids(db.session, Session.__table__, []) == []
+    assert insert_many_with_ids(db.session, Session.__table__, []) == []
     insert_many(db.session, Slot.__table__, [])
