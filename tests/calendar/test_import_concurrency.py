@@ -36,7 +36,7 @@ def _calendar(count: int, events: int) -> bytes:
                                      for i in range(events))).encode()
 
 
-# The file: five daily rules of 19,999 occurrences each, 710 bytes or so.
+# Like the 710-byte file: five daily rules of 19,999 occurrences each.
 OVER_CAP = _calendar(19999, 5)
 # The largest file the schedule import accepts: 2,000 clinics of 7 slots each.
 LARGEST = _calendar(2000, 1)
