@@ -67,7 +67,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine, group_commit=app.config["GROUP_COMMIT"])
+        configure_engine(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -89,7 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from app.console.views import bp as console_bp
     from app.patients.views import bp as patients_bp
     from app.scheduling.views import bp as scheduling_bp
-    from app.web import init_web
+    from app.web import init_web, register_error_pages
 
     init_web(app)
     init_login(app)
@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp)
     init_api(app)
+    register_error_pages(app)  # after the API's: see app.web.register_error_pages
 
 
 def register_cli(app: Flask) -> None:

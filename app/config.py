@@ -1,4 +1,4 @@
-"""Settings from the environment. ``XQ_ENV`` picks development, testing or production."""
+"""Settings from the environment. ``XQ_ENV`` picks development or production."""
 
 import logging
 import os
@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEV_SECRET_KEY = "dev-only-not-secret"
-RELAXED_ENVS = {"development", "testing"}
-# Where links point when SITE_URL is not set (development and testing only): a fixed
-# address, never the request's Host header, which any client can forge.
-DEFAULT_SITE_URLS = {"development": "http://127.0.0.1:5000", "testing": "http://localhost"}
+RELAXED_ENVS = {"development"}
+# Where links point when SITE_URL is not set (development only): a fixed address,
+# never the request's Host header, which any client can forge.
+DEFAULT_SITE_URLS = {"development": "http://127.0.0.1:5000"}
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         # Signs sessions and CSRF tokens: rotating it logs everyone out, nothing more.
         "SECRET_KEY": secret_key,
         # Encrypts and hashes ID numbers and signs private feed links, which outlive any
-        # session: it never changes. Development and testing fall back to SECRET_KEY,
+        # session: it never changes. Development falls back to SECRET_KEY,
         # the key their existing data was written with before DATA_KEY was read.
         "DATA_KEY": env.get("DATA_KEY") or ("" if secure else secret_key),
         "SQLALCHEMY_DATABASE_URI": env.get(
@@ -84,15 +84,10 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         "REMINDER_LATEST_HOURS": env.get("REMINDER_LATEST_HOURS", "12,0"),
         # Where a request's own messages are sent once it has committed: "thread" (the
         # worker's sender thread, in batches) or "inline" (on the request's thread).
-        "OUTBOX_SENDER": env.get("OUTBOX_SENDER", "inline" if name == "testing" else "thread"),
-        # SQLite: bookings that queue for the write lock in one worker go in as one
-        # transaction (a savepoint each), one lock and one fsync for all (app.core.db).
-        "GROUP_COMMIT": _switch(env, "GROUP_COMMIT"),
+        "OUTBOX_SENDER": env.get("OUTBOX_SENDER", "thread"),
         # How many reverse proxies (nginx …) sit in front and set X-Forwarded-*.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
     }
-    if name == "testing":
-        config["TESTING"] = True
     return config
 
 
@@ -102,7 +97,7 @@ def _switch(env: dict[str, str], name: str) -> bool:
 
 
 def check(config: dict) -> None:
-    """Refuse to run outside development and testing without real keys and the site's
+    """Refuse to run outside development without real keys and the site's
     address; warn when messages could not reach people (no mail server, SMS only to
     the log)."""
     if config.get("OUTBOX_SENDER", "thread") not in ("thread", "inline"):
@@ -119,7 +114,7 @@ def check(config: dict) -> None:
     if not is_site_url(config.get("SITE_URL") or ""):
         raise ConfigError(
             "SITE_URL must be set to the site's public address (e.g. https://xq.example.cn) "
-            "outside development and testing: links are never built from the request."
+            "outside development: links are never built from the request."
         )
 
 
@@ -128,7 +123,7 @@ def _check_key(config: dict, name: str, advice: str) -> None:
     if len(key) < 32 or key == DEV_SECRET_KEY:
         raise ConfigError(
             f"{name} must be set to a random value of at least 32 characters "
-            "outside development and testing (e.g. python -c 'import secrets; "
+            "outside development (e.g. python -c 'import secrets; "
             f"print(secrets.token_urlsafe(48))').{advice}"
         )
 

@@ -49,7 +49,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def build(events: int, folder: str):
-    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "b" * 40,
+    app = create_app({"ENV_NAME": "development", "SECRET_KEY": "b" * 40,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/feeds.sqlite3",
                       "RATELIMIT_ENABLED": False})
     now = datetime.now(UTC)

@@ -56,7 +56,7 @@ FROM n
 
 
 def build(rows: int, due: int, folder: str):
-    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "b" * 40,
+    app = create_app({"ENV_NAME": "development", "SECRET_KEY": "b" * 40,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/sweep-{rows}.sqlite3"})
     with app.app_context():
         flask_migrate.upgrade()

@@ -9,6 +9,7 @@ fails the run.
 import contextvars
 import ipaddress
 import os
+import shutil
 import socket
 import uuid
 
@@ -20,7 +21,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.core.db import OUTER_TRANSACTION
 from app.extensions import db as _db
 from app.extensions import limiter
 from tests.factories import NOW
@@ -37,8 +37,12 @@ def tier_database_url(tmp_path_factory) -> str:
 
 def make_app(database_url: str, **overrides):
     config = {
-        "ENV_NAME": "testing",
+        # The development settings, made explicit where tests need their own: the site
+        # takes no other path for tests (no test flag in app/).
+        "ENV_NAME": "development",
         "TESTING": True,
+        "SITE_URL": "http://localhost",
+        "OUTBOX_SENDER": "inline",  # a request's messages are sent when it returns
         "SECRET_KEY": TEST_SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SERVER_NAME": "localhost",
@@ -59,7 +63,30 @@ def app(tmp_path_factory):
             _db.session.commit()
         flask_migrate.upgrade()
         _db.session.remove()
+        _db.engine.dispose()  # SQLite: the last connection closed folds the WAL in
+        database = _db.engine.url.database
+        if _db.engine.dialect.name == "sqlite":
+            shutil.copyfile(database, f"{database}.migrated")
     return application
+
+
+def _fresh_database() -> None:
+    """The tier's database as the migrations left it. SQLite: the migrated file copied
+    back (no connection open meanwhile); PostgreSQL: every table emptied."""
+    _db.session.remove()
+    engine = _db.engine
+    if engine.dialect.name == "sqlite":
+        engine.dispose()
+        database = engine.url.database
+        for leftover in (f"{database}-wal", f"{database}-shm"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        shutil.copyfile(f"{database}.migrated", database)
+        return
+    # DELETE, children first: for the few rows a test leaves, faster than TRUNCATE.
+    with engine.begin() as connection:
+        for table in reversed(_db.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture
@@ -83,40 +110,24 @@ def scratch_url(tmp_path):
 
 @pytest.fixture
 def db(app):
-    """The database inside a transaction that is rolled back after the test.
-
-    The session joins an outer transaction on one connection; the code under test may
-    commit (that releases a savepoint), nothing outlives the test.
-    """
+    """The tier's database, fresh from the migrations, for this test alone. The test
+    and the code it calls commit for real, on production's transaction path; the next
+    test starts again from the migrated database."""
     with app.app_context():
-        connection = _db.engine.connect()
-        outer = connection.begin()
-        engines = _db._app_engines[app]
-        engine = engines[None]
-        # Flask-SQLAlchemy picks the bind from this mapping; point it at our connection.
-        engines[None] = connection
-        _db.session.remove()
-        _db.session.configure(join_transaction_mode="create_savepoint",
-                              info={OUTER_TRANSACTION: True})
+        _fresh_database()
         try:
             yield _db
         finally:
             _db.session.remove()
-            _db.session.configure(join_transaction_mode="conditional_savepoint", info={})
-            engines[None] = engine
-            outer.rollback()
-            connection.close()
 
 
 class IsolatedClient(FlaskClient):
     """Each request runs in a fresh context (its own app context, ``g`` and database
-    session), as in production, instead of reusing the test's app context. The
-    request's session joins the test's outer transaction through the same connection."""
+    session), as in production, instead of reusing the test's app context."""
 
     def open(self, *args, **kwargs):
-        # End the test's own unit of work first: a request's commit only releases its
-        # savepoint into whatever savepoint encloses it, and a later rollback in the
-        # test would otherwise undo what the request committed.
+        # What the test made so far is committed first, as a browser only sees what is
+        # committed; the test's session then reads what the request committed afresh.
         if has_app_context():  # not when following a redirect inside a request's context
             _db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)

@@ -169,3 +169,11 @@ def create_expert_user(expert: Expert, **kw) -> User:
 
 def create_admin(**kw) -> User:
     return create_user(roles=(Role.ADMIN,), **kw)
+
+
+def book_slot(slot_id: int, patient: Patient, *, by, now: datetime = NOW, **kw):
+    """A booking made by the engine (``engine.book``), as its model; not committed."""
+    from app.bookings.models import Booking
+    from app.bookings.services import engine
+
+    return db.session.get(Booking, engine.book(slot_id, patient, by=by, now=now, **kw).id)

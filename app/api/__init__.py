@@ -18,13 +18,11 @@ API_SETTINGS = {
 
 
 class JsonApi(Api):
-    """flask-smorest's Api, with our error envelope, and error handlers on the API's
-    blueprints only (its own would answer every page's errors in JSON)."""
+    """flask-smorest's Api, with our error envelope documented. Errors are handled on
+    the API's blueprints (app.api.errors); the application-wide JSON handler its
+    ``init_app`` registers is replaced by the site's pages (app.web.register_error_pages)."""
 
     ERROR_SCHEMA = errors.ErrorSchema
-
-    def _register_error_handlers(self):
-        pass
 
 
 def init_api(app: Flask) -> None:

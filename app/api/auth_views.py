@@ -37,7 +37,6 @@ def create_token(data):
         return error_response(401, "bad_credentials", _("手机号或密码不正确"))
     token, secret = issue_token(user, kind=TokenKind.LOGIN, name="API login", now=request_now())
     expires = token.expires_dt
-    db.session.commit()
     return {"token": secret, "token_type": "Bearer", "expires_at": expires}
 
 
@@ -48,7 +47,6 @@ def delete_token():
     """Revoke the token this request carries (log out)."""
     caller = api_caller()
     revoke_token(caller.id, caller.token_id, now=request_now())
-    db.session.commit()
 
 
 @blp.get("/me")

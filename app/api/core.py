@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from webargs.flaskparser import FlaskParser, abort
 
 from app.api import errors
+from app.extensions import db
 
 PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
@@ -65,7 +66,19 @@ def api_blueprint(name: str, import_name: str, description: str) -> ApiBlueprint
                              description=description)
     errors.register(blueprint)
     blueprint.after_request(conditional_get)
+    blueprint.after_request(end_unit_of_work)
     return blueprint
+
+
+def end_unit_of_work(response: Response) -> Response:
+    """The API's one commit: after the handler, before its answer goes out, so a
+    success is only ever answered for what is committed; a refusal or an error keeps
+    nothing (handlers neither commit nor, on success, roll back)."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
 
 
 def conditional_get(response: Response) -> Response:

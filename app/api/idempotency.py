@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Response
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, select
 
 from app.api.models import IdempotencyRecord
@@ -34,8 +35,7 @@ def fingerprint(method: str, path: str, payload: dict) -> str:
 
 @dataclass(frozen=True)
 class Answer:
-    """A key's first response, as plain values (it may be read on another request's
-    thread, in a group of bookings: app.core.db.write_together)."""
+    """A key's first response."""
 
     fingerprint: str
     status: int
@@ -43,7 +43,7 @@ class Answer:
 
 
 class AnsweredBefore(Exception):  # noqa: N818 (a signal, not a failure)
-    """Raised in a unit of work that found its key answered already: undo, answer that."""
+    """A twin request kept its answer for the key first: undo this one, give that."""
 
     def __init__(self, answer: Answer):
         super().__init__(answer.status)
@@ -56,37 +56,41 @@ _FIND = select(IdempotencyRecord.fingerprint, IdempotencyRecord.status,
 
 
 def find(user_id: int, key: str) -> Answer | None:
-    row = db.session.connection().execute(_FIND, {"user_id": user_id, "key": key}).first()
+    row = db.session.execute(_FIND, {"user_id": user_id, "key": key}).first()
     return Answer(*row) if row else None
 
 
 def keep(user_id: int, key: str, fingerprint_: str, status: int, body: dict, *,
-         now: datetime) -> Answer | None:
-    """Keep this response for the key in the current unit of work — a booking keeps its
-    201 in the transaction that made it. None when it was kept; else the answer a twin
-    kept first, which is the one to give."""
+         now: datetime) -> None:
+    """Keep this response for the key in the current unit of work (a booking keeps its
+    201 in the transaction that made it); AnsweredBefore when a twin kept one first."""
     if insert_ignore(db.session, IdempotencyRecord, {
             "user_id": user_id, "key": key, "fingerprint": fingerprint_, "status": status,
-            "body": json.dumps(body, ensure_ascii=False), "created_dt": now}) is not None:
-        return None
-    return find(user_id, key)
+            "body": json.dumps(body, ensure_ascii=False), "created_dt": now}) is None:
+        raise AnsweredBefore(find(user_id, key))
 
 
 def remember(user_id: int, key: str, fingerprint_: str, status: int, body: dict, *,
              now: datetime) -> Answer | None:
-    """``keep`` in a short unit of work of its own, after the request's own has ended
-    (a refusal's answer: the refusal wrote nothing)."""
-    db.session.rollback()
+    """``keep`` a refusal's answer in a write of its own (the refusal wrote nothing and
+    was rolled back); the caller commits. The answer a twin kept first, if one did."""
     begin_write(db.session)
-    twin = keep(user_id, key, fingerprint_, status, body, now=now)
-    db.session.commit()
-    return twin
+    try:
+        keep(user_id, key, fingerprint_, status, body, now=now)
+    except AnsweredBefore as answered:
+        return answered.answer
+    return None
 
 
-def as_response(answer: Answer, *, replayed: bool) -> Response:
+def replay(answer: Answer, fingerprint_: str) -> Response:
+    """A key's first response again — unless the key came with another request."""
+    if answer.fingerprint != fingerprint_:
+        body = {"error": {"code": "idempotency_key_reused",
+                          "message": _("这个 Idempotency-Key 已用于另一个请求")}}
+        return Response(json.dumps(body, ensure_ascii=False), status=422,
+                        mimetype="application/json")
     response = Response(answer.body, status=answer.status, mimetype="application/json")
-    if replayed:
-        response.headers[REPLAYED_HEADER] = "true"
+    response.headers[REPLAYED_HEADER] = "true"
     return response
 
 

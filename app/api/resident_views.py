@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from app.api import idempotency
 from app.api.auth import api_caller, api_user, bearer_required, rate_key
 from app.api.core import PageArgsSchema, api_blueprint, page_of, page_schema
-from app.api.errors import ErrorSchema, domain_error_body, error_response
+from app.api.errors import ErrorSchema, domain_error_body
 from app.api.fields import ID_PATH
 from app.api.schemas import (
     BookingCreateSchema,
@@ -27,7 +27,7 @@ from app.api.views_support import Annotated
 from app.auth.phones import mask_phone
 from app.bookings import queries as booking_queries
 from app.bookings.models import BookingSource
-from app.bookings.services import engine
+from app.bookings.services import changes, engine
 from app.bookings.views import BOOK_LIMIT
 from app.core.clock import request_now
 from app.core.errors import DomainError, NotFound
@@ -37,13 +37,6 @@ from app.notifications import services as inbox
 from app.patients import queries as patient_queries
 
 BOOKING = BookingSchema()  # one instance: building nested schemas costs per request
-# A new booking's 201 is dumped before its write transaction but for the fields the
-# write draws (under SQLite's write lock, the less done the better).
-_AROUND = ("slot", "session", "patient")
-_DRAWN = ("id", "code", "queue_number")
-BOOKING_AROUND = BookingSchema(only=_AROUND)
-BOOKING_PLANNED = BookingSchema(exclude=_AROUND + _DRAWN)
-BOOKING_DRAWN = BookingSchema(only=_DRAWN)
 
 blp = api_blueprint("bookings", __name__, "A resident's patients, bookings and inbox "
                                           "(Bearer token)")
@@ -82,53 +75,37 @@ def _patient(user_id: int, patient_id: int | None):
 @blp.arguments(IdempotencyHeaderSchema(), location="headers")
 @blp.response(201, BookingSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Refused: slot_full, already_booked, "
-                  "limit_reached, not_bookable, not_open_yet, booking_closed")
+                  "limit_reached, person_not_bookable, not_bookable, not_open_yet, "
+                  "booking_closed")
 def create_booking(data, headers):
     """Book a slot for one of your patients (default: yourself), by the same rules as
     the booking page. With an ``Idempotency-Key`` header the first request books and
     every repeat (also while the first is still running) gets its response again."""
     caller, key, now = api_caller(), headers["key"], request_now()
-    user_id, slot_id = caller.id, data["slot_id"]
-    patient = _patient(user_id, data["patient_id"])
-    print_ = idempotency.fingerprint(request.method, request.path, data)
-    # A repeat is found when its answer is kept, below (the key's first answer is
-    # there already), rather than by a read that every first request would pay for.
-    first = None
+    patient = _patient(caller.id, data["patient_id"])
+    request_print = idempotency.fingerprint(request.method, request.path, data)
+    if key and (first := idempotency.find(caller.id, key)) is not None:
+        return idempotency.replay(first, request_print)
     try:
-        slot = booking_queries.slot_facts(slot_id)
-        plan = engine.plan_booking(slot_id, patient, by=caller, now=now,
-                                   source=BookingSource.API, idempotency_key=key, slot=slot)
-        who = {"id": patient.id, "name": patient.name, "relation": patient.relation}
-        known = {**BOOKING_PLANNED.dump({**plan.row, "booked_by_phone": mask_phone(caller.phone)}),
-                 **BOOKING_AROUND.dump(booking_queries.view_around_booking(slot, who))}
-
-        def answer(booked: engine.Booked) -> dict:
-            """The 201's body, kept with the booking in its transaction; a key answered
-            before (a refusal, say, and a place has freed since) undoes the booking."""
-            if booked.replayed:
-                body = BOOKING.dump(booking_queries.booking_view(booked.id))
-            else:
-                mine = {**known, **BOOKING_DRAWN.dump(booked)}
-                body = {name: mine[name] for name in BOOKING.dump_fields}  # schema order
-            if key and (before := idempotency.keep(user_id, key, print_, 201, body,
-                                                   now=now)) is not None:
-                raise idempotency.AnsweredBefore(before)
-            return body
-
-        _booked, body = engine.book_committed(plan, then=answer)
-        status = 201
+        booked = engine.book(data["slot_id"], patient, by=caller, now=now,
+                             source=BookingSource.API, idempotency_key=key)
+        body = BOOKING.dump(booking_queries.booking_view(booked.id))
+        if key:  # kept with the booking; a twin's first answer wins (and undoes this)
+            idempotency.keep(caller.id, key, request_print, 201, body, now=now)
+        return _json(201, body)  # committed before it goes out (core.end_unit_of_work)
     except idempotency.AnsweredBefore as answered:
-        first = answered.answer
+        db.session.rollback()
+        return idempotency.replay(answered.answer, request_print)
     except DomainError as error:
         db.session.rollback()
-        status, body = error.status, domain_error_body(error)
-        if key:
-            first = idempotency.remember(user_id, key, print_, status, body, now=now)
-    if first is not None:
-        if first.fingerprint != print_:
-            return error_response(422, "idempotency_key_reused",
-                                  _("这个 Idempotency-Key 已用于另一个请求"))
-        return idempotency.as_response(first, replayed=True)
+        body = domain_error_body(error)
+        twin = key and idempotency.remember(caller.id, key, request_print, error.status, body,
+                                            now=now)
+        db.session.commit()  # the refusal's answer kept: a unit of work of its own
+        return idempotency.replay(twin, request_print) if twin else _json(error.status, body)
+
+
+def _json(status: int, body: dict) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status,
                     mimetype="application/json")
 
@@ -137,7 +114,7 @@ def create_booking(data, headers):
 @bearer_required
 @blp.response(200, BookingSchema)
 def booking(booking_id: int):
-    return engine.get_booking_for(booking_id, api_user())
+    return changes.get_booking_for(booking_id, api_user())
 
 
 @blp.post(f"/bookings/<{ID_PATH}:booking_id>/cancel")
@@ -147,10 +124,9 @@ def booking(booking_id: int):
 def cancel(data, booking_id: int):
     """Cancel until the cancel cut-off (2 hours before, by default); the place goes to
     the first waiter. A cancellation is never a no-show."""
-    found = engine.get_booking_for(booking_id, api_user())
-    done = engine.cancel_booking(found, by=api_user(), now=request_now(),
+    found = changes.get_booking_for(booking_id, api_user())
+    done = changes.cancel_booking(found, by=api_user(), now=request_now(),
                                  reason=data["reason"])
-    db.session.commit()
     return done
 
 
@@ -161,9 +137,8 @@ def cancel(data, booking_id: int):
 def reschedule(data, booking_id: int):
     """Move to another open slot of the same session or of the same expert's other
     sessions; if the new place goes meanwhile, the old one is kept (409)."""
-    found = engine.get_own_booking(booking_id, api_user())
-    moved = engine.reschedule_booking(found, data["slot_id"], by=api_user(), now=request_now())
-    db.session.commit()
+    found = changes.get_own_booking(booking_id, api_user())
+    moved = changes.reschedule_booking(found, data["slot_id"], by=api_user(), now=request_now())
     return moved
 
 
@@ -182,4 +157,3 @@ def messages(paging):
 @blp.response(204)
 def read_message(message_id: int):
     inbox.mark_inbox_read(api_caller().id, message_id, now=request_now())
-    db.session.commit()

@@ -29,7 +29,6 @@ from app.console import access, queries
 from app.core.clock import request_now
 from app.core.errors import Forbidden
 from app.core.time import local_today, to_local
-from app.extensions import db
 from app.scheduling.models import SessionStatus
 from app.scheduling.services import SessionPlan, create_session, plan_of_session, update_session
 
@@ -110,7 +109,6 @@ def create(data):
     plan = SessionPlan(**data, **times, status=status)
     _check_may_plan(plan)
     created = create_session(plan, by=api_user(), now=request_now())
-    db.session.commit()
     return _dump(_load(created.id))
 
 
@@ -130,7 +128,6 @@ def update(data, session_id: int):
     if update_session(found, plan, by=api_user(), now=now) and found.status == \
             SessionStatus.PUBLISHED:
         stopping.sessions_moved([session_id], now=now)
-    db.session.commit()
     return _dump(_load(session_id))
 
 
@@ -139,7 +136,6 @@ def update(data, session_id: int):
 @blp.response(200, SessionSchema)
 def publish(session_id: int):
     stopping.publish_session(_load(session_id, manage=True), by=api_user(), now=request_now())
-    db.session.commit()
     return _dump(_load(session_id))
 
 
@@ -152,7 +148,6 @@ def stop(data, session_id: int):
     with the nearest alternative sessions of the same specialty."""
     stopping.stop_session(_load(session_id, manage=True), data["reason"], by=api_user(),
                           now=request_now())
-    db.session.commit()
     return _dump(_load(session_id))
 
 
@@ -175,7 +170,6 @@ def check_in(session_id: int, booking_id: int):
     found, booking = _load_booking(session_id, booking_id)
     view = access.patient_view_for(api_user(), found)
     done = desk.check_in(booking, by=api_user(), now=request_now())
-    db.session.commit()
     return _shown(done, view)
 
 
@@ -187,7 +181,6 @@ def no_show(session_id: int, booking_id: int):
     found, booking = _load_booking(session_id, booking_id)
     view = access.patient_view_for(api_user(), found)
     done = desk.mark_no_show(booking, by=api_user(), now=request_now())
-    db.session.commit()
     return _shown(done, view)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, or_, select, update
 
 from app.auth.models import User
 from app.auth.token_models import ApiToken, TokenKind
-from app.core.db import begin_write, restart_as_write
+from app.core.db import restart_as_write
 from app.core.errors import DomainError, NotFound
 from app.extensions import db
 
@@ -93,12 +93,12 @@ def caller_for(secret: str, *, now: datetime) -> Caller | None:
 
 
 def note_use(caller: Caller, *, now: datetime) -> None:
-    """Stamp the token's last use when the stamp is older than an hour, in a unit of
-    work of its own (call it before the request reads anything else)."""
+    """Stamp the token's last use when the stamp is older than an hour, in the
+    request's unit of work (which goes on as a write transaction then; the caller
+    commits)."""
     if caller.last_used_dt and now - caller.last_used_dt < LAST_USED_RESOLUTION:
         return
-    db.session.rollback()
-    begin_write(db.session)
+    restart_as_write(db.session)
     db.session.execute(
         update(ApiToken)
         .where(ApiToken.id == caller.token_id,
@@ -106,7 +106,6 @@ def note_use(caller: Caller, *, now: datetime) -> None:
                    ApiToken.last_used_dt < now - LAST_USED_RESOLUTION))
         .values(last_used_dt=now)
     )
-    db.session.commit()
 
 
 def active_tokens(user_id: int, *, now: datetime, kind: TokenKind | None = None

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.bookings import queries
 from app.bookings.forms import ActionForm, BookForm, CancelForm, RescheduleForm, WaitlistForm
-from app.bookings.services import engine, waitlist
+from app.bookings.services import changes, engine, waitlist
 from app.bookings.services.policy import slot_times
 from app.core.clock import request_now
 from app.core.errors import DomainError
@@ -31,9 +31,10 @@ def book(slot_id: int):
     form.fill(patients)
     if form.validate_on_submit():
         try:
-            booked, _ = engine.book_committed(engine.plan_booking(
-                slot_id, _my_patient(form.patient.data, patients), by=current_user,
-                now=request_now(), idempotency_key=form.nonce.data))
+            booked = engine.book(slot_id, _my_patient(form.patient.data, patients),
+                                 by=current_user, now=request_now(),
+                                 idempotency_key=form.nonce.data)
+            db.session.commit()
             return redirect(url_for("bookings.detail", booking_id=booked.id, new=1))
         except DomainError as error:
             db.session.rollback()
@@ -94,7 +95,7 @@ def cancel(booking_id: int):
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            engine.cancel_booking(booking, by=current_user, now=request_now(),
+            changes.cancel_booking(booking, by=current_user, now=request_now(),
                                   reason=form.reason.data or "")
             db.session.commit()
             flash(_("预约已取消。"), "success")
@@ -108,12 +109,12 @@ def cancel(booking_id: int):
 @login_required
 def reschedule(booking_id: int):
     booking = _mine_or_404(booking_id, own=True)
-    targets = engine.reschedule_targets(booking, now=request_now())
+    targets = changes.reschedule_targets(booking, now=request_now())
     form = RescheduleForm()
     form.slot.choices = [SelectChoice(s.id, str(s.id)) for s in targets]
     if form.validate_on_submit():
         try:
-            engine.reschedule_booking(booking, form.slot.data, by=current_user,
+            changes.reschedule_booking(booking, form.slot.data, by=current_user,
                                       now=request_now())
             db.session.commit()
             flash(_("已改约。"), "success")
@@ -122,7 +123,7 @@ def reschedule(booking_id: int):
             db.session.rollback()
             flash(error.message, "error")
             booking = _mine_or_404(booking_id, own=True)
-            targets = engine.reschedule_targets(booking, now=request_now())
+            targets = changes.reschedule_targets(booking, now=request_now())
     return render_template("bookings/reschedule.html", booking=booking, targets=targets,
                            form=form)
 
@@ -169,7 +170,7 @@ def _mine_or_404(booking_id: int, *, own: bool = False):
     """A booking the user may see and cancel; ``own``: one their account made."""
     try:
         if own:
-            return engine.get_own_booking(booking_id, current_user)
-        return engine.get_booking_for(booking_id, current_user)
+            return changes.get_own_booking(booking_id, current_user)
+        return changes.get_booking_for(booking_id, current_user)
     except DomainError:
         abort(404)

@@ -94,14 +94,12 @@ def resolve(token: str, owner: FeedOwner) -> FeedLink | None:
     return link
 
 
-def touch(link: FeedLink, *, now: datetime) -> bool:
-    """Record a fetch at most once an hour, so polling clients do not take the write lock.
-    Commits its own tiny unit of work when it writes; returns whether it wrote."""
+def touch(link: FeedLink, *, now: datetime) -> None:
+    """Record a fetch at most once an hour, so polling clients rarely take the write
+    lock (the caller commits)."""
     if link.last_fetched_dt is not None and now - link.last_fetched_dt < TOUCH_EVERY:
-        return False
+        return
     link_id = link.id
     restart_as_write(db.session)
     db.session.execute(
         update(FeedLink).where(FeedLink.id == link_id).values(last_fetched_dt=now))
-    db.session.commit()
-    return True

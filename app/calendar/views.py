@@ -151,6 +151,7 @@ def expert_feed(token: str):
     expert = db.session.get(Expert, link.owner_id) or abort(404)
     spec = feeds.expert_feed(expert)
     tokens.touch(link, now=request_now())
+    db.session.commit()  # the hourly stamp of the link's last fetch, if any
     return _session_feed(spec, filename=f"expert-{expert.id}.ics", private=True)
 
 
@@ -161,6 +162,7 @@ def resident_feed(token: str):
     account_id = link.owner_id
     now = request_now()
     tokens.touch(link, now=now)
+    db.session.commit()  # the hourly stamp of the link's last fetch, if any
     version, newest = feeds.booking_version(account_id, now)
     return _respond(version, newest, "我的预约 · 乡情专家行",
                     lambda: feeds.booking_events(account_id, now, base_url=_base_url()),

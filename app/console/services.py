@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from app.auth.models import User
 from app.bookings.models import Booking
-from app.bookings.services import engine
+from app.bookings.services import changes
 from app.bookings.services.policy import current_policy
 from app.core import audit
 from app.core.db import restart_as_write
@@ -32,7 +32,7 @@ def staff_cancel(booking: Booking, reason: str, *, by: User, now: datetime) -> B
     reason = reason.strip()
     if not reason:
         raise DomainError(_("请填写取消原因"))
-    return engine.cancel_booking(booking, by=by, now=now, reason=reason, staff=True)
+    return changes.cancel_booking(booking, by=by, now=now, reason=reason, staff=True)
 
 
 def save_policy(values: dict, *, by: User, now: datetime) -> dict[str, tuple]:

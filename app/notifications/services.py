@@ -4,16 +4,14 @@ Callers add messages inside the unit of work that caused them, so a message exis
 exactly when its cause was committed. Delivery happens later, outside that transaction.
 """
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.core.db import restart_as_write
-from app.core.driver import DriverStatement
 from app.core.errors import NotFound
 from app.extensions import db
 from app.notifications import queries
@@ -26,9 +24,6 @@ QUEUED = "xq_queued_messages"  # Session.info key: the messages this unit of wor
 # never comes, the claim goes stale and the scheduled sweep sends them.
 SEND_AFTER_COMMIT = "xq_send_after_commit"
 SENT_BY_SWEEP = (Channel.SMS, Channel.EMAIL)
-# Rows a multi-row INSERT takes at most: one statement is compiled per row count, and
-# databases bound a statement's parameters (19 a row).
-ROWS_PER_INSERT = 50
 
 
 @dataclass(frozen=True)
@@ -48,38 +43,21 @@ def queue_message(**message) -> Queued:
 
 def queue_messages(messages: list[dict]) -> list[Queued]:
     """Write outgoing messages (each given as ``_row``'s keyword arguments) in the
-    current unit of work: one multi-row INSERT on its connection, no ORM objects — a
-    booking's confirmation and reminders are on its hot path. Returns them in no
-    particular order."""
+    current unit of work, in one multi-row INSERT (SQLAlchemy's "insertmanyvalues"), no
+    ORM objects. Returns them in no particular order."""
     if not messages:
         return []
     sender = db.session.info.get(SEND_AFTER_COMMIT)
     rows = [_row(sender, **message) for message in messages]
-    queued = []
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        chunk = rows[start:start + ROWS_PER_INSERT]
-        statement = _insert_rows(len(chunk), tuple(chunk[0]))
-        values = {f"{column}_{n}": value
-                  for n, row in enumerate(chunk) for column, value in row.items()}
-        queued += [Queued(id_, Channel(channel), MessageStatus(status))
-                   for id_, channel, status in statement.execute(db.session, values)]
+    queued = [Queued(id_, Channel(channel), MessageStatus(status))
+              for id_, channel, status in db.session.execute(_INSERT, rows)]
     claimed = [q.id for q in queued if q.status == MessageStatus.SENDING]
     if claimed:
         db.session.info.setdefault(QUEUED, []).extend(claimed)
     return queued
 
 
-@functools.cache
-def _insert_rows(count: int, columns: tuple[str, ...]) -> DriverStatement:
-    """One INSERT of ``count`` rows, run on the driver (a booking queues four messages
-    while it holds SQLite's write lock); row n's values are named ``<column>_<n>``.
-    What comes back says which row is which (not their order)."""
-    table = Message.__table__
-    return DriverStatement(
-        insert(Message)
-        .values([{column: bindparam(f"{column}_{n}", type_=table.c[column].type)
-                  for column in columns} for n in range(count)])
-        .returning(Message.id, Message.channel, Message.status))
+_INSERT = insert(Message).returning(Message.id, Message.channel, Message.status)
 
 
 def _row(sender: str | None, *, channel: Channel, kind: str, body: str, now: datetime,

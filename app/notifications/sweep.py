@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import bindparam, or_, select, update
 
-from app.core.db import begin_write
+from app.core.db import restart_as_write
 from app.extensions import db
 from app.notifications import attachments
 from app.notifications.channels import DeliveryError, Sms, SmsDriver, sms_driver
@@ -128,7 +128,7 @@ def send_claimed(claims: dict[str, list[int]], *, now: datetime,
         token_of = {i: token for token, ids in claims.items() for i in ids}
         claimed = [row for row, token in _claimed_rows(tokens, list(token_of))
                    if token_of.get(row.id) == token]
-        db.session.commit()
+        db.session.rollback()  # a read only: it ends before anything is sent
         if claimed:
             stats.claimed = len(claimed)
             # The read above is the re-check: a cancelled row is no longer claimed.
@@ -141,8 +141,9 @@ def send_claimed(claims: dict[str, list[int]], *, now: datetime,
 
 
 def _unit(work: Callable, *args, **kwargs):
-    """Run ``work(*args, **kwargs)`` as one committed write transaction."""
-    begin_write(db.session)
+    """Run ``work(*args, **kwargs)`` as one committed write transaction (what was read
+    before it ends first: each of the sweep's units of work stands alone)."""
+    restart_as_write(db.session)
     try:
         result = work(*args, **kwargs)
         db.session.commit()

@@ -3,11 +3,19 @@ and logs without the secrets of URLs."""
 
 from flask import Flask
 from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
 
 from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
 from app.web import formatting, logs, outbox, security
-from app.web.views import bp
+from app.web.views import bp, http_error
+
+
+def register_error_pages(app: Flask) -> None:
+    """Pages answer any HTTP error with the site's page — registered last, after
+    flask-smorest's ``Api``, which registers a JSON handler for every HTTP error of the
+    application (the API's blueprints have handlers of their own)."""
+    app.register_error_handler(HTTPException, http_error)
 
 
 def init_web(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from app.core.clock import request_now
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
@@ -83,6 +84,13 @@ def too_many_requests(_error):
 @bp.app_errorhandler(500)
 def server_error(_error):
     return _error_page(500)
+
+
+def http_error(error: HTTPException):
+    """Any other HTTP error a page raises (400 …): the site's error page. Registered on
+    the application after the API's (app.register_error_pages), whose flask-smorest
+    handler would answer every page in JSON."""
+    return _error_page(error.code or 500)
 
 
 ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large",

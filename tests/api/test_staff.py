@@ -4,13 +4,13 @@ from datetime import time, timedelta
 from itertools import count
 
 from app.bookings.models import BookingSource
-from app.bookings.services import engine
 from app.extensions import db as _db
 from app.scheduling.models import Session, SessionStatus
 from tests.api.helpers import bearer
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_assistant,
     create_coordinator,
     create_expert,
@@ -38,7 +38,7 @@ def _booked(session, slot_index: int = 0):
     patient = create_patient(account=create_user(),
                              id_number=make_id_number(seq=400 + next(_people)))
     _db.session.commit()
-    booking = engine.book_slot(session.slots[slot_index].id, patient, by=patient.account,
+    booking = book_slot(session.slots[slot_index].id, patient, by=patient.account,
                                now=NOW, source=BookingSource.FRONT_DESK)
     _db.session.commit()
     return booking

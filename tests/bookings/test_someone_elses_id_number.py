@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.bookings.errors import BookingError
 from app.bookings.models import Booking, BookingStatus
-from app.bookings.services import engine, waitlist
+from app.bookings.services import waitlist
 from app.core.errors import DomainError
 from app.extensions import db
 from app.notifications.models import Channel, Message
@@ -25,6 +25,7 @@ from tests.bookings.test_concurrency import Browser, _field, _residents, served
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_patient,
     create_session,
     create_user,
@@ -60,7 +61,7 @@ def _clinic(db, hour: int = 8, **kw):
 
 
 def _book(db, session, patient, slot: int = 0):
-    booked = engine.book_slot(session.slots[slot].id, patient, by=patient.account, now=NOW)
+    booked = book_slot(session.slots[slot].id, patient, by=patient.account, now=NOW)
     db.session.commit()
     return booked
 

@@ -7,11 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
-from app.bookings.services import engine
+from app.bookings.services import changes
 from app.scheduling.models import SessionStatus
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_expert,
     create_patient,
     create_session,
@@ -141,14 +142,14 @@ def test_accept_an_offer_from_the_waitlist_page(db, client):
     session, patient = _setup(db, slots=1, capacity=1)
     holder = create_patient(id_number=make_id_number(seq=21))
     db.session.commit()
-    booking = engine.book_slot(session.slots[0].id, holder, by=holder.account, now=NOW)
+    booking = book_slot(session.slots[0].id, holder, by=holder.account, now=NOW)
     db.session.commit()
     _login(client, patient.account)
     page = client.get(f"/slots/{session.slots[0].id}/book").text
     joined = client.post(f"/slots/{session.slots[0].id}/waitlist",
                          data={"csrf_token": _csrf(page), "patient": patient.id})
     assert joined.headers["Location"] == "/waitlist", client.get(joined.headers["Location"]).text
-    engine.cancel_booking(db.session.get(Booking, booking.id), by=holder.account, now=NOW)
+    changes.cancel_booking(db.session.get(Booking, booking.id), by=holder.account, now=NOW)
     db.session.commit()
     entry = db.session.scalar(select(WaitlistEntry))
 
@@ -164,7 +165,7 @@ def test_accept_an_offer_from_the_waitlist_page(db, client):
 
 def test_my_bookings_and_cancel(db, client):
     session, patient = _setup(db)
-    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
     _login(client, patient.account)
 
@@ -181,7 +182,7 @@ def test_my_bookings_and_cancel(db, client):
 def test_reschedule_through_the_page(db, client):
     expert = create_expert()
     session, patient = _setup(db, experts=[expert])
-    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
     _login(client, patient.account)
 
@@ -196,7 +197,7 @@ def test_reschedule_through_the_page(db, client):
 
 def test_another_accounts_booking_and_waitlist_are_404(db, client):
     session, patient = _setup(db)
-    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
     _login(client, create_user(password=PASSWORD))
     token = _csrf(client.get("/bookings").text)

@@ -15,7 +15,7 @@ from app.bookings.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from app.bookings.services import desk, engine, stopping, waitlist
+from app.bookings.services import changes, desk, stopping, waitlist
 from app.core.models import AuditEntry
 from app.extensions import db
 from app.notifications.compose import SMS_LENGTH
@@ -25,6 +25,7 @@ from app.scheduling.models import Session, SessionStatus, Slot
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_expert,
     create_patient,
     create_policy,
@@ -66,7 +67,7 @@ def _full_slot_with_waiters(db, waiters=2):
     session = _clinic(db, slots=1, capacity=1)
     slot = session.slots[0]
     holder, *queue = _people(db, 1 + waiters)
-    booking = engine.book_slot(slot.id, holder, by=holder.account, now=NOW)
+    booking = book_slot(slot.id, holder, by=holder.account, now=NOW)
     db.session.commit()
     entries = []
     for patient in queue:
@@ -92,7 +93,7 @@ def test_only_a_full_slot_takes_waiters(db):
 def test_cancel_offers_the_place_to_the_first_waiter_and_holds_it(db):
     slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
 
-    engine.cancel_booking(booking, by=holder.account, now=NOW)
+    changes.cancel_booking(booking, by=holder.account, now=NOW)
     db.session.commit()
 
     first = db.session.get(WaitlistEntry, entries[0].id)
@@ -101,7 +102,7 @@ def test_cancel_offers_the_place_to_the_first_waiter_and_holds_it(db):
     assert db.session.get(Slot, slot.id).booked_count == 1  # held, not back to the rush
     outsider = create_patient(id_number=make_id_number(seq=99))
     db.session.commit()
-    assert _refusal(lambda: engine.book_slot(slot.id, outsider, by=outsider.account,
+    assert _refusal(lambda: book_slot(slot.id, outsider, by=outsider.account,
                                              now=NOW)) == "该时段已约满，可以登记候补"
     offer_sms = db.session.scalar(select(Message).where(Message.kind == "waitlist_offer",
                                                         Message.recipient == queue[0].phone))
@@ -110,7 +111,7 @@ def test_cancel_offers_the_place_to_the_first_waiter_and_holds_it(db):
 
 def test_accepting_an_offer_books_the_held_place(db):
     slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
-    engine.cancel_booking(booking, by=holder.account, now=NOW)
+    changes.cancel_booking(booking, by=holder.account, now=NOW)
     db.session.commit()
 
     accepted = waitlist.accept_offer(db.session.get(WaitlistEntry, entries[0].id),
@@ -125,7 +126,7 @@ def test_accepting_an_offer_books_the_held_place(db):
 
 def test_an_expired_offer_passes_to_the_next_waiter_then_back_to_the_slot(db):
     slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
-    engine.cancel_booking(booking, by=holder.account, now=NOW)
+    changes.cancel_booking(booking, by=holder.account, now=NOW)
     db.session.commit()
 
     assert waitlist.expire_offers(now=NOW + timedelta(minutes=31)) == 1
@@ -146,7 +147,7 @@ def test_auto_confirm_books_the_first_waiter_at_once(db):
     create_policy(waitlist_auto_confirm=True)
     slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
 
-    engine.cancel_booking(booking, by=holder.account, now=NOW)
+    changes.cancel_booking(booking, by=holder.account, now=NOW)
     db.session.commit()
 
     entry = db.session.get(WaitlistEntry, entries[0].id)
@@ -179,7 +180,7 @@ def test_walk_in_counts_against_the_same_persons_limit(db):
     patient = create_patient(id_number=number)
     coordinator = create_user(roles=(Role.COORDINATOR,))
     db.session.commit()
-    engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
 
     assert _refusal(lambda: _walk_in(
@@ -193,7 +194,7 @@ def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
     db.session.commit()
     for i in range(3):
         session = _clinic(db, day=DAY + timedelta(days=i), slots=1)
-        booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+        booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
         db.session.commit()
         desk.mark_no_show(booking, by=coordinator, now=NOW + timedelta(days=2 + i))
         db.session.commit()
@@ -202,7 +203,7 @@ def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
     person = db.session.get(Person, patient.id_number_hash)
     # suspended for 30 days from the third no-show, marked on 5 December
     assert (person.active_count, person.suspended_until) == (0, NOW + timedelta(days=34))
-    assert _refusal(lambda: engine.book_slot(later.slots[0].id, patient, by=patient.account,
+    assert _refusal(lambda: book_slot(later.slots[0].id, patient, by=patient.account,
                                              now=NOW)) == (
         "李秀英因多次爽约，1月4日 09:00前暂停网上预约，可到医院现场挂号")
     walk_in = _walk_in(later.slots[0].id, name=patient.name, phone=patient.phone,
@@ -213,7 +214,7 @@ def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
 def test_check_in_by_code_or_phone(db):
     session = _clinic(db)
     (patient,) = _people(db, 1)
-    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
 
     assert desk.find_for_check_in(session.id, booking.code.lower()) == [booking]
@@ -227,9 +228,9 @@ def test_check_in_by_code_or_phone(db):
 def test_closing_a_past_session_marks_no_shows_and_completes_check_ins(db):
     session = _clinic(db)
     came, missed = _people(db, 2)
-    a = engine.book_slot(session.slots[0].id, came, by=came.account, now=NOW)
+    a = book_slot(session.slots[0].id, came, by=came.account, now=NOW)
     db.session.commit()
-    b = engine.book_slot(session.slots[1].id, missed, by=missed.account, now=NOW)
+    b = book_slot(session.slots[1].id, missed, by=missed.account, now=NOW)
     db.session.commit()
     staff = create_user()
     db.session.commit()
@@ -257,7 +258,7 @@ def test_stop_session_cancels_bookings_frees_places_and_tells_everyone(db, monke
     patients = _people(db, 2)
     bookings = []
     for i, p in enumerate(patients):
-        bookings.append(engine.book_slot(session.slots[i].id, p, by=p.account, now=NOW))
+        bookings.append(book_slot(session.slots[i].id, p, by=p.account, now=NOW))
         db.session.commit()
     reminder = Message(channel="sms", kind="reminder_24h", body="x", booking_id=bookings[0].id,
                        due_dt=NOW + timedelta(days=1), created_dt=NOW)
@@ -294,7 +295,7 @@ def test_stop_session_sms_links_the_page_that_lists_alternatives(db, client, mon
     alternative = _clinic(db, experts=[create_expert(specialty=expert.specialty)],
                           day=DAY + timedelta(days=1))
     patient = _people(db, 1)[0]
-    engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     coordinator = create_user(roles=(Role.COORDINATOR,))
     db.session.commit()
 

@@ -9,7 +9,7 @@ import vobject
 from werkzeug.http import http_date
 
 from app.auth.models import Role
-from app.bookings.services import engine, stopping
+from app.bookings.services import stopping
 from app.calendar import feeds, tokens
 from app.calendar.models import FeedOwner
 from app.directory.models import ExpertAssistant
@@ -17,6 +17,7 @@ from app.scheduling.models import SessionKind
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_expert,
     create_patient,
     create_session,
@@ -44,7 +45,7 @@ def _world(db):
     account = create_user(password=PASSWORD)
     patient = create_patient(account=account, name="王秀兰")
     db.session.commit()
-    booking = engine.book_slot(clinic.slots[0].id, patient, by=account, now=NOW)
+    booking = book_slot(clinic.slots[0].id, patient, by=account, now=NOW)
     db.session.commit()
     return venue, expert, clinic, lecture, account, booking
 

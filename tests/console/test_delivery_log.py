@@ -10,6 +10,7 @@ from tests.console.helpers import csrf, flashes
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_admin,
     create_coordinator,
     create_patient,
@@ -161,13 +162,12 @@ def test_resident_is_forbidden_and_a_visitor_sent_to_log_in(db, client, login_as
 
 
 def _booking_message(venue, **kw) -> Message:
-    from app.bookings.services import engine
     from app.extensions import db
 
     session = create_session(venue=venue, day=TODAY + timedelta(days=3))
     patient = create_patient()
     db.session.commit()
-    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
     return _message(booking_id=booking.id, **kw)
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking, BookingSource, BookingStatus
-from app.bookings.services import engine, stopping
+from app.bookings.services import stopping
 from app.core.models import AuditEntry
 from app.notifications.models import Channel, Message
 from app.scheduling.models import Session, Slot
@@ -13,6 +13,7 @@ from tests.console.helpers import csrf, flashes, nonce
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_coordinator,
     create_patient,
     create_session,
@@ -31,7 +32,7 @@ def _desk(db, login_as, *, patients=1, **kw):
     db.session.commit()
     bookings = []
     for i, patient in enumerate(people):
-        bookings.append(engine.book_slot(session.slots[i].id, patient, by=patient.account,
+        bookings.append(book_slot(session.slots[i].id, patient, by=patient.account,
                                          now=NOW - timedelta(days=1)))
         db.session.commit()
     login_as(coordinator)
@@ -76,7 +77,7 @@ def test_one_phone_for_several_bookings_lists_them_to_choose(db, client, login_a
     db.session.commit()
     bookings = []
     for i, p in enumerate(people):
-        bookings.append(engine.book_slot(session.slots[i].id, p, by=p.account,
+        bookings.append(book_slot(session.slots[i].id, p, by=p.account,
                                          now=NOW - timedelta(days=1)))
         db.session.commit()
     login_as(coordinator)

@@ -6,7 +6,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.bookings.models import Booking, BookingStatus
-from app.bookings.services import engine
 from app.core.models import AuditEntry
 from app.core.time import to_local
 from app.notifications.models import Channel, Message
@@ -15,6 +14,7 @@ from tests.console.helpers import csrf, flashes
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_assistant,
     create_coordinator,
     create_expert,
@@ -68,7 +68,7 @@ def _booked_session(db, login_as, n=2):
     db.session.commit()
     bookings = []
     for i, p in enumerate(patients):
-        bookings.append(engine.book_slot(session.slots[i].id, p, by=p.account, now=NOW))
+        bookings.append(book_slot(session.slots[i].id, p, by=p.account, now=NOW))
         db.session.commit()
     login_as(coordinator)
     return session, bookings

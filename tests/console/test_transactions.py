@@ -11,7 +11,6 @@ import flask_migrate
 from sqlalchemy import select
 
 from app.bookings.models import Booking, BookingStatus
-from app.bookings.services import engine
 from app.core.models import AuditEntry
 from app.extensions import db
 from app.scheduling.models import Session, SessionStatus
@@ -19,6 +18,7 @@ from tests.conftest import make_app
 from tests.console.helpers import csrf, nonce
 from tests.factories import (
     NOW,
+    book_slot,
     create_coordinator,
     create_patient,
     create_session,
@@ -35,7 +35,7 @@ def test_desk_actions_commit_outside_the_test_transaction(scratch_url):
         patient = create_patient()
         coordinator = create_coordinator(session.venue, password=PASSWORD)
         db.session.commit()
-        booking = engine.book_slot(session.slots[0].id, patient, by=patient.account,
+        booking = book_slot(session.slots[0].id, patient, by=patient.account,
                                    now=NOW - timedelta(days=1))
         db.session.commit()
         session_id, slot_id, code, phone = (session.id, session.slots[-1].id, booking.code,

@@ -9,7 +9,6 @@ import pytest
 
 from app.auth.models import Role, UserRole
 from app.bookings.models import BookingSource
-from app.bookings.services import engine
 from app.directory.models import VenueCoordinator
 from app.extensions import db as _db
 from tests.api.helpers import bearer
@@ -17,6 +16,7 @@ from tests.console.helpers import csrf
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_admin,
     create_assistant,
     create_coordinator,
@@ -68,7 +68,7 @@ def _booked(*, people: int = 1, day=TODAY + timedelta(days=3), start=time(8, 0))
     _db.session.commit()
     bookings = []
     for patient in patients:
-        bookings.append(engine.book_slot(session.slots[0].id, patient, by=account, now=NOW,
+        bookings.append(book_slot(session.slots[0].id, patient, by=account, now=NOW,
                                          source=BookingSource.FRONT_DESK))
         _db.session.commit()
     return session, bookings

@@ -1,10 +1,7 @@
 """SQLite connection settings and the explicit write transaction (own database files)."""
 
-import fcntl
-import os
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -118,27 +115,27 @@ def test_restart_as_write_ends_the_reads_and_takes_the_write_lock(sqlite_engine)
 
 
 @pytest.mark.parametrize("end", ["commit", "rollback"])
-def test_restart_as_write_keeps_the_connection_and_its_end_frees_the_lock(sqlite_engine, end):
-    """The read transaction is restarted as a write one on the same connection; what
-    was read reloads, what is written commits, and the end lets the next writer in."""
+def test_restart_as_write_in_a_write_keeps_what_it_wrote_and_its_end_frees_the_lock(
+        sqlite_engine, end):
+    """A second service of the same unit of work restarts nothing: its writes and the
+    first's commit (or roll back) together, and the end lets the next writer in."""
     from app.core.db import restart_as_write
 
     path = sqlite_engine.url.database
     with Session(sqlite_engine) as session:
-        before = session.connection().connection.dbapi_connection
         assert session.execute(text("SELECT count(*) FROM t")).scalar() == 0
         restart_as_write(session)
-        assert session.connection().connection.dbapi_connection is before
-        restart_as_write(session)  # again: a write transaction is restarted too
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        restart_as_write(session)  # again, in the write transaction: kept
+        session.execute(text("INSERT INTO t VALUES (2)"))
 
         assert _other_writer_is_locked_out(path) is True
-        session.execute(text("INSERT INTO t VALUES (1)"))
         getattr(session, end)()
         assert _other_writer_is_locked_out(path) is False
 
     with sqlite_engine.connect() as conn:
         kept = conn.execute(text("SELECT count(*) FROM t")).scalar()
-    assert kept == (1 if end == "commit" else 0)
+    assert kept == (2 if end == "commit" else 0)
 
 
 def test_restart_as_write_refuses_to_drop_pending_changes(sqlite_engine):
@@ -153,8 +150,8 @@ def test_restart_as_write_refuses_to_drop_pending_changes(sqlite_engine):
 
 @pytest.mark.parametrize("end", ["commit", "rollback"])
 def test_writers_of_one_process_queue_and_the_next_starts_when_one_ends(sqlite_engine, end):
-    """A second thread's write waits in the process (not in SQLite's busy handler) and
-    goes in as soon as the first commits or rolls back."""
+    """A second thread's write waits for the write lock (SQLite's busy timeout) and goes
+    in once the first commits or rolls back."""
     import threading
     import time
 
@@ -201,8 +198,9 @@ def _hold_the_write_lock(path: str, holding, release) -> None:
 
 
 def test_a_writer_of_another_process_waits_for_the_first_and_then_writes(sqlite_engine):
-    """Across processes, writers queue on the lock file beside the database (never a
-    'database is locked'), and the second goes in once the first has committed."""
+    """Across processes (gunicorn's workers), a writer waits in SQLite's busy handler
+    while another holds the write lock (never a 'database is locked'), and goes in
+    once the first has committed."""
     import multiprocessing
 
     path = sqlite_engine.url.database
@@ -212,12 +210,7 @@ def test_a_writer_of_another_process_waits_for_the_first_and_then_writes(sqlite_
     other.start()
     try:
         assert holding.wait(30)
-        probe = os.open(f"{path}-writer.lock", os.O_RDWR)
-        try:  # the other process holds the lock file while its transaction is open
-            with pytest.raises(BlockingIOError):
-                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        finally:
-            os.close(probe)
+        assert _other_writer_is_locked_out(path) is True
         with Session(sqlite_engine) as session:
             release.set()  # the other process commits while we wait for the lock
             begin_write(session)
@@ -229,107 +222,3 @@ def test_a_writer_of_another_process_waits_for_the_first_and_then_writes(sqlite_
 
     assert rows == [1]  # our write transaction began after theirs had committed
     assert other.exitcode == 0
-    assert Path(f"{path}-writer.lock").exists()
-
-
-def test_writes_handed_in_meanwhile_go_in_together_each_undone_alone(tmp_path):
-    """While one write waits for the lock, the others queue; the next transaction takes
-    them all, a savepoint each: one COMMIT for many, a failing work's writes undone
-    and its exception raised in its own thread, each work seeing its own session.info."""
-    import sqlite3
-    import threading
-
-    from sqlalchemy import event
-    from sqlalchemy.orm import scoped_session, sessionmaker
-
-    from app.core.db import write_together
-    from tests.helpers import at_once
-
-    path = tmp_path / "group.sqlite3"
-    engine = create_engine(f"sqlite:///{path}", pool_size=20)
-    configure_engine(engine, group_commit=True)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE t (x INTEGER UNIQUE)"))
-    scoped = scoped_session(sessionmaker(engine))
-    commits = []
-    event.listen(engine, "commit", lambda _conn: commits.append(threading.get_ident()))
-    seen = {}
-
-    def book(n: int):
-        def work():
-            seen[n] = scoped.info["who"]
-            scoped.connection().execute(text("INSERT INTO t VALUES (:x)"), {"x": n})
-            if n % 3 == 0:
-                raise ValueError(n)
-            return n * 10
-
-        def call():
-            scoped.info["who"] = n
-            try:
-                return write_together(scoped, work)
-            finally:
-                scoped.remove()
-        return call
-
-    blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    blocker.execute("BEGIN IMMEDIATE")  # the first writer waits; the rest queue
-    threading.Timer(0.5, lambda: blocker.execute("ROLLBACK")).start()
-    results = at_once([book(n) for n in range(1, 13)])
-
-    with engine.connect() as conn:
-        kept = sorted(conn.execute(text("SELECT x FROM t")).scalars())
-    assert kept == [n for n in range(1, 13) if n % 3]
-    assert [r if isinstance(r, int) else str(r) for r in results] == [
-        str(n) if n % 3 == 0 else n * 10 for n in range(1, 13)]
-    assert all(isinstance(results[n - 1], ValueError) for n in (3, 6, 9, 12))
-    assert seen == {n: n for n in range(1, 13)}
-    assert len(commits) < 6  # together, not one transaction each
-    scoped.remove()
-    engine.dispose()
-
-
-@pytest.mark.parametrize("group_commit", [True, False])
-def test_write_together_commits_or_undoes_alone(tmp_path, group_commit):
-    from sqlalchemy.orm import Session as PlainSession
-
-    from app.core.db import write_together
-
-    sqlite_engine = create_engine(f"sqlite:///{tmp_path / 'alone.sqlite3'}")
-    configure_engine(sqlite_engine, group_commit=group_commit)
-    with sqlite_engine.begin() as conn:
-        conn.execute(text("CREATE TABLE t (x INTEGER)"))
-
-    def fails(session):
-        session.execute(text("INSERT INTO t VALUES (2)"))
-        raise ValueError("refused")
-
-    with PlainSession(sqlite_engine) as session:
-        session.execute(text("SELECT count(*) FROM t")).scalar()
-        assert write_together(session, lambda: session.execute(
-            text("INSERT INTO t VALUES (1)")).rowcount) == 1
-        with pytest.raises(ValueError, match="refused"):
-            write_together(session, lambda: fails(session))
-    with sqlite_engine.connect() as conn:
-        assert conn.execute(text("SELECT x FROM t")).scalars().all() == [1]
-    sqlite_engine.dispose()
-
-
-def test_psycopg_converts_a_bookings_outbox_insert_once(db):
-    # Four messages are 76 parameters: beyond psycopg's default cache bound, the
-    # INSERT's placeholders were parsed afresh on every booking (configure_engine).
-    if db.engine.dialect.driver != "psycopg":
-        pytest.skip("the PostgreSQL tier's driver")
-    from psycopg import _queries
-
-    from app.notifications.models import Channel
-    from app.notifications.services import queue_messages
-
-    now = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
-    messages = [{"channel": Channel.SMS, "kind": "test", "body": "x", "now": now,
-                 "recipient": f"1390000000{n}"} for n in range(4)]
-    queue_messages(messages)
-    before = _queries._query2pg.cache_info()
-    queue_messages(messages)
-    after = _queries._query2pg.cache_info()
-
-    assert (after.hits, after.misses) == (before.hits + 1, before.misses)

@@ -12,7 +12,6 @@ import pytest
 
 from app.auth.models import User
 from app.bookings.errors import BookingError
-from app.bookings.services import engine
 from app.calendar import tokens
 from app.calendar.models import FeedOwner
 from app.extensions import db
@@ -22,6 +21,7 @@ from tests.conftest import IsolatedClient, make_app
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_expert,
     create_patient,
     create_session,
@@ -66,7 +66,7 @@ def _before_rotation(app) -> dict:
         daughter = create_user()
         db.session.commit()
         for session in sessions[:3]:
-            engine.book_slot(session.slots[0].id, mother, by=mother.account, now=NOW)
+            book_slot(session.slots[0].id, mother, by=mother.account, now=NOW)
             db.session.commit()
         feeds = []
         for owner, owner_id, path in ((FeedOwner.EXPERT, expert.id, "experts"),
@@ -88,7 +88,7 @@ def _booking_by_the_daughter(app, known: dict, number: str, name: str) -> str:
         db.session.commit()
         patient = db.session.get(Patient, patient.id)
         try:
-            engine.book_slot(known["fourth_slot"], patient, by=daughter, now=NOW)
+            book_slot(known["fourth_slot"], patient, by=daughter, now=NOW)
         except BookingError as refusal:
             return refusal.message
         finally:

@@ -14,11 +14,10 @@ from aiosmtpd.handlers import Message as MessageHandler
 from flask import current_app
 from sqlalchemy import select
 
-from app.bookings.services import engine
 from app.notifications.mail import Email, SmtpDriver, build_message
 from app.notifications.models import Channel, Message, MessageStatus
 from app.notifications.sweep import sweep
-from tests.factories import NOW, TODAY, create_patient, create_session, create_user
+from tests.factories import NOW, TODAY, book_slot, create_patient, create_session, create_user
 from tests.notifications.helpers import RecordingGateway
 
 DAY = TODAY + timedelta(days=2)
@@ -64,7 +63,7 @@ def _book(db, **account):
     holder = create_user(**account)
     patient = create_patient(account=holder, phone="13900000088", name="王桂兰")
     db.session.commit()
-    booking = engine.book_slot(session.slots[0].id, patient, by=holder, now=NOW)
+    booking = book_slot(session.slots[0].id, patient, by=holder, now=NOW)
     db.session.commit()
     return booking
 

@@ -6,11 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.bookings.services import engine
 from app.extensions import db as _db
 from app.notifications.models import Channel, Message
 from app.notifications.services import queue_inbox
-from tests.factories import NOW, TODAY, create_patient, create_session, create_user
+from tests.factories import NOW, TODAY, book_slot, create_patient, create_session, create_user
 from tests.helpers import PASSWORD, csrf_token, login
 
 
@@ -40,7 +39,7 @@ def test_a_booking_confirmation_appears_in_the_inbox(db, client):
     session = create_session(day=TODAY + timedelta(days=2))
     patient = create_patient(account=create_user(password=PASSWORD))
     db.session.commit()
-    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
     _logged_in(client, patient.account)
 

@@ -3,12 +3,12 @@
 from sqlalchemy import func, select
 
 from app.notifications.models import Channel, Message, MessageStatus
-from app.notifications.services import ROWS_PER_INSERT, SEND_AFTER_COMMIT, queue_messages
+from app.notifications.services import SEND_AFTER_COMMIT, queue_messages
 from tests.factories import NOW
 
 
 def test_more_messages_than_one_insert_takes_all_go_in(db):
-    count = 2 * ROWS_PER_INSERT + 3
+    count = 103
     db.session.info[SEND_AFTER_COMMIT] = "request-sender"
     messages = [{"channel": Channel.SMS if n % 2 else Channel.INBOX, "kind": "test",
                  "body": f"第{n}条", "now": NOW, "recipient": f"139{n:08d}",

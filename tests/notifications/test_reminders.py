@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from app.auth.models import Role
-from app.bookings.services import engine, stopping
+from app.bookings.services import changes, stopping
 from app.notifications.models import Message, MessageStatus
 from app.notifications.sweep import sweep
 from tests.factories import (
     NOW,
     TODAY,
+    book_slot,
     create_patient,
     create_session,
     create_user,
@@ -28,7 +29,7 @@ def _booked(db):
     session = create_session(day=DAY)
     patient = create_patient(phone="13900000077")
     db.session.commit()
-    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
     db.session.commit()
     return session, patient, booking
 
@@ -82,7 +83,7 @@ def test_reschedule_re_times_the_same_reminder_rows(db):
                                 .order_by(Message.id)).all()
     new_start = session.slots[2].start_dt
 
-    engine.reschedule_booking(booking, session.slots[2].id, by=patient.account, now=NOW)
+    changes.reschedule_booking(booking, session.slots[2].id, by=patient.account, now=NOW)
     db.session.commit()
 
     assert [(kind, status, due) for kind, status, due, *_ in _reminders(db, booking.id)] == [
@@ -99,7 +100,7 @@ def test_reschedule_after_a_reminder_went_out_queues_a_new_one(db):
     later = create_session(day=DAY + timedelta(days=2), experts=session.experts)
     db.session.commit()
 
-    engine.reschedule_booking(booking, later.slots[0].id, by=patient.account,
+    changes.reschedule_booking(booking, later.slots[0].id, by=patient.account,
                               now=START - timedelta(hours=23))
     db.session.commit()
 
@@ -110,7 +111,7 @@ def test_reschedule_after_a_reminder_went_out_queues_a_new_one(db):
 
 def test_no_reminder_for_a_cancelled_booking(db):
     _, patient, booking = _booked(db)
-    engine.cancel_booking(booking, by=patient.account, now=NOW)
+    changes.cancel_booking(booking, by=patient.account, now=NOW)
     db.session.commit()
     gateway = RecordingGateway()
 
@@ -154,7 +155,7 @@ def test_booking_close_to_the_start_queues_only_the_reminders_still_ahead(db):
     db.session.commit()
     booked_at = START - timedelta(hours=20)
 
-    booking = engine.book_slot(session.slots[0].id, patient, by=patient.account, now=booked_at)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=booked_at)
     db.session.commit()
 
     assert [kind for kind, *_ in _reminders(db, booking.id)] == ["reminder_2h"]
@@ -167,9 +168,9 @@ def test_texts_rendered_before_the_write_carry_their_own_booking(db, monkeypatch
     second = create_patient(phone="13900000072", id_number=make_id_number(seq=72))
     second.account.email = "second@example.org"
     db.session.commit()
-    engine.book_slot(session.slots[0].id, first, by=first.account, now=NOW)
+    book_slot(session.slots[0].id, first, by=first.account, now=NOW)
     db.session.commit()
-    booking = engine.book_slot(session.slots[1].id, second, by=second.account, now=NOW)
+    booking = book_slot(session.slots[1].id, second, by=second.account, now=NOW)
     db.session.commit()
 
     rows = db.session.execute(

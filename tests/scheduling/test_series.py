@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.bookings.models import Booking
-from app.bookings.services import engine, stopping
+from app.bookings.services import stopping
 from app.bookings.services.stopping import stop_session
 from app.core.models import AuditEntry
 from app.core.time import local_to_utc, to_local
@@ -23,7 +23,7 @@ from app.scheduling.series import (
 )
 from app.scheduling.services import PlanError
 from app.scheduling.workdays import series_dates
-from tests.factories import create_expert, create_patient, create_user, create_venue
+from tests.factories import book_slot, create_expert, create_patient, create_user, create_venue
 from tests.factories import create_session as create_existing
 
 D = date.fromisoformat
@@ -247,7 +247,7 @@ def test_update_to_another_weekday_withdraws_and_creates(db):
 def _book(session, now=EDIT_NOW):
     patient = create_patient()
     _db.session.commit()
-    engine.book_slot(session.slots[0].id, patient, by=patient.account, now=now)
+    book_slot(session.slots[0].id, patient, by=patient.account, now=now)
     _db.session.commit()
 
 

@@ -53,16 +53,16 @@ def register_walk_in(*, name: str, id_number: str, phone: str) -> Patient:
 
 
 def book_walk_in(slot_id: int, patient: Patient, *, by: User, now: datetime,
-                 idempotency_key: str | None = None,
-                 policy: BookingPolicy | None = None) -> Booking:
+                 idempotency_key: str | None = None) -> Booking:
     """Book a walk-in or phone-in resident (see ``register_walk_in``): the same engine,
     capacity and per-person limits, but the desk's window (until the slot ends) and no
     online suspension; the source is the front desk, the change is audited."""
-    booking = engine.book_slot(slot_id, patient, by=by, now=now,
-                               source=BookingSource.FRONT_DESK,
-                               idempotency_key=idempotency_key, policy=policy)
-    audit.record("booking.front_desk", booking, actor_id=booking.booked_by_id, now=now,
-                 after={"slot_id": slot_id, "queue_number": booking.queue_number})
+    booked = engine.book(slot_id, patient, by=by, now=now, source=BookingSource.FRONT_DESK,
+                         idempotency_key=idempotency_key)
+    booking = db.session.get(Booking, booked.id)
+    if not booked.replayed:
+        audit.record("booking.front_desk", booking, actor_id=by.id, now=now,
+                     after={"slot_id": slot_id, "queue_number": booking.queue_number})
     return booking
 
 

@@ -80,55 +80,10 @@ def facts_of(booking: Booking) -> BookingFacts:
 
 
 def _texts(template: str, f: BookingFacts, **values) -> compose.Texts:
+    """A booking message's texts, in the language of the account it goes to."""
     locale = f.to.locale if f.to and f.to.locale in compose.LOCALES else compose.DEFAULT_LOCALE
-    if set(values) - {"only"}:  # a notice with values of its own (a stop's reason …)
-        return compose.render(template, locale=locale, f=f, when=partial(fmt, f.start_dt),
-                              link=compose.site_link(f"/bookings/{f.booking_id}"), **values)
-    texts = _marked_texts(template, locale, values.get("only", compose.PARTS))
-    marked = {_MARKS["id"]: str(f.booking_id), _MARKS["queue_number"]: str(f.queue_number),
-              _MARKS["code"]: str(f.code), _MARKS["name"]: f.name.translate(_NO_MARKS),
-              _MARKS["place"]: f.place.translate(_NO_MARKS),
-              _MARKS["what"]: f.what.translate(_NO_MARKS),
-              _MARKS["when"]: fmt(f.start_dt, locale)}
-    return compose.Texts(*(_fill(text, marked) for text in (texts.subject, texts.sms,
-                                                           texts.body)))
-
-
-# Markers for a booking's values in texts rendered once per template and language, and
-# for what only a booking's write transaction learns (id, queue number, code) in texts
-# rendered before it: private-use characters, never in a real text (and taken out of
-# the names put in).
-_MARKS = {"id": "\ue000", "queue_number": "\ue001", "code": "\ue002", "name": "\ue003",
-          "place": "\ue004", "what": "\ue005", "when": "\ue006"}
-_NO_MARKS = dict.fromkeys(map(ord, _MARKS.values()))
-
-
-def _marked_texts(template: str, locale: str, only: tuple[str, ...]) -> compose.Texts:
-    """A booking message's texts with every value of the booking as a marker, rendered
-    once per template, language and site address rather than for every booking
-    (rendering was a tenth of a booking's cost). The booking templates only put values
-    in (their one condition is on the site's address), so filling the markers in gives
-    what rendering with the values would."""
-    site = current_app.config.get("SITE_URL", "")
-    cache = current_app.extensions.setdefault("xq_marked_texts", {})
-    key = (template, locale, only, site)
-    if (texts := cache.get(key)) is None:
-        marked = BookingFacts(booking_id=_MARKS["id"], code=_MARKS["code"],
-                              queue_number=_MARKS["queue_number"], name=_MARKS["name"],
-                              phone="", account_id=None, start_dt=None, place=_MARKS["place"],
-                              what=_MARKS["what"])
-        texts = cache[key] = compose.render(
-            template, locale=locale, f=marked, when=_MARKS["when"],
-            link=compose.site_link(f"/bookings/{_MARKS['id']}"), only=only)
-    return texts
-
-
-def _fill(value, marked: dict[str, str]):
-    if not isinstance(value, str):
-        return value
-    for mark, text in marked.items():
-        value = value.replace(mark, text)
-    return value
+    return compose.render(template, locale=locale, f=f, when=partial(fmt, f.start_dt),
+                          link=compose.site_link(f"/bookings/{f.booking_id}"), **values)
 
 
 def _send(f: BookingFacts, kind: str, texts: compose.Texts, *, now: datetime,
@@ -152,35 +107,6 @@ def confirmation_messages(f: BookingFacts, *, now: datetime) -> list[dict]:
                            booking_id=f.booking_id, attachment=f"booking:{f.booking_id}")
             + [{"dedupe_key": key, **message} for key, message in _reminders(f, now=now)
                if message is not None])
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """A new booking's confirmation and reminders, rendered before its write
-    transaction (rendering is most of what queuing them costs, and SQLite has one
-    writer at a time), with the booking's id, queue number and code left as markers."""
-
-    messages: list[dict]
-
-    def of(self, booked) -> list[dict]:
-        """The messages of the booking written (anything with ``id``, ``queue_number``
-        and ``code``), for ``queue_messages``."""
-        marked = {_MARKS[name]: str(getattr(booked, name))
-                  for name in ("id", "queue_number", "code")}
-        return [{**{k: _fill(v, marked) for k, v in m.items()}, "booking_id": booked.id}
-                for m in self.messages]
-
-
-def prepare_confirmation(f: BookingFacts, *, now: datetime,
-                         tell: Tell | None = None) -> Confirmation:
-    """``confirmation_messages`` for a booking about to be written (``f`` without its id,
-    queue number and code), and ``tell``'s notice; ``Confirmation.of`` fills them in."""
-    marked = replace(f, booking_id=_MARKS["id"], queue_number=_MARKS["queue_number"],
-                     code=_MARKS["code"])
-    messages = confirmation_messages(marked, now=now)
-    if tell is not None:
-        messages += _booked_for_person(f, tell, now=now)
-    return Confirmation(messages)
 
 
 def _booked_for_person(f: BookingFacts, tell: Tell, *, now: datetime) -> list[dict]:

@@ -26,7 +26,6 @@ from app.bookings.errors import (
 from app.bookings.models import (
     Booking,
     BookingPolicy,
-    BookingSource,
     WaitlistEntry,
     WaitlistStatus,
 )
@@ -44,7 +43,9 @@ def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
     """Put ``patient`` on a full slot's waitlist. Only full slots that online booking
     accepts now take waiters; one open entry per person and slot."""
     policy = policy or rules.current_policy()
-    slot = engine.load_slot(slot_id)
+    slot = queries.slot_with_session(slot_id)
+    if slot is None:
+        raise BookingNotFound(_("找不到这个号源"))
     rules.check_session_bookable(slot.session.status, slot.session.kind.has_public_slots)
     rules.check_online_window(slot.start_dt, policy, now=now)
     if slot.booked_count < slot.capacity:
@@ -57,23 +58,20 @@ def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
     values = {"slot_id": slot.id, "patient_id": patient.id, "person_key": key,
               "account_id": by.id}
     restart_as_write(db.session)
+    insert_ignore(db.session, Person, {"key": values["person_key"], "active_count": 0})
+    entry = WaitlistEntry(slot_id=values["slot_id"], patient_id=values["patient_id"],
+                          person_key=values["person_key"], account_id=values["account_id"],
+                          status=WaitlistStatus.WAITING, created_dt=now)
     try:
-        insert_ignore(db.session, Person, {"key": values["person_key"], "active_count": 0})
-        entry = WaitlistEntry(slot_id=values["slot_id"], patient_id=values["patient_id"],
-                              person_key=values["person_key"], account_id=values["account_id"],
-                              status=WaitlistStatus.WAITING, created_dt=now)
-        db.session.add(entry)
-        db.session.flush()
+        with db.session.begin_nested():  # the transaction stays usable to say why
+            db.session.add(entry)
+            db.session.flush()
         return entry
-    except IntegrityError as exc:
-        db.session.rollback()
+    except IntegrityError as exc:  # the person waits for this slot already
         raise refusals.about_person(
             WaitlistError(_("%(name)s已在这个时段的候补名单中", name=name)), name=name, key=key,
             asker_id=values["account_id"],
             counted_by=queries.waiting_for_by(key, values["slot_id"])) from exc
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def position(entry: WaitlistEntry) -> int:
@@ -125,37 +123,27 @@ def _confirm_held(entry: WaitlistEntry, *, now: datetime, policy: BookingPolicy)
     """Book the waiter into the held place. False (entry expired) if a rule stops them."""
     try:
         with db.session.begin_nested():
-            booked = _write_held(entry, entry.slot.session_id, booked_by_id=entry.account_id,
-                                 now=now, policy=policy)
+            booked = _book_held(entry, by=db.session.get(User, entry.account_id), now=now)
     except (LimitReached, AlreadyBooked, Suspended, NotBookable):
         entry.status = WaitlistStatus.EXPIRED
         db.session.flush()
         return False
-    _accepted(entry, booked, now=now)
+    _accepted(entry, booked)
     return True
 
 
-def _write_held(entry: WaitlistEntry, session_id: int, *, booked_by_id: int, now: datetime,
-                policy: BookingPolicy) -> engine.Booked:
-    """The waiter's booking into the place their offer holds, in the caller's
-    transaction (the engine's write half: queue number, person limit, row)."""
-    return engine.write_booking(engine.booking_row({
-        "slot_id": entry.slot_id, "session_id": session_id, "patient_id": entry.patient_id,
-        "person_key": entry.person_key, "account_id": entry.account_id,
-        "booked_by_id": booked_by_id, "source": BookingSource.WEB,
-        "idempotency_key": f"waitlist-{entry.id}",
-    }, now=now, one_per_session=policy.one_per_session), name=entry.patient.name, now=now,
-        held=True, policy=policy)
+def _book_held(entry: WaitlistEntry, *, by: User, now: datetime) -> engine.Booked:
+    """The waiter's booking into the place their offer holds (the engine's ``book``,
+    once per entry), in the caller's transaction."""
+    return engine.book(entry.slot_id, entry.patient, by=by, now=now,
+                       idempotency_key=f"waitlist-{entry.id}", held=True)
 
 
-def _accepted(entry: WaitlistEntry, booked: engine.Booked, *, now: datetime) -> Booking:
-    """Mark the entry accepted with its booking and queue the booking's confirmation."""
-    booking = db.session.get(Booking, booked.id)
-    entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booking.id
-    notices.booking_confirmed(notices.facts_of(booking), now=now, tell=engine.whom_to_tell(
-        booking.patient, by=booking.booked_by, source=booking.source))
+def _accepted(entry: WaitlistEntry, booked: engine.Booked) -> Booking:
+    """Mark the entry accepted with its booking."""
+    entry.status, entry.booking_id = WaitlistStatus.ACCEPTED, booked.id
     db.session.flush()
-    return booking
+    return db.session.get(Booking, booked.id)
 
 
 def my_entry(entry_id: int, user: User) -> WaitlistEntry:
@@ -173,16 +161,11 @@ def accept_offer(entry: WaitlistEntry, *, by: User, now: datetime,
         raise WaitlistError(_("这个空位已经过期或不再为您保留"))
     entry_id, session_id = entry.id, entry.slot.session_id
     restart_as_write(db.session)
-    try:
-        engine.lock_sessions(session_id)
-        entry = db.session.get(WaitlistEntry, entry_id)
-        if entry.status != WaitlistStatus.OFFERED or entry.offer_expires_dt <= now:
-            raise WaitlistError(_("这个空位已经过期或不再为您保留"))
-        booked = _write_held(entry, session_id, booked_by_id=by.id, now=now, policy=policy)
-        return _accepted(entry, booked, now=now)
-    except Exception:
-        db.session.rollback()
-        raise
+    engine.lock_sessions(session_id)
+    entry = db.session.get(WaitlistEntry, entry_id)
+    if entry.status != WaitlistStatus.OFFERED or entry.offer_expires_dt <= now:
+        raise WaitlistError(_("这个空位已经过期或不再为您保留"))
+    return _accepted(entry, _book_held(entry, by=by, now=now))
 
 
 def leave_waitlist(entry: WaitlistEntry, *, by: User, now: datetime,
@@ -191,20 +174,16 @@ def leave_waitlist(entry: WaitlistEntry, *, by: User, now: datetime,
     policy = policy or rules.current_policy()
     entry_id, session_id = entry.id, entry.slot.session_id
     restart_as_write(db.session)
-    try:
-        engine.lock_sessions(session_id)
-        entry = db.session.get(WaitlistEntry, entry_id)
-        if entry.status not in OPEN:
-            raise WaitlistError(_("这条候补已经结束"))
-        was_offered = entry.status == WaitlistStatus.OFFERED
-        entry.status = WaitlistStatus.CANCELLED
-        db.session.flush()
-        if was_offered:
-            pass_place_on(entry.slot_id, now=now, policy=policy)
-        db.session.flush()
-    except Exception:
-        db.session.rollback()
-        raise
+    engine.lock_sessions(session_id)
+    entry = db.session.get(WaitlistEntry, entry_id)
+    if entry.status not in OPEN:
+        raise WaitlistError(_("这条候补已经结束"))
+    was_offered = entry.status == WaitlistStatus.OFFERED
+    entry.status = WaitlistStatus.CANCELLED
+    db.session.flush()
+    if was_offered:
+        pass_place_on(entry.slot_id, now=now, policy=policy)
+    db.session.flush()
 
 
 def expire_offers(*, now: datetime, policy: BookingPolicy | None = None) -> int:
