@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
-from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask import Flask
+from flask.cli import AppGroup, ScriptInfo, pass_script_info
 
 from app.api import idempotency
 from app.auth import sessions, tokens
@@ -116,12 +116,11 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
 
 @scheduler_cli.command("run")
-@with_appcontext
-def run_command() -> None:
+@pass_script_info
+def run_command(info: ScriptInfo) -> None:
     """Run the scheduler in the foreground until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = current_app._get_current_object()
-    scheduler = build_scheduler(app)
+    scheduler = build_scheduler(info.load_app())
     click.echo(f"scheduler started (pid {os.getpid()}); Ctrl-C stops it")
     try:
         scheduler.start()

@@ -109,7 +109,7 @@ def _kind(value: str | None) -> SessionKind:
     if not value:
         return SessionKind.CLINIC
     value = value.strip()
-    if value.lower() in SessionKind._value2member_map_:
+    if value.lower() in {kind.value for kind in SessionKind}:
         return SessionKind(value.lower())
     if value in KIND_NAMES:
         return KIND_NAMES[value]

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.auth.views import role_required
 from app.bookings.models import BookingStatus
 from app.bookings.services import desk, stopping
@@ -49,8 +49,9 @@ def can_manage_session(session) -> bool:
     return current_user.is_authenticated and access.can_manage(current_user, session)
 
 
-def _me():
-    return current_user._get_current_object()
+def _me() -> User:
+    """The signed-in account's model (from the unit of work's identity map)."""
+    return db.session.get(User, current_user.id)
 
 
 def _load(session_id: int, *, manage: bool = False):

@@ -4,7 +4,7 @@ A driver takes an :class:`Sms` (plain values, never an ORM row) and either retur
 (the gateway accepted it) or raises :class:`DeliveryError` with a reason short enough
 for ``messages.last_error``. The outbox row id travels with every message so that a
 gateway that de-duplicates can drop the one resend a crash between its acceptance and
-our stamp may cause. E-mail has no driver yet: the sweep leaves e-mail rows pending.
+our stamp may cause. E-mail goes through app.notifications.mail.
 """
 
 import json

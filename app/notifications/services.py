@@ -95,14 +95,6 @@ def queue_sms(phone: str, *, kind: str, body: str, now: datetime, user_id: int |
                          user_id=user_id, booking_id=booking_id, **options)
 
 
-def queue_inbox(user_id: int, *, kind: str, subject: str, body: str, now: datetime,
-                booking_id: int | None = None, **options) -> Queued:
-    """An inbox message is delivered by existing: it is stamped sent at once."""
-    return queue_message(channel=Channel.INBOX, kind=kind, subject=subject, body=body,
-                         now=now, user_id=user_id, booking_id=booking_id, sent=True,
-                         **options)
-
-
 def cancel_pending_for_booking(booking_id: int) -> int:
     """Cancel what has not gone out yet for a booking (its reminders, say).
 

@@ -25,8 +25,9 @@ import queue
 import threading
 import time
 import uuid
+from functools import partial
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response
 
 from app.core.clock import request_now
 from app.core.time import utcnow
@@ -46,12 +47,11 @@ def claim_for_request() -> None:
     db.session.info[SEND_AFTER_COMMIT] = uuid.uuid4().hex
 
 
-def send_queued_messages(response: Response) -> Response:
+def send_queued_messages(app: Flask, response: Response) -> Response:
     session = db.session()
     token = session.info.pop(SEND_AFTER_COMMIT, None)
     ids = take_queued_ids(session)
     if token and ids:
-        app = current_app._get_current_object()
         if app.config["OUTBOX_SENDER"] == "thread":
             response.call_on_close(lambda: _sender.put(app, token, ids))
         else:
@@ -117,5 +117,5 @@ _sender = _Sender()
 
 def init_app(app: Flask) -> None:
     app.before_request(claim_for_request)
-    app.after_request(send_queued_messages)
+    app.after_request(partial(send_queued_messages, app))
     app.teardown_request(_forget)

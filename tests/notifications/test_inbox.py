@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db as _db
 from app.notifications.models import Channel, Message
-from app.notifications.services import queue_inbox
+from app.notifications.services import queue_message
 from tests.factories import NOW, TODAY, book_slot, create_patient, create_session, create_user
 from tests.helpers import PASSWORD, csrf_token, login
 
@@ -20,8 +20,9 @@ def _resident(db):
 
 
 def _message(user, n: int = 1, *, minutes: int = 0) -> Message:
-    message = queue_inbox(user.id, kind="notice", subject=f"通知{n}", body=f"内容{n}",
-                          now=NOW - timedelta(minutes=minutes))
+    message = queue_message(channel=Channel.INBOX, user_id=user.id, kind="notice",
+                            subject=f"通知{n}", body=f"内容{n}",
+                            now=NOW - timedelta(minutes=minutes), sent=True)
     _db.session.commit()
     return message
 

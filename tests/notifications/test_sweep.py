@@ -9,7 +9,6 @@ from sqlalchemy import select
 from app.notifications.models import Channel, Message, MessageStatus
 from app.notifications.services import (
     cancel_pending_for_booking,
-    queue_inbox,
     queue_message,
     queue_sms,
 )
@@ -36,7 +35,8 @@ def test_sweep_sends_each_due_sms_once_and_stamps_it(db):
     later = _sms(db, 1, due_dt=NOW + timedelta(minutes=5))
     email = queue_message(channel=Channel.EMAIL, kind="test", body="mail", now=NOW,
                           recipient="a@example.org", subject="主题")
-    inbox = queue_inbox(create_user().id, kind="test", subject="s", body="b", now=NOW)
+    inbox = queue_message(channel=Channel.INBOX, user_id=create_user().id, kind="test",
+                          subject="s", body="b", now=NOW, sent=True)
     db.session.commit()
     gateway, mail = RecordingGateway(), RecordingMail()
 
