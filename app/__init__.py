@@ -81,7 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api
-    from app.auth.views import init_login
+    from app.auth.login import init_login
     from app.bookings.views import bp as bookings_bp
     from app.calendar.feeds import register_attachments
     from app.calendar.views import bp as calendar_bp

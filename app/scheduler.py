@@ -17,7 +17,7 @@ from flask import Flask
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 
 from app.api import idempotency
-from app.auth import sessions, tokens
+from app.auth import login, tokens
 from app.bookings.services.desk import close_past_sessions
 from app.bookings.services.waitlist import expire_offers
 from app.core.db import begin_write
@@ -105,7 +105,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         (close_past_sessions, CLOSE_SESSIONS_SECONDS),
         (idempotency.purge_old_responses, PURGE_SECONDS),  # kept API responses, after 24 h
         (tokens.purge_dead, PURGE_SECONDS),  # API tokens dead for 30 days
-        (sessions.purge_expired, PURGE_SECONDS),  # signed-in sessions that ran out
+        (login.purge_expired, PURGE_SECONDS),  # signed-in sessions that ran out
     ]
     for job, seconds in jobs:
         scheduler.add_job(

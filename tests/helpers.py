@@ -11,8 +11,8 @@ from collections.abc import Callable
 from flask_login.utils import _create_identifier
 from sqlalchemy import select
 
-from app.auth import sessions
-from app.auth.views import SESSION_KEY
+from app.auth import login as sign_ins
+from app.auth.login import SESSION_KEY
 from app.extensions import db
 from app.notifications.models import Channel, Message
 from tests.factories import NOW, make_id_number
@@ -46,7 +46,7 @@ def login_as(client, user) -> None:
     """Be logged in as ``user`` without the login page (no password, no hashing): a
     session record as the login page makes (commits what the test made so far)."""
     db.session.commit()
-    secret = sessions.start(user.id, now=NOW)
+    secret = sign_ins.start(user.id, now=NOW)
     db.session.commit()
     # Flask-Login's "strong" protection ties a session to the browser's address and agent.
     with client.application.test_request_context(environ_base=client.environ_base):

@@ -1,6 +1,6 @@
 """Small helpers the API's handlers share."""
 
-from app.bookings.services.policy import current_policy, slot_times
+from app.bookings.services.policy import current_policy
 from app.scheduling.queries import places_left
 
 
@@ -27,7 +27,7 @@ def with_times(slots) -> list[Annotated]:
     policy = current_policy()
     result = []
     for slot in slots:
-        times = slot_times(slot.start_dt, policy)
+        times = policy.slot_times(slot.start_dt)
         result.append(Annotated(slot, opens_at=times.opens_dt,
                                 booking_closes_at=times.booking_closes_dt,
                                 cancel_closes_at=times.cancel_closes_dt))

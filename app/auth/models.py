@@ -73,7 +73,7 @@ class UserRole(db.Model):
 class LoginSession(db.Model):
     """A signed-in browser session, kept on the server: the session cookie carries its
     secret, the database its SHA-256. Logging out deletes it, so a copy of the cookie
-    stops working; a new password deletes the account's others (app.auth.sessions)."""
+    stops working; a new password deletes the account's others (app.auth.login)."""
 
     __tablename__ = "login_sessions"
 

@@ -13,7 +13,7 @@ from math import ceil
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.auth import sessions, throttle, tokens
+from app.auth import login, throttle, tokens
 from app.auth.models import CodePurpose, Role, User, UserRole, VerificationCode
 from app.auth.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -98,7 +98,7 @@ def change_password(account_id: int, current: str, new: str, *, now: datetime,
 def _set_password(user: User, password: str, *, now: datetime,
                   keep_session: str | None = None) -> None:
     user.password_hash = hash_password(password)
-    sessions.end_all(user.id, but=keep_session)
+    login.end_all(user.id, but=keep_session)
     tokens.revoke_all(user.id, now=now)
     db.session.flush()
 

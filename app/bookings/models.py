@@ -1,10 +1,12 @@
 """Bookings, the people they are for, waitlists and the admin-set booking policy."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -19,11 +21,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.auth.phones import mask_phone
+from app.bookings.errors import BookingClosed, NotBookable, NotOpenYet, TooLateToCancel
 from app.core.enums import enum_column
-from app.core.time import utcnow
+from app.core.formatting import short_datetime
+from app.core.time import local_to_utc, to_local, utcnow
 from app.extensions import db
 from app.patients.models import Patient
-from app.scheduling.models import Session, Slot
+from app.scheduling.models import Session, SessionStatus, Slot
 
 
 class BookingStatus(StrEnum):
@@ -189,3 +193,62 @@ class BookingPolicy(db.Model):
             values = {column.key: column.default.arg for column in cls.__table__.columns
                       if column.default is not None and column.default.is_scalar}
         return cls(**values)
+
+    # The time rules of SPEC §4 that follow from the policy; refusals say why.
+
+    def slot_times(self, start_dt: datetime) -> "SlotTimes":
+        """When a slot starting at ``start_dt`` opens for online booking, and when
+        online booking and cancelling close."""
+        day = to_local(start_dt).date() - timedelta(days=self.release_days)
+        opens = local_to_utc(day, time(self.release_minute // 60, self.release_minute % 60))
+        return SlotTimes(
+            opens_dt=opens,
+            booking_closes_dt=start_dt - timedelta(minutes=self.booking_cutoff_minutes),
+            cancel_closes_dt=start_dt - timedelta(minutes=self.cancel_cutoff_minutes),
+        )
+
+    @staticmethod
+    def check_bookable(status: SessionStatus, has_public_slots: bool) -> None:
+        """Only a published session with public slots takes bookings."""
+        if status == SessionStatus.STOPPED:
+            raise NotBookable(_("本场已停诊，不能预约"))
+        if status != SessionStatus.PUBLISHED or not has_public_slots:
+            raise NotBookable(_("本场不接受预约"))
+
+    def check_online_window(self, start_dt: datetime, *, now: datetime) -> None:
+        """Online booking opens ``release_days`` before at the release time and closes
+        ``booking_cutoff_minutes`` before the slot starts."""
+        times = self.slot_times(start_dt)
+        if now < times.opens_dt:
+            raise NotOpenYet(_("该时段将于 %(when)s 开放预约", when=short_datetime(times.opens_dt)))
+        if now >= times.booking_closes_dt:
+            raise BookingClosed(_("该时段网上预约已于 %(when)s 截止，请到现场挂号",
+                                  when=short_datetime(times.booking_closes_dt)))
+
+    @staticmethod
+    def check_desk_window(end_dt: datetime, *, now: datetime) -> None:
+        """The front desk books walk-ins (and cancels for residents) until the slot ends."""
+        if now >= end_dt:
+            raise BookingClosed(_("该时段已结束"))
+
+    def check_cancel_window(self, start_dt: datetime, *, now: datetime) -> None:
+        closes = self.slot_times(start_dt).cancel_closes_dt
+        if now >= closes:
+            raise TooLateToCancel(
+                _("开诊前%(hours)s不能取消或改约（截止时间 %(when)s），如不能前来请联系医院",
+                  hours=_duration(self.cancel_cutoff_minutes), when=short_datetime(closes)))
+
+
+@dataclass(frozen=True)
+class SlotTimes:
+    """When a slot opens for online booking, when online booking and cancelling close."""
+
+    opens_dt: datetime
+    booking_closes_dt: datetime
+    cancel_closes_dt: datetime
+
+
+def _duration(minutes: int) -> str:
+    if minutes % 60 == 0:
+        return _("%(n)s小时", n=minutes // 60)
+    return _("%(n)s分钟", n=minutes)

@@ -19,7 +19,7 @@ from app.bookings.models import (
 )
 from app.directory.models import Expert, Specialty, Township, Venue
 from app.extensions import db
-from app.patients.models import Patient
+from app.patients.models import Patient, Relation
 from app.patients.queries import holder_key
 from app.scheduling.models import (
     PUBLIC_STATUSES,
@@ -239,3 +239,23 @@ def waiting_for_by(key: str, slot_id: int) -> list[int]:
         select(WaitlistEntry.account_id)
         .where(WaitlistEntry.person_key == key, WaitlistEntry.slot_id == slot_id,
                WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.OFFERED)))))
+
+
+# Whom to tell when someone else books a person (engine.whom_to_tell).
+_HOLDER = (Patient.id_number_hash == bindparam("key"), Patient.relation == Relation.SELF,
+           Patient.account_id.is_not(None))
+_HOLDER_CONTACT = select(User.id, User.phone).join(Patient, Patient.account_id == User.id)\
+    .where(*_HOLDER)
+_LAST_DESK_PHONE = (select(Patient.phone)
+                    .where(Patient.id_number_hash == bindparam("key"),
+                           Patient.account_id.is_(None))
+                    .order_by(Patient.id.desc()).limit(1))
+
+
+def person_contact(key: str) -> tuple[int | None, str | None]:
+    """Whom to tell when someone else books this person: their own account (its id and
+    phone), else the phone a front desk recorded for them last (and no account)."""
+    connection = db.session.connection()
+    if (row := connection.execute(_HOLDER_CONTACT, {"key": key}).first()) is not None:
+        return row.id, row.phone
+    return None, connection.execute(_LAST_DESK_PHONE, {"key": key}).scalar()

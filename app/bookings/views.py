@@ -8,7 +8,6 @@ from wtforms.fields.choices import SelectChoice
 from app.bookings import queries
 from app.bookings.forms import ActionForm, BookForm, CancelForm, RescheduleForm, WaitlistForm
 from app.bookings.services import changes, engine, waitlist
-from app.bookings.services.policy import slot_times
 from app.core.clock import request_now
 from app.core.errors import DomainError
 from app.extensions import db, limiter
@@ -48,7 +47,7 @@ def book(slot_id: int):
         wait_form = WaitlistForm()
         wait_form.fill(patients)
     return render_template("bookings/book.html", slot=slot, form=form, wait_form=wait_form,
-                           patients=patients, times=slot_times(slot.start_dt, policy),
+                           patients=patients, times=policy.slot_times(slot.start_dt),
                            offer_minutes=policy.waitlist_offer_minutes, now=request_now())
 
 

@@ -2,7 +2,6 @@
 
 from sqlalchemy import Row, ScalarSelect, Select, bindparam, case, func, select
 
-from app.auth.models import User
 from app.extensions import db
 from app.patients.models import Patient, Relation
 
@@ -55,12 +54,6 @@ def count_enabled(account_id: int) -> int:
 _HOLDER = (Patient.id_number_hash == bindparam("key"), Patient.relation == Relation.SELF,
            Patient.account_id.is_not(None))
 _HOLDER_ACCOUNT = select(Patient.account_id).where(*_HOLDER)
-_HOLDER_CONTACT = select(User.id, User.phone).join(Patient, Patient.account_id == User.id)\
-    .where(*_HOLDER)
-_LAST_DESK_PHONE = (select(Patient.phone)
-                    .where(Patient.id_number_hash == bindparam("key"),
-                           Patient.account_id.is_(None))
-                    .order_by(Patient.id.desc()).limit(1))
 
 
 def holder_account_id(key: str) -> int | None:
@@ -81,12 +74,3 @@ def own_person_key(account_id: int) -> str | None:
 def _holder_key(account_id: int) -> Select:
     return select(Patient.id_number_hash).where(Patient.account_id == account_id,
                                                 Patient.relation == Relation.SELF)
-
-
-def person_contact(key: str) -> tuple[int | None, str | None]:
-    """Whom to tell when someone else books this person: their own account (its id and
-    phone), else the phone a front desk recorded for them last (and no account)."""
-    connection = db.session.connection()
-    if (row := connection.execute(_HOLDER_CONTACT, {"key": key}).first()) is not None:
-        return row.id, row.phone
-    return None, connection.execute(_LAST_DESK_PHONE, {"key": key}).scalar()

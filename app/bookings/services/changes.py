@@ -52,9 +52,9 @@ def cancel_booking(booking: Booking, *, by: User, now: datetime, reason: str = "
     if booking.status != BookingStatus.CONFIRMED:
         raise NotBookable(_("该预约已不能取消（已取消、已就诊或已停诊）"))
     if staff:
-        rules.check_desk_window(booking.slot.end_dt, now=now)
+        policy.check_desk_window(booking.slot.end_dt, now=now)
     else:
-        rules.check_cancel_window(booking.slot.start_dt, policy, now=now)
+        policy.check_cancel_window(booking.slot.start_dt, now=now)
     booking_id, session_id, by_id = booking.id, booking.session_id, by.id
     restart_as_write(db.session)
     engine.lock_sessions(session_id)
@@ -101,7 +101,7 @@ def reschedule_targets(booking: Booking, *, now: datetime,
     ).all()
     return [
         slot for slot in candidates
-        if (t := rules.slot_times(slot.start_dt, policy)).opens_dt <= now < t.booking_closes_dt
+        if (t := policy.slot_times(slot.start_dt)).opens_dt <= now < t.booking_closes_dt
     ]
 
 
@@ -112,7 +112,7 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
     policy = policy or rules.current_policy()
     if booking.status != BookingStatus.CONFIRMED:
         raise NotBookable(_("该预约已不能改约"))
-    rules.check_cancel_window(booking.slot.start_dt, policy, now=now)
+    policy.check_cancel_window(booking.slot.start_dt, now=now)
     if new_slot_id not in {s.id for s in reschedule_targets(booking, now=now, policy=policy)}:
         raise NotBookable(_("只能改约到同一场次或同一位专家其他场次中可预约的时段"))
     new_slot = queries.slot_with_session(new_slot_id)

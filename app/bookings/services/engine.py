@@ -48,12 +48,11 @@ from app.bookings.errors import (
 )
 from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingStatus
 from app.bookings.services import notices, refusals
-from app.bookings.services import policy as rules
 from app.core.db import insert_ignore, restart_as_write
+from app.core.formatting import short_datetime
 from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.patients.models import Patient, Person
-from app.patients.queries import person_contact
 from app.scheduling.models import Session, SessionStatus, Slot
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk
@@ -122,11 +121,11 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
 def _check_rules(slot: queries.SlotFacts, policy: BookingPolicy, *,
                  source: BookingSource, now: datetime) -> None:
     """The rules that need no lock; the writes re-check what can race."""
-    rules.check_session_bookable(slot.session_status, slot.kind.has_public_slots)
+    policy.check_bookable(slot.session_status, slot.kind.has_public_slots)
     if source == BookingSource.FRONT_DESK:
-        rules.check_desk_window(slot.end_dt, now=now)
+        policy.check_desk_window(slot.end_dt, now=now)
     else:
-        rules.check_online_window(slot.start_dt, policy, now=now)
+        policy.check_online_window(slot.start_dt, now=now)
 
 
 def whom_to_tell(patient: Patient | Row, *, by: User | Caller,
@@ -134,7 +133,7 @@ def whom_to_tell(patient: Patient | Row, *, by: User | Caller,
     """When anyone but the person's own account books them, their own account's phone
     and inbox hear of it — else the phone a front desk recorded for them last — so that
     a stranger booking with their ID number shows."""
-    account_id, phone = person_contact(patient.id_number_hash)
+    account_id, phone = queries.person_contact(patient.id_number_hash)
     if account_id == by.id or not phone:
         return None
     if account_id is None and phone == patient.phone:
@@ -239,7 +238,7 @@ def _check_not_suspended(planned: dict, name: str, *, now: datetime,
         since = until - timedelta(days=policy.suspension_days + policy.noshow_window_days)
         raise _about_person(
             Suspended(_("%(name)s因多次爽约，%(when)s前暂停网上预约，可到医院现场挂号",
-                        name=name, when=rules.fmt(until))),
+                        name=name, when=short_datetime(until))),
             planned, name, counted_by=queries.no_shows_booked_by(key, since=since))
 
 

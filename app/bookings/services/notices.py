@@ -14,7 +14,7 @@ from flask import current_app
 
 from app.auth.models import User
 from app.bookings.models import Booking, WaitlistEntry
-from app.bookings.services.policy import fmt
+from app.core.formatting import short_datetime as fmt
 from app.extensions import db
 from app.notifications import compose
 from app.notifications.compose import Recipient, recipient_of

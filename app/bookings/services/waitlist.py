@@ -46,8 +46,8 @@ def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
     slot = queries.slot_with_session(slot_id)
     if slot is None:
         raise BookingNotFound(_("找不到这个号源"))
-    rules.check_session_bookable(slot.session.status, slot.session.kind.has_public_slots)
-    rules.check_online_window(slot.start_dt, policy, now=now)
+    policy.check_bookable(slot.session.status, slot.session.kind.has_public_slots)
+    policy.check_online_window(slot.start_dt, now=now)
     if slot.booked_count < slot.capacity:
         raise WaitlistError(_("该时段还有空位，请直接预约"))
     key, name = patient.id_number_hash, patient.name

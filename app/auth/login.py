@@ -1,23 +1,29 @@
-"""Signed-in browser sessions, recorded on the server (``LoginSession``).
+"""Signing browsers in and out: Flask-Login's loader, and the sessions recorded on
+the server (``LoginSession``).
 
 Flask keeps its session in a signed cookie, which works wherever a copy of it goes:
 logging out alone would leave a copied cookie signed in. So a login also writes a
 record whose secret only the cookie holds, and every request needs that record:
 logging out deletes it (that browser only — the account's other devices stay signed
 in), a new password deletes every other one of the account, a reset by SMS all of them.
-A record lasts ``SESSION_DAYS`` at most. Services flush, the caller commits.
+A record lasts ``SESSION_DAYS`` at most. The account pages themselves (register, log
+in, reset) live in app.accounts; services flush, the caller commits.
 """
 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask import Flask, session
+from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, delete, select
 
 from app.auth.models import LoginSession, User
+from app.core.clock import request_now
 from app.core.db import restart_as_write
-from app.extensions import db
+from app.extensions import db, login_manager
 
+SESSION_KEY = "login"  # the session record's secret, in the session cookie
 SESSION_DAYS = 30
 
 
@@ -66,3 +72,45 @@ def purge_expired(*, now: datetime) -> int:
     """Scheduler job: delete the records that ran out."""
     return db.session.execute(
         delete(LoginSession).where(LoginSession.expires_dt <= now)).rowcount
+
+
+# --- the browser's side --------------------------------------------------------------
+
+
+def init_login(app: Flask) -> None:
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "accounts.login"
+    # The login page says why it is shown; no flashed English message.
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        """The account of the session while it is enabled and the session's record
+        exists on the server."""
+        secret = session.get(SESSION_KEY)
+        if not user_id.isdigit() or not isinstance(secret, str):
+            return None
+        return signed_in(int(user_id), secret, now=request_now())
+
+
+def sign_in(user: User) -> None:
+    """Start a browser session for ``user``: a fresh Flask session (nothing of the
+    anonymous one carries over) bound to a new record on the server. The caller
+    commits."""
+    secret = start(user.id, now=request_now())
+    session.clear()
+    session[SESSION_KEY] = secret
+    login_user(user)
+
+
+def sign_out() -> None:
+    """End this browser session: its record goes, so a copy of its cookie stops
+    working; the account's other sessions stay. The caller commits."""
+    if isinstance(secret := session.get(SESSION_KEY), str):
+        end(secret)
+    logout_user()
+    session.clear()
+
+
+def current_session_secret() -> str | None:
+    return session.get(SESSION_KEY)
