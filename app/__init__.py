@@ -62,6 +62,7 @@ def register_models() -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app.core import fragments
     from app.core.db import configure_engine
     from app.web.i18n import select_locale
 
@@ -73,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
+    fragments.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

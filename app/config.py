@@ -56,6 +56,9 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         # Uploads (schedule imports) are small; refuse anything bigger before reading it.
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
         "SCHEDULE_PAGE_SIZE": int(env.get("SCHEDULE_PAGE_SIZE", "20")),
+        # Seconds a worker keeps the rendered public lists (home, schedule, a session's
+        # slots) before rendering them again: places-left counts may lag that long.
+        "PUBLIC_PAGE_SECONDS": int(env.get("PUBLIC_PAGE_SECONDS", "5")),
         # Minutes an expert needs between sessions at venues in different townships.
         "TRAVEL_MINUTES": int(env.get("TRAVEL_MINUTES", "30")),
         # Enabled patients (就诊人) per account, the holder included.

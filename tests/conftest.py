@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.core import fragments
 from app.extensions import db as _db
 from app.extensions import limiter
 from tests.factories import NOW
@@ -74,6 +75,7 @@ def _fresh_database() -> None:
     """The tier's database as the migrations left it. SQLite: the migrated file copied
     back (no connection open meanwhile); PostgreSQL: every table emptied."""
     _db.session.remove()
+    fragments.clear()  # the public parts of pages each worker keeps a few seconds
     engine = _db.engine
     if engine.dialect.name == "sqlite":
         engine.dispose()

@@ -31,6 +31,7 @@ from app.core.errors import DomainError
 from app.core.time import local_today, to_local
 from app.directory.queries import specialties
 from app.extensions import db
+from app.scheduling.models import Session
 from app.scheduling.queries import places_left
 from app.scheduling.services import create_session
 
@@ -44,9 +45,13 @@ AUDIT_PER_PAGE = 50
 
 
 @bp.app_template_global()
-def can_manage_session(session) -> bool:
-    """For the public session page: whether to show this visitor the way to the console."""
-    return current_user.is_authenticated and access.can_manage(current_user, session)
+def can_manage_session(session_id: int) -> bool:
+    """For the public session page: whether to show this visitor the way to the console
+    (staff only: the session is read for them)."""
+    if not (current_user.is_authenticated and current_user.is_staff):
+        return False
+    session = db.session.get(Session, session_id)
+    return session is not None and access.can_manage(current_user, session)
 
 
 def _me() -> User:

@@ -2,10 +2,9 @@
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from itertools import groupby
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.time import local_day_bounds, local_today
 from app.directory.models import Specialty, Township, Venue
@@ -110,18 +109,34 @@ class TownshipWeek:
 
 
 def week_by_township(*, now: datetime, per_township: int = 5) -> list[TownshipWeek]:
-    """The next seven days of bookable public sessions, grouped by township."""
+    """The next seven days of bookable public sessions, grouped by township: the first
+    ``per_township`` of each and how many there are, in a few statements however many
+    sessions the week holds."""
     today = local_today(now)
-    flt = ScheduleFilter(start=today, end=today + timedelta(days=6))
-    query = public_sessions(flt, now=now).where(Session.kind.in_(HOME_KINDS))
-    query = query.order_by(None).order_by(Venue.township_id, Session.start_dt, Session.id)
-    sessions = db.session.scalars(query).all()
-    groups = []
-    for _, items in groupby(sessions, key=lambda s: s.venue.township_id):
-        items = list(items)
-        groups.append(TownshipWeek(items[0].venue.township, items[:per_township], len(items)))
-    groups.sort(key=lambda g: (-g.total, g.township.id))
-    return groups
+    week = (public_sessions(ScheduleFilter(start=today, end=today + timedelta(days=6)),
+                            now=now)
+            .where(Session.kind.in_(HOME_KINDS)).order_by(None).options())
+    ranked = week.with_only_columns(
+        Session.id, Venue.township_id,
+        func.row_number().over(partition_by=Venue.township_id,
+                               order_by=(Session.start_dt, Session.id)).label("rank"),
+        func.count().over(partition_by=Venue.township_id).label("total"),
+    ).subquery()
+    firsts = db.session.execute(
+        select(ranked.c.id, ranked.c.township_id, ranked.c.total)
+        .where(ranked.c.rank <= per_township)).all()
+    sessions = {s.id: s for s in db.session.scalars(
+        select(Session).where(Session.id.in_([row.id for row in firsts]))
+        .options(joinedload(Session.venue).joinedload(Venue.township)))}
+    groups: dict[int, TownshipWeek] = {}
+    for row in firsts:
+        session = sessions[row.id]
+        group = groups.setdefault(row.township_id, TownshipWeek(
+            session.venue.township, [], row.total))
+        group.sessions.append(session)
+    for group in groups.values():
+        group.sessions.sort(key=lambda s: (s.start_dt, s.id))
+    return sorted(groups.values(), key=lambda g: (-g.total, g.township.id))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """Public pages: the filterable schedule, one session, and experts and venues with theirs."""
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from app.core.clock import request_now
+from app.core.fragments import public, public_fragment
+from app.core.time import local_today
 from app.directory import queries as directory
 from app.directory.forms import ExpertSearchForm
 from app.scheduling import queries
@@ -16,34 +19,48 @@ EXPERTS_PER_PAGE = 24
 
 @bp.get("/schedule")
 def schedule():
+    now = request_now()
+    args = sorted(request.args.items(multi=True))
+    listing = public_fragment("schedule", local_today(now), args,
+                              build=lambda: _schedule_listing(now))
+    return render_template("scheduling/schedule.html", listing=listing)
+
+
+def _schedule_listing(now) -> str:
     form = ScheduleFilterForm(request.args)
     form.fill_choices(queries.filter_choices())
-    pagination = None
-    places = {}
+    pagination, places, page_args = None, {}, {}
     if form.validate():
         flt = form.to_filter()
         pagination = queries.schedule_page(
-            flt, now=request_now(), page=form.page.data or 1,
+            flt, now=now, page=form.page.data or 1,
             per_page=current_app.config["SCHEDULE_PAGE_SIZE"],
         )
         places = queries.places_left([s.id for s in pagination.items])
         page_args = flt.as_args()
-    else:
-        page_args = {}
-    return render_template(
-        "scheduling/schedule.html", form=form, pagination=pagination, places=places,
-        page_args=page_args,
-    )
+    return render_template("scheduling/_schedule.html", form=form, pagination=pagination,
+                           places=places, page_args=page_args)
 
 
 @bp.get("/sessions/<int:session_id>")
 def session_page(session_id: int):
-    session = queries.session_detail(session_id) or abort(404)
+    page = public("session", session_id, build=lambda: _session_part(session_id))
+    if page is None:
+        abort(404)
+    return render_template("scheduling/session.html", session_id=session_id,
+                           title=page["title"], detail=Markup(page["html"]))
+
+
+def _session_part(session_id: int) -> dict | None:
+    """A public session's page but for what depends on who looks (None: not public)."""
+    session = queries.session_detail(session_id)
+    if session is None:
+        return None
     alternatives = []
     if session.status == SessionStatus.STOPPED:
         alternatives = queries.nearest_alternatives(session, now=request_now())
-    return render_template("scheduling/session.html", session=session,
-                           alternatives=alternatives)
+    return {"title": session.display_title, "html": render_template(
+        "scheduling/_session.html", session=session, alternatives=alternatives)}
 
 
 @bp.get("/s/<int:session_id>")

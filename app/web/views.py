@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.core.clock import request_now
+from app.core.fragments import public_fragment
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.redirects import safe_next
 from app.core.time import local_today
@@ -19,10 +20,14 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 def home():
     now = request_now()
-    groups = week_by_township(now=now)
-    places = places_left([s.id for group in groups for s in group.sessions])
-    return render_template("web/home.html", groups=groups, places=places,
-                           today=local_today(now))
+    today = local_today(now)
+
+    def week() -> str:
+        groups = week_by_township(now=now)
+        places = places_left([s.id for group in groups for s in group.sessions])
+        return render_template("web/_week.html", groups=groups, places=places, today=today)
+
+    return render_template("web/home.html", week=public_fragment("home", today, build=week))
 
 
 @bp.post("/lang")
