@@ -9,12 +9,16 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.workload import DATA_KEY, SECRET_KEY, SITE_URL
 
-ROOT = Path(__file__).resolve().parent.parent
+# The checkout served: this one, or the one ``python -m bench.run --root/--ref`` names
+# (which runs the bench with that checkout's interpreter, app and gunicorn.conf.py).
+ROOT = Path(os.environ.get("XQ_BENCH_ROOT") or Path(__file__).resolve().parent.parent)
 GUNICORN = Path(sys.executable).parent / "gunicorn"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 30
 
 # Worker models tried per database, best kept (see bench/README.md). Gunicorn also
@@ -44,11 +48,25 @@ def gunicorn(url: str, model: str, log_path: Path) -> Iterator[tuple[int, list[s
         yield served
 
 
+@dataclass(frozen=True)
+class Served:
+    port: int
+    command: list[str]
+    pid: int  # gunicorn's arbiter
+
+
 @contextmanager
 def serve(url: str, options: list[str], log_path: Path) -> Iterator[tuple[int, list[str]]]:
     """Serve wsgi:app on ``url``'s database with gunicorn ``options`` on a free port, as
     production would (the fixed key, no rate limits); yields (port, command line) once
     /healthz answers, and stops the server on the way out, whatever happened."""
+    with served(url, options, log_path) as server:
+        yield server.port, server.command
+
+
+@contextmanager
+def served(url: str, options: list[str], log_path: Path) -> Iterator[Served]:
+    """:func:`serve`, yielding a :class:`Served` (with the arbiter's pid)."""
     port = free_port()
     command = [str(GUNICORN), *options, "--bind", f"127.0.0.1:{port}",
                "--graceful-timeout", "5", "wsgi:app"]
@@ -60,9 +78,41 @@ def serve(url: str, options: list[str], log_path: Path) -> Iterator[tuple[int, l
                                    start_new_session=True)
     try:
         _wait_healthy(port, process)
-        yield port, command
+        yield Served(port, command, process.pid)
     finally:
         _stop(process)
+
+
+def worker_cpu_seconds(arbiter: int) -> float:
+    """CPU time used so far by the arbiter's workers (Linux /proc; 0.0 elsewhere)."""
+    try:
+        children = Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()
+    except OSError:
+        return 0.0
+    ticks = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # a worker that just exited
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / CLOCK_TICKS
+
+
+def wait_idle(arbiter: int, *, window: float = 0.3, busy_share: float = 0.1,
+              limit: float = 15.0) -> float:
+    """Wait until the workers use less than ``busy_share`` of a core over ``window``
+    seconds: requests a client abandoned (wrk stops mid-request; gunicorn still answers
+    what it accepted) must not spill into the next measurement. Seconds waited."""
+    started = time.monotonic()
+    used = worker_cpu_seconds(arbiter)
+    while time.monotonic() - started < limit:
+        time.sleep(window)
+        now = worker_cpu_seconds(arbiter)
+        if now - used <= busy_share * window:
+            break
+        used = now
+    return time.monotonic() - started
 
 
 def _wait_healthy(port: int, process: subprocess.Popen) -> None:
