@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test bench bench-booking bench-feeds bench-sweep lint install install-dev translations translations-update db-upgrade seed clean
+.PHONY: run test bench bench-wrk wrk bench-feeds bench-sweep lint install install-dev translations translations-update db-upgrade seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,13 +60,29 @@ test: lint
 		exit 1; \
 	fi
 
-## bench: issue #3's booking benchmark on SQLite, and on PostgreSQL when
-## BENCH_DATABASE_URL / TEST_DATABASE_URL is set or one answers at 127.0.0.1:5432
-## (BENCH_ARGS="--rounds 3" passes options; bench/README.md explains the figures)
-bench: bench-booking bench-feeds bench-sweep
+## bench: issue #15's wrk bench — bookings (API and pages) and pages (/, /schedule, a
+## session page; visitor and signed in; demo data at scales 1 and 10), each ÷ the same
+## server's /healthz, on SQLite and on PostgreSQL when BENCH_DATABASE_URL /
+## TEST_DATABASE_URL is set or one answers at 127.0.0.1:5432; then the feed and sweep
+## benches (BENCH_ARGS="--rounds 5 --paths api" passes options; see bench/README.md)
+bench: bench-wrk bench-feeds bench-sweep
 
-bench-booking: install-dev
-	$(BIN)/python -m bench.booking $(BENCH_ARGS)
+bench-wrk: install-dev wrk
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## wrk: the load generator of `make bench` (Debian's package), installed when missing;
+## `make test` never needs it
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "wrk is missing: apt-get install -y wrk"; \
+			apt-get install -y wrk >/dev/null 2>&1 || \
+				{ apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; \
+		else \
+			echo "make bench needs wrk: install it as root (apt-get install wrk)," \
+				"or from your system's packages" >&2; \
+			exit 1; \
+		fi; }
 
 ## bench-feeds: a 5,000-event venue feed, cold and repeated, against bare icalendar
 bench-feeds: install-dev

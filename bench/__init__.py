@@ -1,1 +1,2 @@
-"""Benchmarks: `make bench` runs bench.booking (see bench/README.md)."""
+"""Benchmarks: `make bench` runs bench.run (wrk against the site), bench.feeds and
+bench.sweep (see bench/README.md)."""

@@ -21,31 +21,11 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 30
 
-# Worker models tried per database, best kept (see bench/README.md). Gunicorn also
-# reads the site's gunicorn.conf.py (the working directory is the checkout): each
-# worker then takes at most as many connections as it has threads. ``sync`` needs
-# ``--threads 1``: with more, gunicorn quietly runs gthread instead.
-WORKER_MODELS = {
-    "gthread-1x16": ["-w", "1", "-k", "gthread", "--threads", "16"],
-    "gthread-2x8": ["-w", "2", "-k", "gthread", "--threads", "8"],
-    "gthread-4x8": ["-w", "4", "-k", "gthread", "--threads", "8"],
-    "gthread-4x4": ["-w", "4", "-k", "gthread", "--threads", "4"],
-    "sync-8": ["-w", "8", "-k", "sync", "--threads", "1"],
-}
-
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(url: str, model: str, log_path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Serve wsgi:app on a free port with ``model``; yields (port, command line).
-    The server is stopped on the way out, whatever happened."""
-    with serve(url, [*WORKER_MODELS[model], "--log-level", "warning"], log_path) as served:
-        yield served
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The benchmark's database: built from empty with the migrations, filled with the app's
-models, checked for overbooking afterwards. The only part of the bench that imports the
-app (the client processes never do)."""
+models, checked for overbooking afterwards. The load itself comes from wrk
+(bench/wrk/), which knows nothing of the app."""
 
 import os
 import socket
