@@ -73,12 +73,14 @@ def prepare(name: str, url: str, args) -> Site:
     if name == "booking":
         workload = build(url, Shape())
         site = Site(name, url, 0.0, phones=workload.phones, sessions=workload.sessions)
+        count = len(workload.sessions)
     else:
         scale = int(name.removeprefix("demo"))
         sites.seed_demo(server.ROOT, url, scale)
-        site = Site(name, url, 0.0, session_ids=sites.upcoming_sessions(url, args.sessions))
+        ids, count = sites.upcoming_sessions(url, args.sessions)
+        site = Site(name, url, 0.0, session_ids=ids)
     site.prepared_s = round(time.monotonic() - started, 1)
-    print(f"{name}: built in {site.prepared_s} s")
+    print(f"{name}: built in {site.prepared_s} s ({count} sessions)")
     return site
 
 
@@ -155,6 +157,7 @@ def run_database(kind: str, args) -> dict:
     plan = make_plan(args.paths, args.scales, args.who)
     run = Run(kind, args, plan, RESULTS / f"wrk-{kind}-{served_commit()}")
     run.folder.mkdir(parents=True, exist_ok=True)
+    run.note_load("before")  # the machine before the bench adds its own load
     started = time.monotonic()
     print(f"\n=== {kind}: {', '.join(plan.sites)}; {sum(map(len, plan.sites.values()))} "
           f"phases; gunicorn {' '.join(gunicorn_options(args))}")

@@ -42,22 +42,25 @@ def seed_demo(root: Path, url: str, scale: int) -> float:
     return time.monotonic() - started
 
 
-def upcoming_sessions(url: str, limit: int) -> list[int]:
-    """Ids of the first ``limit`` published sessions from tomorrow on: the session pages
-    the run reads, in turn."""
+def upcoming_sessions(url: str, limit: int) -> tuple[list[int], int]:
+    """Ids of the first ``limit`` published sessions from tomorrow on (the session pages
+    the run reads, in turn), and how many sessions the database holds."""
+    from sqlalchemy import func
+
     from app.core.time import utcnow
     from app.extensions import db
     from app.scheduling.models import Session, SessionStatus
 
     app = bench_app(url)
     with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(Session))
         ids = db.session.scalars(
             select(Session.id).where(Session.status == SessionStatus.PUBLISHED,
                                      Session.start_dt > utcnow() + timedelta(days=1))
             .order_by(Session.start_dt, Session.id).limit(limit)).all()
         db.session.remove()
         db.engine.dispose()
-    return list(ids)
+    return list(ids), total
 
 
 def demo_phones(n: int) -> list[str]:
