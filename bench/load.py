@@ -79,8 +79,9 @@ def wrk_binary() -> str | None:
 
 
 def command(script: str, base_url: str, data_path: Path, *, connections: int,
-            seconds: float) -> list[str]:
-    return ["wrk", "-t", str(connections), "-c", str(connections), "-d", f"{seconds:g}s",
+            seconds: int) -> list[str]:
+    """wrk's command line (wrk reads whole seconds only)."""
+    return ["wrk", "-t", str(connections), "-c", str(connections), "-d", f"{int(seconds)}s",
             "--timeout", TIMEOUT, "-s", str(WRK_DIR / f"{script}.lua"), base_url,
             "--", str(data_path)]
 
@@ -107,12 +108,13 @@ def parse(script: str, stdout: str) -> Measure:
 
 
 def run(script: str, port: int, data: dict, data_path: Path, *, connections: int,
-        seconds: float) -> Measure:
+        seconds: int) -> Measure:
     """Run ``bench/wrk/<script>.lua`` against 127.0.0.1:``port`` with ``data``."""
     write_data(data_path, {**data, "threads": connections})
     argv = command(script, f"http://127.0.0.1:{port}", data_path,
                    connections=connections, seconds=seconds)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 120)
     if done.returncode != 0:
-        raise RuntimeError(f"wrk exited with {done.returncode}: {done.stderr.strip()}")
+        raise RuntimeError(f"wrk exited with {done.returncode}: "
+                           f"{(done.stderr or done.stdout).strip()[-2000:]}")
     return parse(script, done.stdout)

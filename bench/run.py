@@ -6,8 +6,9 @@ each divided by the /healthz rate of the same server measured just around it.
 
 For each database: build the booking workload and the demo data at each scale (one
 scratch database each), serve each under gunicorn (production settings, the served
-checkout's gunicorn.conf.py, ``-w 2``), sign residents in before any timing, warm up,
-then measure rounds — per site: /healthz, a phase, /healthz, a phase, … /healthz.
+checkout's gunicorn.conf.py, ``-w 2``; one at a time), sign residents in before any
+timing, then measure rounds — per site: a fresh server, each phase briefly to warm up,
+then /healthz, a phase, /healthz, a phase, … /healthz.
 Prints per round, then medians, ratios scale N ÷ 1, the issue's targets and the
 overbooking audit; writes bench/results/wrk-<db>.json. Exits 1 on any error or
 overbooking (missed targets are reported, not failed). See bench/README.md.
@@ -21,7 +22,8 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -110,39 +112,57 @@ def phase_data(site: Site, phase: Phase, args) -> dict:
     else:
         return {"paths": paths_data(phase, site.session_ids),
                 "cookies": site.cookies if phase.who == "resident" else []}
-    runs_planned = 2 * (args.rounds + 1)
+    runs_planned = 2 * 2 * args.rounds  # both paths, measured and warming up, each round
     site.runs += 1
     return {"residents": residents, "sessions": site.sessions, "run": site.runs,
             "window": max(1, len(site.sessions) // runs_planned)}
 
 
-def wrk(run: Run, site: Site, script: str, data: dict, seconds: float) -> load.Measure:
+def wrk(run: Run, site: Site, script: str, data: dict, seconds: int) -> load.Measure:
     measure = load.run(script, site.served.port, data, run.folder / "data.lua",
                        connections=run.args.connections, seconds=seconds)
     server.wait_idle(site.served.pid)
     return measure
 
 
-def healthz(run: Run, site: Site) -> load.Measure:
-    measure = wrk(run, site, "get", HEALTHZ, run.args.healthz_seconds)
+def healthz(run: Run, site: Site, seconds: int | None = None) -> load.Measure:
+    measure = wrk(run, site, "get", HEALTHZ, seconds or run.args.healthz_seconds)
     report._add(run.healthz_errors, measure.errors)
     return measure
 
 
+@contextmanager
+def serving(run: Run, site: Site) -> Iterator[Site]:
+    """The site's gunicorn, only while its phases run: one server at a time keeps the
+    bench's PostgreSQL connections (pools of 2 workers) well below max_connections."""
+    log = run.folder / f"gunicorn-{site.name}.log"
+    with server.served(site.url, gunicorn_options(run.args), log) as served:
+        site.served = served
+        try:
+            yield site
+        finally:
+            site.served = None
+
+
+def warm_up(run: Run, site: Site, phases: list[Phase]) -> None:
+    """Each phase once, briefly, on a fresh server: its errors count, its figures not."""
+    healthz(run, site, run.args.warmup)
+    for phase in phases:
+        measure = wrk(run, site, phase.script, phase_data(site, phase, run.args),
+                      run.args.warmup)
+        report._add(run.warmup_errors.setdefault(phase, {}), measure.errors)
+
+
 def measure_site(run: Run, site: Site, phases: list[Phase], round_no: int) -> None:
-    """/healthz, a phase, /healthz, …: each phase against the mean of its neighbours.
-    Round 0 is the warm-up: its errors count, its figures do not."""
-    seconds = run.args.seconds if round_no else run.args.warmup
+    """/healthz, a phase, /healthz, …: each phase against the mean of its neighbours."""
     before = healthz(run, site)
     for phase in phases:
-        measure = wrk(run, site, phase.script, phase_data(site, phase, run.args), seconds)
+        measure = wrk(run, site, phase.script, phase_data(site, phase, run.args),
+                      run.args.seconds)
         after = healthz(run, site)
         record = report.Record(round_no, phase, measure, (before.rate + after.rate) / 2)
-        if round_no:
-            run.records.append(record)
-            print_record(record)
-        else:
-            report._add(run.warmup_errors.setdefault(phase, {}), measure.errors)
+        run.records.append(record)
+        print_record(record)
         before = after
 
 
@@ -157,6 +177,8 @@ def run_database(kind: str, args) -> dict:
     plan = make_plan(args.paths, args.scales, args.who)
     run = Run(kind, args, plan, RESULTS / f"wrk-{kind}-{served_commit()}")
     run.folder.mkdir(parents=True, exist_ok=True)
+    for log in run.folder.glob("gunicorn-*.log"):
+        log.unlink()
     run.note_load("before")  # the machine before the bench adds its own load
     started = time.monotonic()
     print(f"\n=== {kind}: {', '.join(plan.sites)}; {sum(map(len, plan.sites.values()))} "
@@ -165,16 +187,15 @@ def run_database(kind: str, args) -> dict:
         prepared = {name: prepare(name, stack.enter_context(scratch_database(kind)), args)
                     for name in plan.sites}
         for name, site in prepared.items():
-            log = run.folder / f"gunicorn-{name}.log"
-            log.unlink(missing_ok=True)
-            site.served = stack.enter_context(
-                server.served(site.url, gunicorn_options(args), log))
-            sign_in(site, plan.sites[name], args)
+            with serving(run, site):
+                sign_in(site, plan.sites[name], args)
         machine_ = machine(kind, next(iter(prepared.values())).url)
-        for round_no in range(args.rounds + 1):
-            run.note_load(f"round {round_no}" if round_no else "warm-up")
+        for round_no in range(1, args.rounds + 1):
+            run.note_load(f"round {round_no}")
             for name, phases in plan.sites.items():
-                measure_site(run, prepared[name], phases, round_no)
+                with serving(run, prepared[name]) as site:
+                    warm_up(run, site, phases)
+                    measure_site(run, site, phases, round_no)
         run.note_load("end")
         audited = asdict(audit(prepared["booking"].url)) if "booking" in prepared else None
     return finish(run, prepared, machine_, audited, time.monotonic() - started)
@@ -278,9 +299,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--as", dest="who", type=_list(str, WHO), default=list(WHO),
         help="pages as a visitor, a signed-in resident, or both (default)")
     add("--rounds", type=int, default=3)
-    add("--seconds", type=float, default=5.0, help="each phase's wrk run")
-    add("--healthz-seconds", type=float, default=2.0)
-    add("--warmup", type=float, default=3.0, help="each phase once, not counted")
+    add("--seconds", type=int, default=5, help="each phase's wrk run (whole seconds)")
+    add("--healthz-seconds", type=int, default=2)
+    add("--warmup", type=int, default=1,
+        help="each phase once on each fresh server, not counted")
     add("--connections", type=int, default=32, help="wrk connections, one thread each")
     add("--workers", type=int, default=2,
         help="gunicorn -w (0: gunicorn.conf.py's default, 2 × CPUs up to 8)")
