@@ -268,7 +268,7 @@ def finish(run: Run, prepared: dict[str, Site], machine_: dict, audited: dict | 
                "scale": [asdict(r) for r in ratios], "audit": audited,
                "records": [asdict(r) | {"ratio": r.ratio} for r in run.records],
                "failures": failed}
-    path = run.folder.with_suffix(".json")
+    path = run.folder.parent / f"{run.folder.name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str) + "\n")
     print(f"written: {path}")
     return payload
