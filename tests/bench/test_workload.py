@@ -41,7 +41,7 @@ def _book_first_slot(url: str, phone: str, slot_id: int) -> None:
     with app.app_context():
         patient = db.session.scalars(select(Patient).join(User, Patient.account_id == User.id)
                                      .where(User.phone == phone)).one()
-        engine.book_slot(slot_id, patient, by=patient.account, now=utcnow())
+        engine.book(slot_id, patient, by=patient.account, now=utcnow())
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
