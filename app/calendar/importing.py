@@ -47,9 +47,10 @@ from app.scheduling.models import ExpertBusy, Session, SessionExpert, SessionSta
 from app.scheduling.services import PlanError
 
 MAX_SESSIONS = 2000  # sessions a schedule file may bring in (past ones not counted)
-# Their slots: 2,000 five-hour clinics of ten half-hour slots, the largest import the
-# bench measures (bench/README.md: the write under the lock grows with the rows).
-MAX_SLOTS = 20_000
+# Their slots: 2,000 half-day clinics (08:00–11:30) of seven half-hour slots, the
+# largest import the bench measures (bench/README.md: the write under the lock grows
+# with the rows).
+MAX_SLOTS = 14_000
 MAX_BUSY = 5000  # busy times an expert's calendar file may bring in
 
 

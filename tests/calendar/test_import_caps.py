@@ -1,5 +1,5 @@
 """Review item 2 (issue #14): what one file may bring in — 2,000 sessions with at most
-20,000 slots, 5,000 busy times, 100,000 occurrences described — is counted while the
+14,000 slots, 5,000 busy times, 100,000 occurrences described — is counted while the
 file is read, so a file over a cap is refused without the rest being expanded or built.
 (That no import holds the write lock meanwhile: test_import_concurrency.py.)"""
 
@@ -61,22 +61,22 @@ def test_review_2_over_cap_rule_is_refused_before_it_is_expanded(db, place):
 
 
 def test_session_cap_counts_only_the_sessions_ahead(db, place):
-    """300 occurrences already over, 2,000 ahead (20,000 slots: both caps, exactly) and
+    """300 occurrences already over, 2,000 ahead (14,000 slots: both caps, exactly) and
     a closure: all imported as before."""
-    raw = _ics(_rule(2300, day=NOW.date() - timedelta(days=300), duration="PT5H"), ALL_DAY)
+    raw = _ics(_rule(2300, day=NOW.date() - timedelta(days=300)), ALL_DAY)
 
     result = _import(raw, place)
 
     assert (result.errors, result.created, result.past, result.all_day) == ([], 2000, 300, 1)
-    assert _counts(db) == (2000, 20000, 0)
+    assert _counts(db) == (2000, 14000, 0)
 
 
-def test_review_2_more_than_20000_slots_are_refused(db, place):
-    """2,000 six-hour clinics: 24,000 slots, more than the write may take at once."""
-    result = _import(_ics(_rule(2000, duration="PT6H")), place)
+def test_review_2_more_than_14000_slots_are_refused(db, place):
+    """2,000 four-hour clinics: 16,000 slots, more than the write may take at once."""
+    result = _import(_ics(_rule(2000, duration="PT4H")), place)
 
     assert [p.reason for p in result.errors] == [
-        "一次最多导入 20000 个预约时段，这个文件的场次共有 24000 个时段，请分批导入"]
+        "一次最多导入 14000 个预约时段，这个文件的场次共有 16000 个时段，请分批导入"]
     assert _counts(db) == (0, 0, 0)
 
 
