@@ -11,6 +11,8 @@ what it reads cannot go stale before it writes. PostgreSQL needs none of this: i
 READ COMMITTED, services rely on row locks and conditional updates.
 """
 
+import functools
+
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -94,10 +96,15 @@ def insert_ignore(session: OrmSession | scoped_session, model, values: dict):
     """INSERT a row unless it would clash with a unique index (``ON CONFLICT DO
     NOTHING``), on the unit of work's connection; the new row's primary key, or None
     when it was left out."""
-    session = _own(session)
-    dialect = session.get_bind().dialect.name
+    connection = _own(session).connection()
+    statement = _insert_ignore(model.__table__, connection.dialect.name)
+    return connection.execute(statement, values).scalar()
+
+
+@functools.cache
+def _insert_ignore(table, dialect: str):
+    """Built once per table and dialect (the statement, and so SQLAlchemy's compiled
+    form of it, is reused); Core, not the ORM's bulk path: a plain row."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # RETURNING says whether the row went in (psycopg's rowcount does not, here).
-    statement = (insert(model).values(values).on_conflict_do_nothing()
-                 .returning(*model.__table__.primary_key))
-    return session.execute(statement).scalar()
+    return insert(table).on_conflict_do_nothing().returning(*table.primary_key)

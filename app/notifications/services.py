@@ -50,14 +50,15 @@ def queue_messages(messages: list[dict]) -> list[Queued]:
     sender = db.session.info.get(SEND_AFTER_COMMIT)
     rows = [_row(sender, **message) for message in messages]
     queued = [Queued(id_, Channel(channel), MessageStatus(status))
-              for id_, channel, status in db.session.execute(_INSERT, rows)]
+              for id_, channel, status in db.session.connection().execute(_INSERT, rows)]
     claimed = [q.id for q in queued if q.status == MessageStatus.SENDING]
     if claimed:
         db.session.info.setdefault(QUEUED, []).extend(claimed)
     return queued
 
 
-_INSERT = insert(Message).returning(Message.id, Message.channel, Message.status)
+# Core on the unit of work's connection, not the ORM's bulk path: plain rows.
+_INSERT = insert(Message.__table__).returning(Message.id, Message.channel, Message.status)
 
 
 def _row(sender: str | None, *, channel: Channel, kind: str, body: str, now: datetime,

@@ -152,7 +152,7 @@ def first_booking(user_id: int, key: str | None) -> Booked | None:
     """The booking ``user_id`` made with idempotency ``key``, if any."""
     if not key:
         return None
-    row = db.session.execute(_FIRST, {"by_id": user_id, "key": key}).first()
+    row = db.session.connection().execute(_FIRST, {"by_id": user_id, "key": key}).first()
     return Booked(*row, replayed=True) if row else None
 
 
@@ -232,7 +232,7 @@ _PERSON_SUSPENDED = select(Person.suspended_until).where(Person.key == bindparam
 def _check_not_suspended(planned: dict, name: str, *, now: datetime,
                          policy: BookingPolicy) -> None:
     key = planned["person_key"]
-    until = db.session.execute(_PERSON_SUSPENDED, {"key": key}).scalar()
+    until = db.session.connection().execute(_PERSON_SUSPENDED, {"key": key}).scalar()
     if until and until > now:
         # The no-shows that can have led to it: within the window before it began.
         since = until - timedelta(days=policy.suspension_days + policy.noshow_window_days)
@@ -242,23 +242,23 @@ def _check_not_suspended(planned: dict, name: str, *, now: datetime,
             planned, name, counted_by=queries.no_shows_booked_by(key, since=since))
 
 
-# Built once, bound by parameter; the identity map needs no syncing (nothing loaded).
-_NO_SYNC = {"synchronize_session": False}
+# Built once, bound by parameter, and run as Core statements on the unit of work's
+# connection: nothing they touch is loaded, the ORM has nothing to do.
 _NEXT_QUEUE_NUMBER = (
     update(Session)
     .where(Session.id == bindparam("b_session"), Session.status == SessionStatus.PUBLISHED)
     .values(last_queue_number=Session.last_queue_number + 1)
-    .returning(Session.last_queue_number).execution_options(**_NO_SYNC)
+    .returning(Session.last_queue_number)
 )
 _TAKE_CAPACITY = (
     update(Slot)
     .where(Slot.id == bindparam("b_slot"), Slot.booked_count < Slot.capacity)
-    .values(booked_count=Slot.booked_count + 1).execution_options(**_NO_SYNC)
+    .values(booked_count=Slot.booked_count + 1)
 )
 _TAKE_PERSON_PLACE = (
     update(Person)
     .where(Person.key == bindparam("b_key"), Person.active_count < bindparam("b_max"))
-    .values(active_count=Person.active_count + 1).execution_options(**_NO_SYNC)
+    .values(active_count=Person.active_count + 1)
 )
 # Online, also only while not suspended.
 _TAKE_PERSON_PLACE_ONLINE = _TAKE_PERSON_PLACE.where(
@@ -268,7 +268,8 @@ _TAKE_PERSON_PLACE_ONLINE = _TAKE_PERSON_PLACE.where(
 def next_queue_number(session_id: int) -> int:
     """The session's next queue number while it is published (else NotBookable). On
     PostgreSQL this also takes the session's row lock, first of the lock order."""
-    number = db.session.execute(_NEXT_QUEUE_NUMBER, {"b_session": session_id}).scalar()
+    number = db.session.connection().execute(_NEXT_QUEUE_NUMBER,
+                                             {"b_session": session_id}).scalar()
     if number is None:
         raise NotBookable(_("本场已停诊或不再接受预约"))
     return number
@@ -282,7 +283,7 @@ def lock_sessions(*session_ids: int) -> None:
 
 def take_capacity(slot_id: int) -> bool:
     """One place in the slot if one is left; the database decides, atomically."""
-    return db.session.execute(_TAKE_CAPACITY, {"b_slot": slot_id}).rowcount == 1
+    return db.session.connection().execute(_TAKE_CAPACITY, {"b_slot": slot_id}).rowcount == 1
 
 
 def release_capacity(slot_id: int) -> None:
@@ -295,7 +296,7 @@ def _take_person_place(key: str, *, max_active: int, now: datetime, online: bool
     """The person's place under their limit; their row is made on their first booking."""
     if take_person_place(key, max_active=max_active, now=now, online=online):
         return True
-    if db.session.execute(_PERSON_SUSPENDED, {"key": key}).first() is not None:
+    if db.session.connection().execute(_PERSON_SUSPENDED, {"key": key}).first() is not None:
         return False
     insert_ignore(db.session, Person, {"key": key, "active_count": 0})
     return take_person_place(key, max_active=max_active, now=now, online=online)
@@ -307,7 +308,7 @@ def take_person_place(key: str, *, max_active: int, now: datetime, online: bool)
                                                     "b_now": now}
     else:
         query, params = _TAKE_PERSON_PLACE, {"b_key": key, "b_max": max_active}
-    return db.session.execute(query, params).rowcount == 1
+    return db.session.connection().execute(query, params).rowcount == 1
 
 
 def release_person_place(key: str) -> None:
