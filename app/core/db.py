@@ -6,8 +6,8 @@ at the first write. As SQLAlchemy's documentation for pysqlite recommends, we ta
 transaction control from the driver and emit ``BEGIN`` ourselves, in one ``begin``
 listener: a plain (deferred) ``BEGIN`` for ordinary units of work, so that pages never
 take the write lock, and ``BEGIN IMMEDIATE`` for the units of work a write service opens
-with :func:`begin_write` — it waits for the lock up front (app.core.writers), so what
-it reads cannot go stale before it writes. PostgreSQL needs none of this: it runs
+with :func:`begin_write` — it waits for the lock up front (SQLite's busy timeout), so
+what it reads cannot go stale before it writes. PostgreSQL needs none of this: it runs
 READ COMMITTED, services rely on row locks and conditional updates.
 """
 
@@ -18,8 +18,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
-
-from app.core import writers
 
 WRITE = "xq_write"  # execution option: this unit of work's transaction is a write
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -40,8 +38,6 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
-
-    writers.install(engine, engine.url.database, wait_s=SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
@@ -73,12 +69,7 @@ def begin_write(session: OrmSession | scoped_session) -> None:
         return
     if session.in_transaction():
         raise RuntimeError("begin_write() must come before the unit of work reads anything")
-    writers.take_turn(session)  # app.core.writers: queue here, not in the busy handler
-    try:
-        session.connection(execution_options={WRITE: True})
-    except BaseException:
-        writers.give_up_turn(session)
-        raise
+    session.connection(execution_options={WRITE: True})
 
 
 def restart_as_write(session: OrmSession | scoped_session) -> None:
