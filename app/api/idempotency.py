@@ -56,7 +56,7 @@ _FIND = select(IdempotencyRecord.fingerprint, IdempotencyRecord.status,
 
 
 def find(user_id: int, key: str) -> Answer | None:
-    row = db.session.execute(_FIND, {"user_id": user_id, "key": key}).first()
+    row = db.session.connection().execute(_FIND, {"user_id": user_id, "key": key}).first()
     return Answer(*row) if row else None
 
 

@@ -89,7 +89,7 @@ def create_booking(data, headers):
     try:
         booked = engine.book(data["slot_id"], patient, by=caller, now=now,
                              source=BookingSource.API, idempotency_key=key)
-        body = BOOKING.dump(booking_queries.booking_view(booked.id))
+        body = BOOKING.dump(_view(booked, patient, caller))
         if key:  # kept with the booking; a twin's first answer wins (and undoes this)
             idempotency.keep(caller.id, key, request_print, 201, body, now=now)
         return _json(201, body)  # committed before it goes out (core.end_unit_of_work)
@@ -103,6 +103,17 @@ def create_booking(data, headers):
                                             now=now)
         db.session.commit()  # the refusal's answer kept: a unit of work of its own
         return idempotency.replay(twin, request_print) if twin else _json(error.status, body)
+
+
+def _view(booked: engine.Booked, patient, caller) -> dict:
+    """The booking as its answer shows it: a new one from what it was written with, a
+    repeat's first booking read back."""
+    if booked.replayed:
+        return booking_queries.booking_view(booked.id)
+    return booking_queries.new_booking_view(
+        booked.row, booked.slot,
+        {"id": patient.id, "name": patient.name, "relation": patient.relation},
+        booker_phone=caller.phone)
 
 
 def _json(status: int, body: dict) -> Response:

@@ -196,6 +196,11 @@ def view_of_booking(booking: dict, slot: SlotFacts, patient: dict) -> dict:
     }
 
 
+def new_booking_view(row: dict, slot: SlotFacts, patient: dict, *, booker_phone: str) -> dict:
+    """``view_of_booking`` of a booking just written, from its row as written."""
+    return view_of_booking({**row, "booker_phone": booker_phone}, slot, patient)
+
+
 def view_around_booking(slot: SlotFacts, patient: dict) -> dict:
     """The part of ``view_of_booking`` that is known before the booking is written:
     its slot, its session (venue, township, experts) and its patient."""

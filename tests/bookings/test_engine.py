@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.bookings.errors import BookingError
 from app.bookings.models import Booking, BookingSource, BookingStatus
 from app.bookings.services import changes, engine
+from app.extensions import db
 from app.notifications.models import Channel, Message, MessageStatus
 from app.patients.models import Person, Relation
 from app.scheduling.models import SessionKind, SessionStatus, Slot
@@ -49,6 +50,7 @@ def _book(slot, patient, **kw):
 def _refusal(fn) -> str:
     with pytest.raises(BookingError) as info:
         fn()
+    db.session.rollback()  # as every caller does after a refusal
     return info.value.message
 
 
@@ -329,8 +331,8 @@ def test_no_free_booking_code_is_an_error_and_books_nothing(db, monkeypatch):
 
     with pytest.raises(RuntimeError):
         _book(session.slots[1], second)
+    db.session.rollback()  # as the request does after an error
 
-    db.session.expire_all()
     assert db.session.get(Slot, session.slots[1].id).booked_count == 0
     assert db.session.scalars(select(Booking.code)).all() == [taken]
 

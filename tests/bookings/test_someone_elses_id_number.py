@@ -69,6 +69,7 @@ def _book(db, session, patient, slot: int = 0):
 def _refusal(fn) -> tuple[str, str]:
     with pytest.raises(BookingError) as info:
         fn()
+    db.session.rollback()  # as every caller does after a refusal
     return info.value.code, info.value.message
 
 

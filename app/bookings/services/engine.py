@@ -27,7 +27,7 @@ cancellations and stops never deadlock.
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -52,7 +52,7 @@ from app.core.db import insert_ignore, restart_as_write
 from app.core.formatting import short_datetime
 from app.extensions import db
 from app.notifications.compose import recipient_of
-from app.patients.models import Patient, Person
+from app.patients.models import Patient, Person, Relation
 from app.scheduling.models import Session, SessionStatus, Slot
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk
@@ -67,12 +67,15 @@ def new_code() -> str:
 @dataclass(frozen=True)
 class Booked:
     """A booking just written (or, ``replayed``, the one its idempotency key made
-    first), as plain values."""
+    first), as plain values; a new one with its slot's facts and its own columns, so
+    that an answer about it needs no read back."""
 
     id: int
     code: str
     queue_number: int
     replayed: bool = False
+    slot: queries.SlotFacts | None = None
+    row: dict | None = None
 
 
 def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datetime,
@@ -86,7 +89,8 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
     know). Online (web, API) bookings follow the release window, the cut-off and
     suspensions; the front desk books until the slot ends. ``held``: the place is one a
     waitlist offer holds (counted in the slot already, no window to check).
-    ``patient``: the model or a row of its plain values (``patient_facts``)."""
+    ``patient``: the model or a row of its plain values (``patient_facts``). After a
+    refusal the unit of work holds the attempt's writes: the caller rolls back."""
     slot = queries.slot_facts(slot_id)
     if slot is None:
         raise BookingNotFound(_("找不到这个号源"))
@@ -105,17 +109,21 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
         "booked_by_id": by.id, "source": source, "idempotency_key": idempotency_key,
     }, now=now, one_per_session=policy.one_per_session)
     try:
-        with db.session.begin_nested():  # a twin's clash undoes this attempt alone
-            booked = write_booking(row, name=patient.name, now=now, policy=policy,
-                                   held=held)
-    except Repeated:  # a twin request with the same key committed first (PostgreSQL)
+        booked = write_booking(row, name=patient.name, now=now, policy=policy, held=held)
+    except Repeated:
+        # A twin request with the same key committed between the look above and the
+        # row (PostgreSQL; SQLite's write lock makes the look exact): this attempt is
+        # undone and the twin's booking is the answer. Its key is the caller's own, so
+        # nothing else of the unit of work can be lost with it.
+        db.session.rollback()
         return first_booking(by.id, idempotency_key)
     notices.booking_confirmed(notices.BookingFacts(
         booking_id=booked.id, code=booked.code, queue_number=booked.queue_number,
         name=patient.name, phone=patient.phone, account_id=patient.account_id,
         start_dt=slot.start_dt, place=slot.venue_name, what=slot.title, to=to,
     ), now=now, tell=tell)
-    return booked
+    return replace(booked, slot=slot, row={**row, "id": booked.id, "code": booked.code,
+                                          "queue_number": booked.queue_number})
 
 
 def _check_rules(slot: queries.SlotFacts, policy: BookingPolicy, *,
@@ -133,6 +141,8 @@ def whom_to_tell(patient: Patient | Row, *, by: User | Caller,
     """When anyone but the person's own account books them, their own account's phone
     and inbox hear of it — else the phone a front desk recorded for them last — so that
     a stranger booking with their ID number shows."""
+    if patient.relation == Relation.SELF and patient.account_id == by.id:
+        return None  # an account booking its own holder: it is theirs to tell
     account_id, phone = queries.person_contact(patient.id_number_hash)
     if account_id == by.id or not phone:
         return None
