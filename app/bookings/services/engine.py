@@ -78,6 +78,22 @@ class Booked:
     row: dict | None = None
 
 
+@dataclass(frozen=True)
+class PatientFacts:
+    """What a booking reads of its patient, as plain values."""
+
+    id: int
+    account_id: int | None
+    name: str
+    phone: str
+    id_number_hash: str
+
+    @classmethod
+    def of(cls, patient: Patient | Row) -> "PatientFacts":
+        return cls(id=patient.id, account_id=patient.account_id, name=patient.name,
+                   phone=patient.phone, id_number_hash=patient.id_number_hash)
+
+
 def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datetime,
          source: BookingSource = BookingSource.WEB, idempotency_key: str | None = None,
          held: bool = False) -> Booked:
@@ -100,13 +116,16 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
     to = recipient_of(by if patient.account_id == by.id else
                       db.session.get(User, patient.account_id) if patient.account_id else None)
     tell = whom_to_tell(patient, by=by, source=source)
+    # Plain values from here on: the restart expires loaded models, and reloading one
+    # would hold the write lock for another statement.
+    patient, by_id = PatientFacts.of(patient), by.id
     restart_as_write(db.session)  # the lock-free reads end here
-    if (first := first_booking(by.id, idempotency_key)) is not None:
+    if (first := first_booking(by_id, idempotency_key)) is not None:
         return first
     row = booking_row({
         "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
         "person_key": patient.id_number_hash, "account_id": patient.account_id,
-        "booked_by_id": by.id, "source": source, "idempotency_key": idempotency_key,
+        "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
     }, now=now, one_per_session=policy.one_per_session)
     try:
         booked = write_booking(row, name=patient.name, now=now, policy=policy, held=held)
