@@ -36,16 +36,11 @@ function request()
 end
 
 function response(status, _headers, body)
+  local outcome
   if status == 201 then
-    lib.count("booked")
-    targets:done_with(current.resident)
-  elseif status == 409 and body:find('"slot_full"', 1, true) then
-    lib.count("full")
-    targets:mark_full(current.slot)
+    outcome = "booked"
   elseif status == 409 then
-    lib.count("refused")
-    targets:done_with(current.resident)
-  else
-    lib.count("status " .. status)
+    outcome = body:find('"slot_full"', 1, true) and "full" or "refused"
   end
+  targets:settle(outcome, status, current)
 end

@@ -214,4 +214,18 @@ function Targets:mark_full(slot)
   self.full[slot] = true
 end
 
+-- Count one booking attempt's outcome ("booked", "full", "refused" or nil for anything
+-- else, counted by its status) and move the targets on: a full slot is skipped from now
+-- on, a booked or refused session is done with.
+function Targets:settle(outcome, status, attempt)
+  if outcome == "booked" or outcome == "refused" then
+    self:done_with(attempt.resident)
+  elseif outcome == "full" then
+    self:mark_full(attempt.slot)
+  else
+    outcome = "status " .. status
+  end
+  M.count(outcome)
+end
+
 return M

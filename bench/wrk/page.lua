@@ -41,8 +41,7 @@ local function read_form(status, body)
     lib.count("status " .. status)
   elseif not lib.field(body, "nonce") then
     if body:find(FULL, 1, true) then
-      lib.count("full")
-      targets:mark_full(current.slot)
+      targets:settle("full", status, current)
     else
       lib.count("no form")
     end
@@ -61,18 +60,13 @@ end
 local function read_answer(status, headers, body)
   local location = lib.header(headers, "Location") or ""
   local path = location:match("^%a+://[^/]+(/.*)$") or location
+  local outcome
   if status == 302 and path:sub(1, 10) == "/bookings/" then
-    lib.count("booked")
-    targets:done_with(current.resident)
-  elseif status == 200 and body:find(FULL, 1, true) then
-    lib.count("full")
-    targets:mark_full(current.slot)
+    outcome = "booked"
   elseif status == 200 then
-    lib.count("refused")
-    targets:done_with(current.resident)
-  else
-    lib.count("status " .. status)
+    outcome = body:find(FULL, 1, true) and "full" or "refused"
   end
+  targets:settle(outcome, status, current)
   current = nil
 end
 
