@@ -7,7 +7,9 @@ from wtforms.fields.choices import SelectChoice
 
 from app.bookings import queries
 from app.bookings.forms import ActionForm, BookForm, CancelForm, RescheduleForm, WaitlistForm
+from app.bookings.models import BookingStatus
 from app.bookings.services import changes, engine, waitlist
+from app.bookings.services.policy import current_policy
 from app.core.clock import request_now
 from app.core.errors import DomainError
 from app.extensions import db, limiter
@@ -83,25 +85,35 @@ def my_bookings():
 @login_required
 def detail(booking_id: int):
     booking = _mine_or_404(booking_id)
-    return render_template("bookings/detail.html", booking=booking, cancel_form=CancelForm(),
+    return render_template("bookings/detail.html", booking=booking,
                            new=request.args.get("new") == "1")
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(booking_id: int):
+    """Cancelling asks once: a page whose big default button keeps the booking."""
     booking = _mine_or_404(booking_id)
-    form = CancelForm()
+    if booking.status != BookingStatus.CONFIRMED:
+        return redirect(url_for("bookings.detail", booking_id=booking_id))
+    form, problem = CancelForm(), None
     if form.validate_on_submit():
         try:
             changes.cancel_booking(booking, by=current_user, now=request_now(),
                                   reason=form.reason.data or "")
             db.session.commit()
             flash(_("预约已取消。"), "success")
+            return redirect(url_for("bookings.detail", booking_id=booking_id))
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
-    return redirect(url_for("bookings.detail", booking_id=booking_id))
+            problem = error.message
+    if problem is None:
+        try:
+            current_policy().check_cancel_window(booking.slot.start_dt, now=request_now())
+        except DomainError as error:
+            problem = error.message  # too late: the page says so and offers no button
+    return render_template("bookings/cancel.html", booking=booking, form=form,
+                           problem=problem)
 
 
 @bp.route("/bookings/<int:booking_id>/reschedule", methods=["GET", "POST"])

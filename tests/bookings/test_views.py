@@ -179,6 +179,57 @@ def test_my_bookings_and_cancel(db, client):
     assert "预约已取消。" in client.get(f"/bookings/{booking.id}").text
 
 
+def test_cancelling_asks_once(app, db, client):
+    """Issue #16, item 3: the booking page links to a confirm page whose big default
+    button (不取消) keeps the booking; only its second button cancels."""
+    session, patient = _setup(db)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    db.session.commit()
+    _login(client, patient.account)
+
+    detail = client.get(f"/bookings/{booking.id}").text
+    assert f'href="/bookings/{booking.id}/cancel"' in detail
+    assert 'method="post"' not in detail.split("<main", 1)[-1]  # no one-tap cancel
+
+    confirm = client.get(f"/bookings/{booking.id}/cancel").text
+    keep = confirm.index(f'class="button primary" href="/bookings/{booking.id}" autofocus>不取消')
+    assert keep < confirm.index("确定取消</button>")
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+    client.set_cookie("lang", "en")
+    english = client.get(f"/bookings/{booking.id}/cancel").text
+    assert "Cancel this booking?" in english and "No, keep it" in english
+    client.delete_cookie("lang")
+
+    too_long = client.post(f"/bookings/{booking.id}/cancel",
+                           data={"csrf_token": _csrf(confirm), "reason": "久" * 201})
+    assert too_long.status_code == 200 and "200" in too_long.text
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+
+    done = client.post(f"/bookings/{booking.id}/cancel",
+                       data={"csrf_token": _csrf(confirm), "reason": "好了"})
+    assert done.headers["Location"] == f"/bookings/{booking.id}"
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+    assert "预约已取消。" in client.get(done.headers["Location"]).text
+    # Cancelled: nothing left to confirm.
+    assert client.get(f"/bookings/{booking.id}/cancel").headers["Location"] == (
+        f"/bookings/{booking.id}")
+
+
+def test_cancelling_too_late_says_so_before_the_tap(app, db, client):
+    session, patient = _setup(db)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    db.session.commit()
+    _login(client, patient.account)
+    app.config["CLOCK"] = lambda: session.slots[0].start_dt - timedelta(minutes=30)
+
+    confirm = client.get(f"/bookings/{booking.id}/cancel").text
+    assert "不能取消或改约" in confirm and "确定取消</button>" not in confirm
+    assert f'class="button primary" href="/bookings/{booking.id}">返回预约详情' in confirm
+
+
 def test_reschedule_through_the_page(db, client):
     expert = create_expert()
     session, patient = _setup(db, experts=[expert])
