@@ -207,6 +207,20 @@ class BookingPolicy(db.Model):
             cancel_closes_dt=start_dt - timedelta(minutes=self.cancel_cutoff_minutes),
         )
 
+    def slot_state(self, start_dt: datetime, left: int, *, now: datetime) -> "SlotState":
+        """What a resident can do with a slot starting at ``start_dt`` with ``left``
+        places, said before they tap (the booking re-checks all of it)."""
+        times = self.slot_times(start_dt)
+        if now >= times.booking_closes_dt:
+            availability = Availability.CLOSED
+        elif now < times.opens_dt:
+            availability = Availability.NOT_OPEN
+        elif left <= 0:
+            availability = Availability.FULL
+        else:
+            availability = Availability.OPEN
+        return SlotState(availability, left, times.opens_dt)
+
     @staticmethod
     def check_bookable(status: SessionStatus, has_public_slots: bool) -> None:
         """Only a published session with public slots takes bookings."""
@@ -237,6 +251,25 @@ class BookingPolicy(db.Model):
             raise TooLateToCancel(
                 _("开诊前%(hours)s不能取消或改约（截止时间 %(when)s），如不能前来请联系医院",
                   hours=_duration(self.cancel_cutoff_minutes), when=short_datetime(closes)))
+
+
+class Availability(StrEnum):
+    NOT_OPEN = "not_open"  # online booking opens at the release time (放号)
+    OPEN = "open"
+    FULL = "full"  # the waitlist is open
+    CLOSED = "closed"  # online booking has closed: the desk books until the slot ends
+
+
+@dataclass(frozen=True)
+class SlotState:
+    availability: Availability
+    left: int
+    opens_dt: datetime
+
+    @property
+    def bookable(self) -> bool:
+        """A booking (or, full, a waitlist place) can be asked for now."""
+        return self.availability in (Availability.OPEN, Availability.FULL)
 
 
 @dataclass(frozen=True)

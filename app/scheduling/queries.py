@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -77,8 +78,14 @@ def public_sessions(flt: ScheduleFilter, *, now: datetime) -> Select:
     return query
 
 
-def places_left(session_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(places left, capacity) per session, in one statement."""
+class Places(NamedTuple):
+    left: int
+    capacity: int
+    last_start_dt: datetime  # its last slot's start: online booking closes before it
+
+
+def places_left(session_ids: list[int]) -> dict[int, Places]:
+    """Places left and capacity per session, in one statement."""
     if not session_ids:
         return {}
     rows = db.session.execute(
@@ -86,11 +93,12 @@ def places_left(session_ids: list[int]) -> dict[int, tuple[int, int]]:
             Slot.session_id,
             func.sum(Slot.capacity - Slot.booked_count),
             func.sum(Slot.capacity),
+            func.max(Slot.start_dt),
         )
         .where(Slot.session_id.in_(session_ids))
         .group_by(Slot.session_id)
     )
-    return {sid: (int(left), int(cap)) for sid, left, cap in rows}
+    return {sid: Places(int(left), int(cap), last) for sid, left, cap, last in rows}
 
 
 def schedule_page(flt: ScheduleFilter, *, now: datetime, page: int, per_page: int):

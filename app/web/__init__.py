@@ -1,11 +1,16 @@
 """What every page shares: locale, formatting, security headers, errors, home and health,
 and logs without the secrets of URLs."""
 
-from flask import Flask
+from datetime import datetime
+
+from flask import Flask, g
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
 from app.bookings.labels import BOOKING_STATUS_LABELS
+from app.bookings.models import SlotState
+from app.bookings.services.policy import current_policy
+from app.core.clock import request_now
 from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
 from app.web import formatting, logs, outbox, security
 from app.web.views import bp, http_error
@@ -33,4 +38,13 @@ def init_web(app: Flask) -> None:
             "status_labels": STATUS_LABELS,
             "audience_labels": AUDIENCE_LABELS,
             "booking_status_labels": BOOKING_STATUS_LABELS,
+            "slot_state": slot_state,
         }
+
+
+def slot_state(start_dt: datetime, left: int) -> SlotState:
+    """A slot's state for residents now — 放号 time, open, full or closed — for the
+    pages to show before the tap (the policy read once per request)."""
+    if (policy := g.get("xq_policy")) is None:
+        policy = g.xq_policy = current_policy()
+    return policy.slot_state(start_dt, left, now=request_now())

@@ -19,7 +19,7 @@ def _session_links(html: str) -> list[int]:
 
 
 def test_session_page_lists_slots_with_places_left(db, client):
-    session = create_session(slots=3, capacity=5)
+    session = create_session(slots=3, capacity=5, day=TODAY + timedelta(days=1))
     session.slots[1].booked_count = 5
     session.slots[2].booked_count = 2
     db.session.flush()
@@ -29,8 +29,8 @@ def test_session_page_lists_slots_with_places_left(db, client):
     assert re.findall(r'<span class="when">(\d\d:\d\d–\d\d:\d\d)</span>', html) == [
         "08:00–09:10", "09:10–10:20", "10:20–11:30"
     ]
-    assert re.findall(r'<span class="places">([^<]+)</span>', html) == [
-        "余 5 / 5", "已约满", "余 3 / 5"
+    assert re.findall(r'<span class="state state-\w+">([^<]+)</span>', html) == [
+        "余 5", "约满 · 可候补", "余 3"
     ]
     assert session.experts[0].name in html
     assert session.venue.name in html
