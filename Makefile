@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test bench bench-wrk wrk bench-feeds bench-sweep lint install install-dev translations translations-update db-upgrade seed clean
+.PHONY: run test browser bench bench-wrk wrk bench-feeds bench-sweep lint install install-dev translations translations-update db-upgrade seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ lint: install-dev
 	$(BIN)/lint-imports --no-cache
 
 ## test: lint, then the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
-test: lint
+test: lint browser
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "--- PostgreSQL tier: $$TEST_DATABASE_URL"; \
@@ -83,6 +83,21 @@ wrk:
 				"or from your system's packages" >&2; \
 			exit 1; \
 		fi; }
+
+## browser: Debian's Chromium and a Chinese font for the browser tests (tests/browser),
+## installed when missing; Playwright drives /usr/bin/chromium (its own download is not used)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi micro hei"; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium and fonts-wqy-microhei (apt-get)"; \
+			apt-get install -y --no-install-recommends chromium fonts-wqy-microhei >/dev/null 2>&1 || \
+				{ apt-get update >/dev/null && \
+				  apt-get install -y --no-install-recommends chromium fonts-wqy-microhei >/dev/null; }; \
+		else \
+			echo "the browser tests need Debian's chromium and fonts-wqy-microhei:" \
+				"as root, apt-get install -y chromium fonts-wqy-microhei" >&2; \
+		fi; \
+	fi
 
 ## bench-feeds: a 5,000-event venue feed, cold and repeated, against bare icalendar
 bench-feeds: install-dev

@@ -192,7 +192,8 @@ def test_cancelling_asks_once(app, db, client):
     assert 'method="post"' not in detail.split("<main", 1)[-1]  # no one-tap cancel
 
     confirm = client.get(f"/bookings/{booking.id}/cancel").text
-    keep = confirm.index(f'class="button primary" href="/bookings/{booking.id}" autofocus>不取消')
+    keep = confirm.index(
+        f'class="button primary big wide" href="/bookings/{booking.id}" autofocus>不取消')
     assert keep < confirm.index("确定取消</button>")
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
