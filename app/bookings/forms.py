@@ -22,20 +22,24 @@ class PatientChoiceForm(FlaskForm):
     patient = RadioField(_l("就诊人"), coerce=int,
                          validators=[DataRequired(message=_l("请选择就诊人"))])
 
-    def fill(self, patients: list[Patient]) -> None:
+    def fill(self, patients: list[Patient], preferred: int | None = None) -> None:
+        """The account's patients as choices; unless one is chosen already, the only
+        one, else ``preferred`` (one just added, or the last one booked for)."""
         self.patient.choices = [
             SelectChoice(p.id, f"{p.name}（{RELATION_LABELS[p.relation.value]}）")
             for p in patients
         ]
         if self.patient.data is None and len(patients) == 1:
             self.patient.data = patients[0].id
+        elif self.patient.data is None and any(p.id == preferred for p in patients):
+            self.patient.data = preferred
 
 
 class BookForm(PatientChoiceForm):
     nonce = HiddenField(validators=[DataRequired(), Length(max=64)])
 
-    def fill(self, patients: list[Patient]) -> None:
-        super().fill(patients)
+    def fill(self, patients: list[Patient], preferred: int | None = None) -> None:
+        super().fill(patients, preferred)
         if not self.nonce.data:
             self.nonce.data = uuid.uuid4().hex
 

@@ -40,6 +40,13 @@ def my_patients(user: User) -> list[Patient]:
     ).all()
 
 
+def last_booked_for(user: User) -> int | None:
+    """The patient this account booked for last (the booking form's default)."""
+    return db.session.scalar(
+        select(Booking.patient_id).where(Booking.booked_by_id == user.id)
+        .order_by(Booking.id.desc()).limit(1))
+
+
 def _my_bookings(user: User) -> Select:
     """The account's bookings and the active ones anyone made for its holder (their
     own account sees them all): active first (soonest first), then the rest (newest

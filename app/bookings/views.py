@@ -23,13 +23,22 @@ def _my_patient(patient_id: int, patients=None):
     return next((p for p in patients if p.id == patient_id), None)
 
 
+def _preferred_patient(patients) -> int | None:
+    """Whom the booking form chooses first among several: the one just added from it
+    (``?patient=``), else the one this account booked for last."""
+    if len(patients) < 2:
+        return None
+    return request.args.get("patient", type=int) or queries.last_booked_for(current_user)
+
+
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
 @login_required
 @limiter.limit(BOOK_LIMIT, methods=["POST"])
 def book(slot_id: int):
     patients = queries.my_patients(current_user)
     form = BookForm()
-    form.fill(patients)
+    preferred = _preferred_patient(patients)
+    form.fill(patients, preferred)
     if form.validate_on_submit():
         try:
             booked = engine.book(slot_id, _my_patient(form.patient.data, patients),
@@ -47,7 +56,7 @@ def book(slot_id: int):
     wait_form = None
     if slot.is_full:
         wait_form = WaitlistForm()
-        wait_form.fill(patients)
+        wait_form.fill(patients, preferred)
     return render_template("bookings/book.html", slot=slot, form=form, wait_form=wait_form,
                            patients=patients, times=policy.slot_times(slot.start_dt),
                            offer_minutes=policy.waitlist_offer_minutes, now=request_now())

@@ -44,6 +44,8 @@ def index():
 @limiter.limit(WRITE_LIMIT, methods=["POST"])
 @login_required
 def add():
+    """Add a patient; from the booking form (``?slot=``), back to it with them chosen."""
+    slot_id = request.args.get("slot", type=int)
     form = PatientForm(data={"phone": current_user.phone}).for_holder(False)
     if form.validate_on_submit():
         try:
@@ -53,11 +55,14 @@ def add():
             db.session.rollback()
             form.add_domain_error(exc)
         else:
-            name = patient.name
+            name, patient_id = patient.name, patient.id
             db.session.commit()
             flash(_("已添加就诊人%(name)s", name=name), "success")
+            if slot_id:
+                return redirect(url_for("bookings.book", slot_id=slot_id, patient=patient_id))
             return redirect(url_for(".index"))
-    return render_template("patients/form.html", form=form, patient=None)
+    back = url_for("bookings.book", slot_id=slot_id) if slot_id else url_for(".index")
+    return render_template("patients/form.html", form=form, patient=None, back=back)
 
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from app.bookings.services import changes
+from app.patients.models import Patient, Relation
 from app.scheduling.models import SessionStatus
 from tests.factories import (
     NOW,
@@ -177,6 +178,54 @@ def test_my_bookings_and_cancel(db, client):
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
     assert "预约已取消。" in client.get(f"/bookings/{booking.id}").text
+
+
+def _checked(html: str) -> list[str]:
+    return re.findall(r'<input checked[^>]*value="(\d+)"|<input[^>]*value="(\d+)"[^>]*checked',
+                      html)
+
+
+def _chosen(html: str) -> str | None:
+    found = [a or b for a, b in _checked(html)]
+    return found[0] if found else None
+
+
+def test_adding_a_family_member_from_the_booking_form_comes_back_with_her_chosen(db, client):
+    """Issue #16, item 2: ＋添加家人 on the booking form returns to the same slot with
+    the new patient chosen, and she can be booked at once."""
+    session, patient = _setup(db)
+    slot_id = session.slots[0].id
+    _login(client, patient.account)
+
+    form = client.get(f"/slots/{slot_id}/book").text
+    assert f'href="/patients/new?slot={slot_id}">＋添加家人<' in form
+    add = client.get(f"/patients/new?slot={slot_id}").text
+    assert f'class="button" href="/slots/{slot_id}/book">取消<' in add  # back to the slot
+    added = client.post(f"/patients/new?slot={slot_id}", data={
+        "csrf_token": _csrf(add), "name": "王秀兰", "id_number": make_id_number(seq=22),
+        "phone": "13900000002", "relation": "parent"})
+    mother = db.session.scalars(select(Patient).where(Patient.name == "王秀兰")).one()
+    assert added.headers["Location"] == f"/slots/{slot_id}/book?patient={mother.id}"
+
+    form = client.get(added.headers["Location"]).text
+    assert _chosen(form) == str(mother.id)
+    client.post(added.headers["Location"], data={
+        "csrf_token": _csrf(form), "nonce": _nonce(form), "patient": mother.id})
+    db.session.expire_all()
+    assert db.session.scalars(select(Booking.patient_id)).all() == [mother.id]
+
+
+def test_the_booking_form_chooses_whom_the_account_booked_for_last(db, client):
+    session, patient = _setup(db)
+    mother = create_patient(account=patient.account, name="王秀兰",
+                            relation=Relation.PARENT, id_number=make_id_number(seq=22))
+    db.session.commit()
+    _login(client, patient.account)
+    assert _chosen(client.get(f"/slots/{session.slots[1].id}/book").text) is None
+
+    book_slot(session.slots[0].id, mother, by=patient.account, now=NOW)
+    db.session.commit()
+    assert _chosen(client.get(f"/slots/{session.slots[1].id}/book").text) == str(mother.id)
 
 
 def test_cancelling_asks_once(app, db, client):

@@ -8,7 +8,13 @@ from datetime import time, timedelta
 from sqlalchemy import select
 
 from app.bookings.models import Booking, BookingStatus
-from tests.factories import TODAY, create_patient, create_session, create_user
+from tests.factories import (
+    TODAY,
+    create_patient,
+    create_session,
+    create_user,
+    make_id_number,
+)
 from tests.helpers import PASSWORD
 
 
@@ -76,3 +82,37 @@ def test_a_slot_not_yet_released_and_a_closed_slot_offer_no_booking(db, site, ph
     phone.shot("closed")
     assert phone.get_by_text("已截止 · 请到现场挂号").count() == 2
     assert phone.get_by_role("link", name="预约", exact=True).count() == 0
+
+
+def test_a_daughter_adds_her_mother_from_the_booking_form_and_books_her_in_six_steps(
+        db, site, phone):
+    daughter = create_patient(account=create_user(password=PASSWORD), name="李秀英")
+    session = create_session(day=TODAY + timedelta(days=2), slots=4)
+    db.session.commit()
+    _sign_in(phone, site, daughter.account, f"/sessions/{session.id}")
+
+    steps = 0
+    phone.get_by_role("link", name="预约", exact=True).first.click()
+    steps += 1
+    phone.get_by_role("link", name="＋添加家人").click()
+    steps += 1
+    phone.shot("add-family")
+    phone.get_by_label("姓名").fill("王秀兰")
+    phone.get_by_label(re.compile("身份证")).fill(make_id_number(seq=22))
+    phone.get_by_label(re.compile("手机号")).fill("13900000002")
+    phone.get_by_label("与本人的关系").select_option("parent")
+    steps += 1
+    phone.get_by_role("button", name="保存").click()
+    steps += 1
+    phone.get_by_text("已添加就诊人王秀兰").wait_for()
+    phone.shot("back-at-the-slot")
+    assert phone.get_by_label(re.compile("王秀兰")).is_checked()
+    phone.get_by_role("button", name="确认预约").click()
+    steps += 1
+    phone.get_by_text("预约成功！").wait_for()
+    phone.shot("booked-for-mother")
+    assert steps <= 6
+    db.session.commit()
+    booking = db.session.scalars(select(Booking)).one()
+    assert booking.patient.name == "王秀兰"
+    assert booking.slot_id == session.slots[0].id
