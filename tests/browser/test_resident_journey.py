@@ -35,7 +35,7 @@ def test_a_resident_books_for_herself_in_two_steps_and_cancels_through_the_confi
     phone.shot("session")
 
     steps = 0
-    phone.get_by_role("link", name="预约", exact=True).first.click()
+    phone.locator("main").get_by_role("link", name="预约", exact=True).first.click()
     steps += 1
     phone.shot("booking-form")
     assert phone.get_by_label(re.compile("李秀英")).is_checked()  # the only patient
@@ -76,12 +76,12 @@ def test_a_slot_not_yet_released_and_a_closed_slot_offer_no_booking(db, site, ph
     phone.goto(f"{site}/sessions/{later.id}")
     phone.shot("not-yet-released")
     assert phone.get_by_text("12月4日 08:00 放号").count() == 2
-    assert phone.get_by_role("link", name="预约", exact=True).count() == 0
+    assert phone.locator("main").get_by_role("link", name="预约", exact=True).count() == 0
 
     phone.goto(f"{site}/sessions/{closed.id}")
     phone.shot("closed")
     assert phone.get_by_text("已截止 · 请到现场挂号").count() == 2
-    assert phone.get_by_role("link", name="预约", exact=True).count() == 0
+    assert phone.locator("main").get_by_role("link", name="预约", exact=True).count() == 0
 
 
 def test_a_daughter_adds_her_mother_from_the_booking_form_and_books_her_in_six_steps(
@@ -92,7 +92,7 @@ def test_a_daughter_adds_her_mother_from_the_booking_form_and_books_her_in_six_s
     _sign_in(phone, site, daughter.account, f"/sessions/{session.id}")
 
     steps = 0
-    phone.get_by_role("link", name="预约", exact=True).first.click()
+    phone.locator("main").get_by_role("link", name="预约", exact=True).first.click()
     steps += 1
     phone.get_by_role("link", name="＋添加家人").click()
     steps += 1
