@@ -224,8 +224,14 @@ def booking_version(account_id: int, now: datetime) -> tuple:
     return version, newest
 
 
+# A booking's own .ics (加入手机日历, the confirmation e-mail) reminds two hours before;
+# feeds carry no alarms: a subscribed calendar is the phone's, its alarms the owner's.
+BOOKING_ALARM = timedelta(hours=2)
+
+
 def booking_events(account_id: int, now: datetime, *, base_url: str,
-                   booking_id: int | None = None) -> list[FeedEvent]:
+                   booking_id: int | None = None,
+                   alarm_before: timedelta | None = None) -> list[FeedEvent]:
     query = (
         select(Booking.id, Booking.code, Booking.queue_number, Booking.status,
                Booking.updated_dt, Booking.sequence, Slot.start_dt, Slot.end_dt,
@@ -256,6 +262,7 @@ def booking_events(account_id: int, now: datetime, *, base_url: str,
                           n=number) + f"\n{base_url}/bookings/{bid}",
             url=f"{base_url}/bookings/{bid}", cancelled=cancelled,
             cancelled_prefix="【已停诊】" if status == BookingStatus.STOPPED else "【已取消】",
+            alarm_before=alarm_before,
         ))
     return events
 
@@ -316,7 +323,8 @@ def booking_attachment(booking_id: int, now: datetime) -> Attachment | None:
     if account_id is None:
         return None
     base_url = (current_app.config.get("SITE_URL") or "").rstrip("/")
-    events = booking_events(account_id, now, base_url=base_url, booking_id=booking_id)
+    events = booking_events(account_id, now, base_url=base_url, booking_id=booking_id,
+                            alarm_before=BOOKING_ALARM)
     if not events:
         return None
     body = render(feed_calendar("乡情专家行", events, zone=local_zone()))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from icalendar import Calendar, Event, Timezone, TimezoneStandard, vDuration
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vDuration
 
 PRODID = "-//Xiangqing//乡情专家行//ZH"
 TZID = "Asia/Shanghai"
@@ -41,6 +41,7 @@ class FeedEvent:
     url: str = ""
     cancelled: bool = False
     cancelled_prefix: str = "【已停诊】"
+    alarm_before: timedelta | None = None  # a reminder on the phone (a booking's own .ics)
 
 
 @lru_cache(maxsize=4)
@@ -80,6 +81,12 @@ def event_component(event: FeedEvent, zone) -> Event:
         component.add("description", event.description)
     if event.url:
         component.add("url", event.url)
+    if event.alarm_before and not event.cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", -event.alarm_before)
+        alarm.add("description", summary)
+        component.add_component(alarm)
     return component
 
 

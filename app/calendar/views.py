@@ -175,7 +175,7 @@ def resident_feed(token: str):
 def booking_ics(booking_id: int):
     now = request_now()
     events = feeds.booking_events(current_user.id, now, base_url=_base_url(),
-                                  booking_id=booking_id)
+                                  booking_id=booking_id, alarm_before=feeds.BOOKING_ALARM)
     if not events:
         abort(404)
     event = events[0]

@@ -233,6 +233,18 @@ def test_last_fetched_is_written_at_most_once_an_hour(db, client, app):
     assert tokens.find_link(FeedOwner.RESIDENT, world[4].id).last_fetched_dt == NOW
 
 
+def test_add_to_phone_calendar_carries_a_two_hour_alarm(db, client):
+    """Issue #16, item 10: 加入手机日历 gives an event that rings two hours before;
+    the subscribed feed carries no alarm (the phone's owner sets those)."""
+    world = _world(db)
+    booking, account = world[5], world[4]
+    login(client, account.phone)
+    one = client.get(f"/bookings/{booking.id}.ics").data.decode()
+    assert "BEGIN:VALARM" in one and "TRIGGER:-PT2H" in one and "ACTION:DISPLAY" in one
+    feed = client.get(_urls(db, world)["me"]).data.decode()
+    assert f"booking-{booking.id}@" in feed and "VALARM" not in feed
+
+
 def test_one_booking_as_an_attachment_for_its_owner_only(db, client):
     world = _world(db)
     booking, account = world[5], world[4]
