@@ -238,11 +238,12 @@ def active_booked_by(key: str, *, session_id: int | None = None) -> list[int]:
 
 
 def no_shows_booked_by(key: str, *, since: datetime) -> list[int]:
-    """Who booked each of a person's no-shows marked since ``since``."""
+    """Who booked each of a person's no-shows at slots that began after ``since`` (the
+    day they did not come counts, not the day the desk marked it)."""
     return list(db.session.scalars(
-        select(Booking.booked_by_id)
+        select(Booking.booked_by_id).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.person_key == key, Booking.status == BookingStatus.NO_SHOW,
-               Booking.updated_dt > since)))
+               Slot.start_dt > since)))
 
 
 def waiting_for_by(key: str, slot_id: int) -> list[int]:

@@ -211,6 +211,26 @@ def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
     assert walk_in.status == BookingStatus.CONFIRMED
 
 
+def test_the_no_show_window_counts_from_the_sessions_day_not_the_marking(db):
+    """Issue #16, item 13: no-shows marked late for sessions long past do not suspend:
+    the 90-day window counts from the day the person did not come."""
+    (patient,) = _people(db, 1)
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+    marked = NOW + timedelta(days=100)
+    days = (DAY, DAY + timedelta(days=1), DAY + timedelta(days=95))  # two long before
+    for day in days:
+        session = _clinic(db, day=day, slots=1)
+        booking = book_slot(session.slots[0].id, patient, by=patient.account,
+                            now=session.slots[0].start_dt - timedelta(days=1))
+        db.session.commit()
+        desk.mark_no_show(booking, by=coordinator, now=marked)
+        db.session.commit()
+
+    person = db.session.get(Person, patient.id_number_hash)
+    assert (person.active_count, person.suspended_until) == (0, None)
+
+
 def test_check_in_by_code_or_phone(db):
     session = _clinic(db)
     (patient,) = _people(db, 1)

@@ -3,9 +3,10 @@
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from app.auth.models import User
+from app.bookings import queries
 from app.bookings.errors import NotBookable
 from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.bookings.models import (
@@ -126,12 +127,8 @@ def _set_no_show(booking_id: int, key: str, *, now: datetime, policy: BookingPol
     if not changed:
         return
     engine.release_person_place(key)
-    no_shows = db.session.scalar(
-        select(func.count()).select_from(Booking)
-        .where(Booking.person_key == key, Booking.status == BookingStatus.NO_SHOW,
-               Booking.updated_dt > now - timedelta(days=policy.noshow_window_days))
-    )
-    if no_shows >= policy.noshow_limit:
+    window_start = now - timedelta(days=policy.noshow_window_days)
+    if len(queries.no_shows_booked_by(key, since=window_start)) >= policy.noshow_limit:
         db.session.execute(
             update(Person).where(Person.key == key)
             .values(suspended_until=now + timedelta(days=policy.suspension_days))
