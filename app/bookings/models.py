@@ -27,7 +27,7 @@ from app.core.formatting import short_datetime
 from app.core.time import local_to_utc, to_local, utcnow
 from app.extensions import db
 from app.patients.models import Patient
-from app.scheduling.models import Session, SessionStatus, Slot
+from app.scheduling.models import Audience, Session, SessionStatus, Slot
 
 
 class BookingStatus(StrEnum):
@@ -228,6 +228,13 @@ class BookingPolicy(db.Model):
             raise NotBookable(_("本场已停诊，不能预约"))
         if status != SessionStatus.PUBLISHED or not has_public_slots:
             raise NotBookable(_("本场不接受预约"))
+
+    @staticmethod
+    def check_open_online(audience: Audience) -> None:
+        """A lecture or forum for local doctors takes no sign-ups online: their health
+        centre's desk books their seats."""
+        if audience == Audience.PROFESSIONAL:
+            raise NotBookable(_("本场面向医务人员，不在网上报名；请通过所在卫生院报名"))
 
     def check_online_window(self, start_dt: datetime, *, now: datetime) -> None:
         """Online booking opens ``release_days`` before at the release time and closes

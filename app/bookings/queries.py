@@ -23,6 +23,7 @@ from app.patients.models import Patient, Relation
 from app.patients.queries import holder_key
 from app.scheduling.models import (
     PUBLIC_STATUSES,
+    Audience,
     Places,
     Session,
     SessionExpert,
@@ -106,6 +107,7 @@ class SlotFacts(Places):
     experts: tuple = ()  # ({id, name, title}, …) in the order pages list them
     capacity: int = 0
     booked_count: int = 0
+    audience: Audience = Audience.PUBLIC
     policy: BookingPolicy | None = None  # the booking policy in force, read with it
 
     @property
@@ -120,7 +122,7 @@ _SLOT_FACTS = (
     select(Slot.id, Slot.session_id, Slot.start_dt, Slot.end_dt, Session.status,
            Session.kind, Session.title, Venue.name, Specialty.name, Venue.id, Venue.address,
            Township.id, Township.name, Township.kind, Slot.capacity, Slot.booked_count,
-           Expert.id, Expert.name, Expert.title, *_POLICY.columns)
+           Expert.id, Expert.name, Expert.title, Session.audience, *_POLICY.columns)
     .join(Session, Session.id == Slot.session_id)
     .join(Venue, Venue.id == Session.venue_id)
     .join(Township, Township.id == Venue.township_id)
@@ -131,7 +133,7 @@ _SLOT_FACTS = (
     .where(Slot.id == bindparam("slot_id"))
     .order_by(Expert.id)
 )
-_FIRST_POLICY_COLUMN = 19
+_FIRST_POLICY_COLUMN = 20
 
 
 def slot_facts(slot_id: int) -> SlotFacts | None:
@@ -151,7 +153,7 @@ def slot_facts(slot_id: int) -> SlotFacts | None:
                      venue_id=row[9], venue_address=row[10],
                      township={"id": row[11], "name": row[12], "kind": row[13]},
                      experts=experts, capacity=row[14], booked_count=row[15],
-                     policy=policy)
+                     audience=row[19], policy=policy)
 
 
 @functools.lru_cache(maxsize=8)

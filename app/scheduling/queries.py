@@ -78,13 +78,13 @@ def public_sessions(flt: ScheduleFilter, *, now: datetime) -> Select:
     return query
 
 
-class Places(NamedTuple):
+class SessionPlaces(NamedTuple):
     left: int
     capacity: int
     last_start_dt: datetime  # its last slot's start: online booking closes before it
 
 
-def places_left(session_ids: list[int]) -> dict[int, Places]:
+def places_left(session_ids: list[int]) -> dict[int, SessionPlaces]:
     """Places left and capacity per session, in one statement."""
     if not session_ids:
         return {}
@@ -98,7 +98,7 @@ def places_left(session_ids: list[int]) -> dict[int, Places]:
         .where(Slot.session_id.in_(session_ids))
         .group_by(Slot.session_id)
     )
-    return {sid: Places(int(left), int(cap), last) for sid, left, cap, last in rows}
+    return {sid: SessionPlaces(int(left), int(cap), last) for sid, left, cap, last in rows}
 
 
 def schedule_page(flt: ScheduleFilter, *, now: datetime, page: int, per_page: int):

@@ -21,7 +21,8 @@ from app.extensions import db
 from app.notifications.compose import SMS_LENGTH
 from app.notifications.models import Message, MessageStatus
 from app.patients.models import Person
-from app.scheduling.models import Session, SessionStatus, Slot
+from app.scheduling.models import Audience, Session, SessionKind, SessionStatus, Slot
+from tests.api.helpers import bearer
 from tests.factories import (
     NOW,
     TODAY,
@@ -336,3 +337,29 @@ def test_stop_session_needs_a_reason(db):
 
     assert _refusal(lambda: stopping.stop_session(session, "  ", by=create_user(),
                                                   now=NOW)) == "请填写停诊原因"
+
+
+def test_a_lecture_for_local_doctors_is_booked_by_the_desk_not_online(db, client):
+    """Issue #16, item 13: a lecture or forum whose audience is professional takes no
+    online sign-up — a clear refusal on the page, the API and the waitlist — while the
+    desk books its seats."""
+    lecture = create_session(day=DAY, kind=SessionKind.LECTURE, slots=1, capacity=1,
+                             audience=Audience.PROFESSIONAL)
+    (patient,) = _people(db, 1)
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+    slot_id = lecture.slots[0].id
+
+    refused = "本场面向医务人员，不在网上报名；请通过所在卫生院报名"
+    assert _refusal(lambda: book_slot(slot_id, patient, by=patient.account, now=NOW)) == refused
+    answer = client.post("/api/v1/bookings", json={"slot_id": slot_id},
+                         headers=bearer(patient.account))
+    assert answer.status_code == 409 and answer.get_json()["error"]["message"] == refused
+    page = client.get(f"/sessions/{lecture.id}").text
+    assert refused in page and f"/slots/{slot_id}/book" not in page
+
+    seat = desk.book_walk_in(slot_id, patient, by=coordinator, now=NOW)
+    assert seat.status == BookingStatus.CONFIRMED
+    db.session.commit()
+    assert _refusal(lambda: waitlist.join_waitlist(slot_id, patient, by=patient.account,
+                                                   now=NOW)) == refused

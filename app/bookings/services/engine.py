@@ -151,8 +151,9 @@ def _check_rules(slot: queries.SlotFacts, policy: BookingPolicy, *,
     policy.check_bookable(slot.session_status, slot.kind.has_public_slots)
     if source == BookingSource.FRONT_DESK:
         policy.check_desk_window(slot.end_dt, now=now)
-    else:
-        policy.check_online_window(slot.start_dt, now=now)
+        return
+    policy.check_open_online(slot.audience)
+    policy.check_online_window(slot.start_dt, now=now)
 
 
 def whom_to_tell(patient: Patient | Row, *, by: User | Caller,

@@ -47,6 +47,7 @@ def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
     if slot is None:
         raise BookingNotFound(_("找不到这个号源"))
     policy.check_bookable(slot.session.status, slot.session.kind.has_public_slots)
+    policy.check_open_online(slot.session.audience)
     policy.check_online_window(slot.start_dt, now=now)
     if slot.booked_count < slot.capacity:
         raise WaitlistError(_("该时段还有空位，请直接预约"))
