@@ -110,6 +110,46 @@ def test_cancel_offers_the_place_to_the_first_waiter_and_holds_it(db):
     assert "已为李秀英保留到12月1日 09:30" in offer_sms.body
 
 
+def _offer_sms(db, phone: str) -> Message:
+    db.session.expire_all()
+    return db.session.scalar(select(Message).where(Message.kind == "waitlist_offer",
+                                                   Message.recipient == phone))
+
+
+def test_an_offers_sms_expires_with_it_and_is_withdrawn_when_it_ends_sooner(db):
+    """Issue #16, item 13: seen — an offer made at 14:42, accepted at 14:50, its
+    session stopped later, and the next morning's sweep still sent "保留到…15:12"."""
+    slot, holder, booking, queue, entries = _full_slot_with_waiters(db, waiters=3)
+    changes.cancel_booking(booking, by=holder.account, now=NOW)
+    db.session.commit()
+    sms = _offer_sms(db, queue[0].phone)
+    assert (sms.status, sms.expires_dt) == (MessageStatus.PENDING, NOW + timedelta(minutes=30))
+
+    waitlist.accept_offer(db.session.get(WaitlistEntry, entries[0].id),
+                          by=queue[0].account, now=NOW + timedelta(minutes=8))
+    db.session.commit()
+    assert _offer_sms(db, queue[0].phone).status == MessageStatus.CANCELLED
+
+    # Left: the place passes on, and the leaver's SMS is not sent.
+    accepted = db.session.scalar(select(Booking).where(Booking.patient_id == queue[0].id))
+    changes.cancel_booking(accepted, by=queue[0].account, now=NOW + timedelta(minutes=9))
+    db.session.commit()
+    assert _offer_sms(db, queue[1].phone).status == MessageStatus.PENDING
+    waitlist.leave_waitlist(db.session.get(WaitlistEntry, entries[1].id), by=queue[1].account,
+                            now=NOW + timedelta(minutes=10))
+    db.session.commit()
+    assert _offer_sms(db, queue[1].phone).status == MessageStatus.CANCELLED
+
+    # Stopped: the last waiter's offer is not sent either.
+    assert _offer_sms(db, queue[2].phone).status == MessageStatus.PENDING
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+    stopping.stop_session(db.session.get(Session, slot.session_id), by=coordinator,
+                          reason="专家临时出差", now=NOW + timedelta(minutes=11))
+    db.session.commit()
+    assert _offer_sms(db, queue[2].phone).status == MessageStatus.CANCELLED
+
+
 def test_accepting_an_offer_books_the_held_place(db):
     slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
     changes.cancel_booking(booking, by=holder.account, now=NOW)

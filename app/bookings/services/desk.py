@@ -18,7 +18,7 @@ from app.bookings.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from app.bookings.services import engine
+from app.bookings.services import engine, notices
 from app.bookings.services import policy as rules
 from app.core import audit
 from app.core.db import restart_as_write
@@ -174,13 +174,18 @@ def close_past_sessions(*, now: datetime, policy: BookingPolicy | None = None) -
 
 
 def close_waitlist(session_id: int, status: WaitlistStatus) -> None:
-    """End every open waitlist entry of a session's slots (closed or stopped)."""
+    """End every open waitlist entry of a session's slots (closed or stopped); offers
+    not sent yet are not sent."""
+    of_session = WaitlistEntry.slot_id.in_(select(Slot.id).where(Slot.session_id == session_id))
+    offered = db.session.scalars(select(WaitlistEntry.id).where(
+        of_session, WaitlistEntry.status == WaitlistStatus.OFFERED)).all()
     db.session.execute(
         update(WaitlistEntry)
-        .where(WaitlistEntry.slot_id.in_(select(Slot.id).where(Slot.session_id == session_id)),
+        .where(of_session,
                WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.OFFERED)))
         .values(status=status)
     )
+    notices.withdraw_waitlist_offers(offered)
 
 
 def session_bookings(session_id: int) -> list[Booking]:

@@ -185,21 +185,43 @@ def session_stopped(f: BookingFacts, *, reason: str, alternatives: list[str], li
 
 
 def waitlist_offer(entry: WaitlistEntry, *, expires_dt: datetime, now: datetime) -> None:
-    _tell_waiter(entry, "waitlist_offer", link="/waitlist", now=now,
-                 until=partial(fmt, expires_dt))
+    """The held place, by SMS, inbox and e-mail. The SMS and e-mail expire with the
+    offer (never sent once it has passed) and are withdrawn when it ends sooner
+    (``withdraw_waitlist_offers``); the inbox keeps its copy."""
+    account, texts = _waiter_texts(entry, "waitlist_offer", link="/waitlist",
+                                   until=partial(fmt, expires_dt))
+    queue_messages([
+        message if message["channel"] == Channel.INBOX else
+        {**message, "expires_dt": expires_dt,
+         "dedupe_key": _offer_key(entry.id, message["channel"])}
+        for message in compose.routes("waitlist_offer", texts, now=now, to=account,
+                                      phone=entry.patient.phone)])
+
+
+def withdraw_waitlist_offers(entry_ids) -> None:
+    """The offers' SMS and e-mail not sent yet are not sent: the offer was accepted,
+    left, passed on, or its session stopped."""
+    for entry_id in entry_ids:
+        for channel in (Channel.SMS, Channel.EMAIL):
+            cancel_message(_offer_key(entry_id, channel))
+
+
+def _offer_key(entry_id: int, channel: Channel) -> str:
+    return f"waitlist_offer:{entry_id}:{channel.value}"
 
 
 def waitlist_expired(entry: WaitlistEntry, *, now: datetime) -> None:
-    _tell_waiter(entry, "waitlist_expired", link="/schedule", now=now)
+    account, texts = _waiter_texts(entry, "waitlist_expired", link="/schedule")
+    compose.send("waitlist_expired", texts, now=now, to=account, phone=entry.patient.phone)
 
 
-def _tell_waiter(entry: WaitlistEntry, kind: str, *, link: str, now: datetime,
-                 **values) -> None:
-    """A notice about a waitlist entry: SMS to the waiter's phone, inbox and e-mail to
-    the account that put them on the list."""
+def _waiter_texts(entry: WaitlistEntry, kind: str, *, link: str,
+                  **values) -> tuple[Recipient, compose.Texts]:
+    """A notice about a waitlist entry, for the account that put the waiter on the list
+    (inbox and e-mail; the SMS goes to the waiter's phone)."""
     account = recipient_of(db.session.get(User, entry.account_id))
     slot = entry.slot
     texts = compose.render(kind, locale=account.locale, name=entry.patient.name,
                            place=slot.session.venue.name, when=partial(fmt, slot.start_dt),
                            link=compose.site_link(link), **values)
-    compose.send(kind, texts, now=now, to=account, phone=entry.patient.phone)
+    return account, texts

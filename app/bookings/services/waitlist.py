@@ -166,7 +166,9 @@ def accept_offer(entry: WaitlistEntry, *, by: User, now: datetime,
     entry = db.session.get(WaitlistEntry, entry_id)
     if entry.status != WaitlistStatus.OFFERED or entry.offer_expires_dt <= now:
         raise WaitlistError(_("这个空位已经过期或不再为您保留"))
-    return _accepted(entry, _book_held(entry, by=by, now=now))
+    booking = _accepted(entry, _book_held(entry, by=by, now=now))
+    notices.withdraw_waitlist_offers([entry_id])
+    return booking
 
 
 def leave_waitlist(entry: WaitlistEntry, *, by: User, now: datetime,
@@ -183,6 +185,7 @@ def leave_waitlist(entry: WaitlistEntry, *, by: User, now: datetime,
     entry.status = WaitlistStatus.CANCELLED
     db.session.flush()
     if was_offered:
+        notices.withdraw_waitlist_offers([entry_id])
         pass_place_on(entry.slot_id, now=now, policy=policy)
     db.session.flush()
 
@@ -209,6 +212,7 @@ def expire_offers(*, now: datetime, policy: BookingPolicy | None = None) -> int:
             .values(status=WaitlistStatus.EXPIRED)
         ).rowcount:
             expired += 1
+            notices.withdraw_waitlist_offers([entry_id])
             notices.waitlist_expired(entry, now=now)
             pass_place_on(entry.slot_id, now=now, policy=policy)
     db.session.flush()
