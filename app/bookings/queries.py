@@ -23,6 +23,7 @@ from app.patients.models import Patient, Relation
 from app.patients.queries import holder_key
 from app.scheduling.models import (
     PUBLIC_STATUSES,
+    UNCOUNTED_KINDS,
     Audience,
     Places,
     Session,
@@ -230,12 +231,16 @@ def slot_with_session(slot_id: int) -> Slot | None:
 
 
 def active_booked_by(key: str, *, session_id: int | None = None) -> list[int]:
-    """Who booked each active booking of a person (in one session, if given): what a
-    refusal about the person counts (app.bookings.services.refusals)."""
+    """Who booked each active booking of a person that counts toward their limit (in
+    one session, if given): what a refusal about the person counts
+    (app.bookings.services.refusals)."""
     query = select(Booking.booked_by_id).where(Booking.person_key == key,
                                                Booking.status.in_(ACTIVE_STATUSES))
     if session_id is not None:
         query = query.where(Booking.session_id == session_id)
+    else:
+        query = query.join(Session, Session.id == Booking.session_id).where(
+            Session.kind.not_in(UNCOUNTED_KINDS))
     return list(db.session.scalars(query))
 
 

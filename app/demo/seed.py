@@ -485,10 +485,13 @@ class _Builder:
             else:
                 rate = self.rng.uniform(*(CLINIC_FILL if clinic else SEATS_FILL))
                 counts = [self._binomial(slot["capacity"], rate) for slot in released]
-            people = self.rng.sample(available, min(sum(counts), len(available)))
+            # A lecture's seat does not count toward the limit: anyone may take one.
+            counted = SessionKind(session["kind"]).counts_toward_limit
+            pool = available if counted else range(len(patients))
+            people = self.rng.sample(pool, min(sum(counts), len(pool)))
             for slot, count in zip(released, counts, strict=True):
                 for patient in people[:count]:
-                    active[patient] += 1
+                    active[patient] += counted
                     drafts.append((session, slot, patient, BookingStatus.CONFIRMED))
                 people = people[count:]
             available = [p for p in available if active[p] < MAX_ACTIVE]

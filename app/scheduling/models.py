@@ -36,6 +36,16 @@ class SessionKind(StrEnum):
         """Surgeries and ward rounds are scheduled, never booked by the public."""
         return self not in (SessionKind.WARD_ROUND, SessionKind.SURGERY)
 
+    @property
+    def counts_toward_limit(self) -> bool:
+        """A lecture's or forum's seat is not a clinic place: the per-person limit of
+        active bookings counts the others only."""
+        return self not in UNCOUNTED_KINDS
+
+
+# Seats that do not count toward a person's limit of active bookings.
+UNCOUNTED_KINDS = (SessionKind.LECTURE, SessionKind.FORUM)
+
 
 class SessionStatus(StrEnum):
     DRAFT = "draft"

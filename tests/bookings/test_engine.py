@@ -386,3 +386,27 @@ def test_bookings_of_one_slot_each_get_their_own_texts_in_their_own_language(
     assert "提醒：赵敏预约了" in text(booked[1], "reminder_24h")
     assert f"https://xq.example/bookings/{booked[1].id}" in text(
         booked[1], channel=Channel.INBOX)
+
+
+def test_lecture_and_forum_seats_do_not_count_toward_the_three_clinic_bookings(db):
+    """Issue #16, item 13: with three active clinic bookings a resident still takes a
+    lecture's and a forum's seat; cancelling a seat gives back no clinic place."""
+    patient = _resident(db)
+    for hour in (8, 10, 12):
+        clinic = _clinic(db, start=time(hour, 0), hours=1, slots=1)
+        _book(clinic.slots[0], patient)
+        db.session.commit()
+    fourth = _clinic(db, start=time(14, 0), hours=1, slots=1)
+    lecture = _clinic(db, start=time(16, 0), hours=1, slots=1, kind=SessionKind.LECTURE)
+    forum = _clinic(db, start=time(18, 0), hours=1, slots=1, kind=SessionKind.FORUM)
+
+    seat = _book(lecture.slots[0], patient)
+    _book(forum.slots[0], patient)
+    db.session.commit()
+    assert db.session.get(Person, patient.id_number_hash).active_count == 3
+    assert _refusal(lambda: _book(fourth.slots[0], patient)) == (
+        "李秀英已有3个未就诊的预约，达到上限，请先就诊或取消一个")
+
+    changes.cancel_booking(db.session.get(Booking, seat.id), by=patient.account, now=NOW)
+    db.session.commit()
+    assert db.session.get(Person, patient.id_number_hash).active_count == 3

@@ -68,7 +68,7 @@ def cancel_booking(booking: Booking, *, by: User, now: datetime, reason: str = "
         raise NotBookable(_("该预约已不能取消（已取消、已就诊或已停诊）"))
     booking = db.session.get(Booking, booking_id)
     free_place(booking.slot_id, now=now, policy=policy)
-    engine.release_person_place(booking.person_key)
+    engine.release_person_place(booking.person_key, booking.session.kind)
     cancel_pending_for_booking(booking.id)
     notices.booking_cancelled(notices.facts_of(booking), now=now)
     if staff:
@@ -87,7 +87,8 @@ def free_place(slot_id: int, *, now: datetime, policy: BookingPolicy) -> None:
 def reschedule_targets(booking: Booking, *, now: datetime,
                        policy: BookingPolicy | None = None) -> list[Slot]:
     """Where a booking may move: open slots of its session or of the same experts'
-    other published sessions that online booking accepts now."""
+    other published sessions of its kind and audience that online booking accepts now
+    (a clinic place does not become a lecture seat)."""
     policy = policy or rules.current_policy()
     same_experts = select(SessionExpert.session_id).where(
         SessionExpert.expert_id.in_([e.id for e in booking.session.experts])
@@ -96,6 +97,8 @@ def reschedule_targets(booking: Booking, *, now: datetime,
         select(Slot).join(Slot.session)
         .where(Session.status == SessionStatus.PUBLISHED, Slot.id != booking.slot_id,
                Slot.booked_count < Slot.capacity, Slot.start_dt > now,
+               Session.kind == booking.session.kind,
+               Session.audience == booking.session.audience,
                (Slot.session_id == booking.session_id) | Slot.session_id.in_(same_experts))
         .order_by(Slot.start_dt, Slot.id).limit(80)
     ).all()

@@ -25,7 +25,7 @@ from app.core.db import restart_as_write
 from app.extensions import db
 from app.patients import idnumbers
 from app.patients.models import Patient, Person, Relation, person_key
-from app.scheduling.models import Session, SessionStatus, Slot
+from app.scheduling.models import Session, SessionKind, SessionStatus, Slot
 
 
 def register_walk_in(*, name: str, id_number: str, phone: str) -> Patient:
@@ -109,8 +109,9 @@ def mark_no_show(booking: Booking, *, by: User | None, now: datetime,
     if now < booking.slot.start_dt:
         raise NotBookable(_("就诊时间还没到，不能标记爽约"))
     booking_id, key, by_id = booking.id, booking.person_key, by.id if by else None
+    kind = booking.session.kind
     restart_as_write(db.session)
-    _set_no_show(booking_id, key, now=now, policy=policy)
+    _set_no_show(booking_id, key, kind, now=now, policy=policy)
     booking = db.session.get(Booking, booking_id)
     if by_id is not None:
         audit.record("booking.no_show", booking, actor_id=by_id, now=now,
@@ -118,7 +119,8 @@ def mark_no_show(booking: Booking, *, by: User | None, now: datetime,
     return booking
 
 
-def _set_no_show(booking_id: int, key: str, *, now: datetime, policy: BookingPolicy) -> None:
+def _set_no_show(booking_id: int, key: str, kind: SessionKind, *, now: datetime,
+                 policy: BookingPolicy) -> None:
     changed = db.session.execute(
         update(Booking)
         .where(Booking.id == booking_id, Booking.status == BookingStatus.CONFIRMED)
@@ -126,7 +128,7 @@ def _set_no_show(booking_id: int, key: str, *, now: datetime, policy: BookingPol
     ).rowcount
     if not changed:
         return
-    engine.release_person_place(key)
+    engine.release_person_place(key, kind)
     window_start = now - timedelta(days=policy.noshow_window_days)
     if len(queries.no_shows_booked_by(key, since=window_start)) >= policy.noshow_limit:
         db.session.execute(
@@ -140,14 +142,14 @@ def close_past_sessions(*, now: datetime, policy: BookingPolicy | None = None) -
     bookings not checked in are marked no-show, checked-in ones completed, and open
     waitlist entries expire. Returns how many sessions closed."""
     policy = policy or rules.current_policy()
-    ended = db.session.scalars(
-        select(Session.id).where(Session.status == SessionStatus.PUBLISHED,
-                                 Session.end_dt <= now).order_by(Session.id)
+    ended = db.session.execute(
+        select(Session.id, Session.kind).where(Session.status == SessionStatus.PUBLISHED,
+                                               Session.end_dt <= now).order_by(Session.id)
     ).all()
     if not ended:
         return 0
     restart_as_write(db.session)
-    for session_id in ended:
+    for session_id, kind in ended:
         closed = db.session.execute(
             update(Session)
             .where(Session.id == session_id, Session.status == SessionStatus.PUBLISHED)
@@ -161,13 +163,13 @@ def close_past_sessions(*, now: datetime, policy: BookingPolicy | None = None) -
         ).all()
         for booking_id, key, status in bookings:
             if status == BookingStatus.CONFIRMED:
-                _set_no_show(booking_id, key, now=now, policy=policy)
+                _set_no_show(booking_id, key, kind, now=now, policy=policy)
             else:
                 db.session.execute(
                     update(Booking).where(Booking.id == booking_id)
                     .values(status=BookingStatus.COMPLETED, updated_dt=now)
                 )
-                engine.release_person_place(key)
+                engine.release_person_place(key, kind)
         close_waitlist(session_id, WaitlistStatus.EXPIRED)
     db.session.flush()
     return len(ended)

@@ -53,7 +53,7 @@ from app.core.formatting import short_datetime
 from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.patients.models import Patient, Person, Relation
-from app.scheduling.models import Session, SessionStatus, Slot
+from app.scheduling.models import Session, SessionKind, SessionStatus, Slot
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk
 CODE_LENGTH = 6
@@ -128,7 +128,8 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
         "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
     }, now=now, one_per_session=policy.one_per_session)
     try:
-        booked = write_booking(row, name=patient.name, now=now, policy=policy, held=held)
+        booked = write_booking(row, name=patient.name, now=now, policy=policy, held=held,
+                               counted=slot.kind.counts_toward_limit)
     except Repeated:
         # A twin request with the same key committed between the look above and the
         # row (PostgreSQL; SQLite's write lock makes the look exact): this attempt is
@@ -204,16 +205,23 @@ class Repeated(Exception):  # noqa: N818 (a signal, not a failure)
 
 
 def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPolicy,
-                  held: bool = False) -> Booked:
+                  held: bool = False, counted: bool = True) -> Booked:
     """The writes of a booking (module docstring, b–e), of the row ``booking_row``
-    made. ``held``: the place is already counted in the slot."""
+    made. ``held``: the place is already counted in the slot; ``counted``: the booking
+    counts toward the person's limit (a lecture's seat does not; online, a suspension
+    still applies)."""
     queue_number = next_queue_number(planned["session_id"])
     if not held and not take_capacity(planned["slot_id"]):
         raise SlotFull(_("该时段已约满，可以登记候补"))
     online = planned["source"] != BookingSource.FRONT_DESK
     max_active = policy.max_active_per_person
-    if not _take_person_place(planned["person_key"], max_active=max_active, now=now,
-                              online=online):
+    if not counted:
+        if online:
+            _check_not_suspended(planned, name, now=now, policy=policy)
+        # The person's row, which the booking's key refers to, made on their first one.
+        insert_ignore(db.session, Person, {"key": planned["person_key"], "active_count": 0})
+    elif not _take_person_place(planned["person_key"], max_active=max_active, now=now,
+                                online=online):
         if online:
             _check_not_suspended(planned, name, now=now, policy=policy)
         raise _about_person(
@@ -341,7 +349,10 @@ def take_person_place(key: str, *, max_active: int, now: datetime, online: bool)
     return db.session.connection().execute(query, params).rowcount == 1
 
 
-def release_person_place(key: str) -> None:
+def release_person_place(key: str, kind: SessionKind) -> None:
+    """The person's place under their limit back, when a booking of ``kind`` took one."""
+    if not kind.counts_toward_limit:
+        return
     db.session.execute(
         update(Person).where(Person.key == key).values(active_count=Person.active_count - 1)
     )

@@ -75,7 +75,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
         booking.status, booking.updated_dt, booking.cancel_reason = (
             BookingStatus.STOPPED, now, reason[:200])
         booking.sequence += 1
-        release_person_place(booking.person_key)
+        release_person_place(booking.person_key, session.kind)
         cancel_pending_for_booking(booking.id)
         notices.session_stopped(notices.facts_of(booking), reason=reason,
                                 alternatives=alternatives, link=link, now=now)
