@@ -78,6 +78,29 @@ def my_bookings_page(user: User, *, page: int, per_page: int):
                        error_out=False)
 
 
+@dataclass(frozen=True)
+class Offer:
+    """A place the waitlist holds for one of the account's patients, as plain values."""
+
+    entry_id: int
+    name: str
+    start_dt: datetime
+    expires_dt: datetime
+
+
+def open_offers(user_id: int, *, now: datetime) -> list[Offer]:
+    """The account's waitlist offers not yet answered and not yet expired."""
+    rows = db.session.execute(
+        select(WaitlistEntry.id, Patient.name, Slot.start_dt, WaitlistEntry.offer_expires_dt)
+        .join(Patient, Patient.id == WaitlistEntry.patient_id)
+        .join(Slot, Slot.id == WaitlistEntry.slot_id)
+        .where(WaitlistEntry.account_id == user_id,
+               WaitlistEntry.status == WaitlistStatus.OFFERED,
+               WaitlistEntry.offer_expires_dt > now)
+        .order_by(WaitlistEntry.offer_expires_dt))
+    return [Offer(*row) for row in rows]
+
+
 def my_waitlist(user: User) -> list[WaitlistEntry]:
     return db.session.scalars(
         select(WaitlistEntry)

@@ -1,6 +1,6 @@
 """Residents book, cancel, reschedule and wait-list: short handlers over the services."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -16,6 +16,17 @@ from app.extensions import db, limiter
 
 bp = Blueprint("bookings", __name__)
 BOOK_LIMIT = "30/minute"  # per account; the API's bookings share it
+
+
+@bp.app_template_global()
+def waitlist_offers() -> list[queries.Offer]:
+    """The signed-in account's open waitlist offers, for the banner at the top of
+    every page until they are answered (one indexed read per page; none for visitors)."""
+    if not current_user.is_authenticated:
+        return []
+    if "waitlist_offers" not in g:
+        g.waitlist_offers = queries.open_offers(current_user.id, now=request_now())
+    return g.waitlist_offers
 
 
 def _my_patient(patient_id: int, patients=None):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
-from app.bookings.services import changes
+from app.bookings.services import changes, waitlist
 from app.patients.models import Patient, Relation
 from app.scheduling.models import SessionStatus
 from tests.factories import (
@@ -340,3 +340,31 @@ def test_booking_form_shows_only_for_sessions_the_public_site_shows(db, client, 
     response = client.get(f"/slots/{session.slots[0].id}/book")
 
     assert response.status_code == (200 if shown else 404)
+
+
+def test_a_waitlist_offer_shows_on_every_page_until_answered(app, db, client):
+    """Issue #16, item 7: the held place is good news at the top of every page the
+    resident opens, until she answers it (or it expires)."""
+    session, holder = _setup(db, slots=1, capacity=1)
+    waiter = _resident(name="王秀兰", id_number=make_id_number(seq=22))
+    db.session.commit()
+    booking = book_slot(session.slots[0].id, holder, by=holder.account, now=NOW)
+    db.session.commit()
+    entry = waitlist.join_waitlist(session.slots[0].id, waiter, by=waiter.account, now=NOW)
+    db.session.commit()
+    changes.cancel_booking(booking, by=holder.account, now=NOW)
+    db.session.commit()
+    _login(client, waiter.account)
+
+    banner = re.compile(r'<p class="good-news" role="status">有空位了！为王秀兰保留了 '
+                        r'12月3日 08:00 的号，请在 09:30 前确认。')
+    for path in ("/", "/schedule", f"/sessions/{session.id}", "/bookings", "/account"):
+        assert banner.search(client.get(path).text), path
+    assert 'class="notice"' not in client.get("/waitlist").text  # good news, not an error
+
+    app.config["CLOCK"] = lambda: NOW + timedelta(minutes=31)
+    assert not banner.search(client.get("/").text)  # expired
+    app.config["CLOCK"] = lambda: NOW + timedelta(minutes=5)
+    page = client.get("/waitlist").text
+    client.post(f"/waitlist/{entry.id}/accept", data={"csrf_token": _csrf(page)})
+    assert not banner.search(client.get("/").text)  # answered

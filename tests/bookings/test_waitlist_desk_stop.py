@@ -34,6 +34,7 @@ from tests.factories import (
     create_user,
     make_id_number,
 )
+from tests.helpers import login_as
 
 DAY = TODAY + timedelta(days=2)
 
@@ -250,6 +251,13 @@ def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
     walk_in = _walk_in(later.slots[0].id, name=patient.name, phone=patient.phone,
                        id_number=patient.reveal_id_number(), by=coordinator)
     assert walk_in.status == BookingStatus.CONFIRMED
+    # Issue #16, item 7: the person is told, by SMS and in the inbox, until when.
+    told = db.session.execute(select(Message.channel, Message.recipient, Message.user_id,
+                                     Message.body).where(Message.kind == "suspended")).all()
+    assert sorted((t.channel, t.recipient or t.user_id) for t in told) == [
+        ("inbox", patient.account_id), ("sms", patient.phone)]
+    assert all("1月4日 09:00前暂停网上预约" in t.body for t in told)
+    assert len(told[0].body) <= SMS_LENGTH or told[0].channel == "inbox"
 
 
 def test_the_no_show_window_counts_from_the_sessions_day_not_the_marking(db):
@@ -370,6 +378,29 @@ def test_stop_session_sms_links_the_page_that_lists_alternatives(db, client, mon
     page = client.get(f"/s/{session.id}", follow_redirects=True).get_data(as_text=True)
     assert "可以改约的场次" in page and f"/sessions/{alternative.id}" in page
     assert "号源" not in page and "/book" not in page  # a stopped session offers no places
+
+
+def test_the_stop_notice_in_the_inbox_links_each_alternative(db, client, monkeypatch):
+    """Issue #16, item 7: the 停诊 notice in the inbox lists its alternatives as links
+    to their pages (where 预约 opens the booking form); a link elsewhere stays text."""
+    monkeypatch.setitem(current_app.config, "SITE_URL", "https://xq.example.cn")
+    expert = create_expert()
+    session = _clinic(db, experts=[expert])
+    alternative = _clinic(db, experts=[create_expert(specialty=expert.specialty)],
+                          day=DAY + timedelta(days=1))
+    patient = _people(db, 1)[0]
+    book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+    stopping.stop_session(session, "见 https://elsewhere.example/sessions/1", by=coordinator,
+                          now=NOW)
+    db.session.commit()
+
+    login_as(client, patient.account)
+    inbox = client.get("/inbox").text
+    assert f'<a class="button" href="/sessions/{alternative.id}">打开</a>' in inbox
+    assert "https://elsewhere.example/sessions/1" in inbox  # not a link
+    assert 'href="https://elsewhere' not in inbox
 
 
 def test_stop_session_needs_a_reason(db):

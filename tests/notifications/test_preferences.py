@@ -105,13 +105,16 @@ def test_a_stop_notice_with_a_long_reason_still_fits_and_keeps_the_reason_inside
         facts = replace(LONGEST, account_id=holder.id, to=compose.recipient_of(holder))
         notices.session_stopped(facts, reason="专家临时接到省里紧急会诊任务无法前来",
                                 link=compose.site_link("/s/98765"), now=NOW,
-                                alternatives=["12月20日 08:30 醴陵市中医院 心血管内科 李明"])
+                                alternatives=[notices.Alternative(
+                                    "12月20日 08:30 醴陵市中医院 心血管内科 李明",
+                                    "https://xq.liling.gov.cn/sessions/4321")])
         sms, inbox = (db.session.scalar(select(Message).where(
             Message.kind == "session_stopped", Message.channel == channel))
             for channel in (Channel.SMS, Channel.INBOX))
 
     assert compose.sms_fits(sms.body) and "/s/98765" in sms.body, sms.body
     assert "紧急会诊" in inbox.body and "醴陵市中医院" in inbox.body
+    assert "https://xq.liling.gov.cn/sessions/4321" in inbox.body
     db.session.rollback()
 
 

@@ -23,6 +23,7 @@ from app.bookings.services import policy as rules
 from app.core import audit
 from app.core.db import restart_as_write
 from app.extensions import db
+from app.notifications.compose import recipient_of
 from app.patients import idnumbers
 from app.patients.models import Patient, Person, Relation, person_key
 from app.scheduling.models import Session, SessionKind, SessionStatus, Slot
@@ -131,10 +132,21 @@ def _set_no_show(booking_id: int, key: str, kind: SessionKind, *, now: datetime,
     engine.release_person_place(key, kind)
     window_start = now - timedelta(days=policy.noshow_window_days)
     if len(queries.no_shows_booked_by(key, since=window_start)) >= policy.noshow_limit:
-        db.session.execute(
-            update(Person).where(Person.key == key)
-            .values(suspended_until=now + timedelta(days=policy.suspension_days))
-        )
+        until = now + timedelta(days=policy.suspension_days)
+        db.session.execute(update(Person).where(Person.key == key)
+                           .values(suspended_until=until))
+        _tell_suspended(booking_id, key, until=until, now=now)
+
+
+def _tell_suspended(booking_id: int, key: str, *, until: datetime, now: datetime) -> None:
+    """The suspended person hears of it on the phone of the booking they missed and in
+    their own account's inbox — else that of the account that made the booking."""
+    patient = db.session.get(Booking, booking_id).patient
+    own_account_id, _phone = queries.person_contact(key)
+    account = db.session.get(User, own_account_id or patient.account_id) if (
+        own_account_id or patient.account_id) else None
+    notices.person_suspended(name=patient.name, phone=patient.phone,
+                             to=recipient_of(account), until=until, now=now)
 
 
 def close_past_sessions(*, now: datetime, policy: BookingPolicy | None = None) -> int:

@@ -168,7 +168,16 @@ def booking_rescheduled(f: BookingFacts, *, now: datetime) -> None:
     schedule_reminders(f, now=now)
 
 
-def session_stopped(f: BookingFacts, *, reason: str, alternatives: list[str], link: str,
+@dataclass(frozen=True)
+class Alternative:
+    """A session to book instead of a stopped one: how the notice names it, and its
+    page (absolute when the site knows its address, else the site's own path)."""
+
+    text: str
+    link: str
+
+
+def session_stopped(f: BookingFacts, *, reason: str, alternatives: list[Alternative], link: str,
                     now: datetime) -> None:
     """停诊: the SMS says so and links to the stopped session's page, which lists the
     nearest alternatives; the inbox and e-mail list them too. Without a site address the
@@ -225,3 +234,12 @@ def _waiter_texts(entry: WaitlistEntry, kind: str, *, link: str,
                            place=slot.session.venue.name, when=partial(fmt, slot.start_dt),
                            link=compose.site_link(link), **values)
     return account, texts
+
+
+def person_suspended(*, name: str, phone: str, to: Recipient | None, until: datetime,
+                     now: datetime) -> None:
+    """The person is told that their no-shows suspended online booking, and until
+    when: by SMS to their phone, in the inbox (and e-mail) of their own account."""
+    locale = to.locale if to else compose.DEFAULT_LOCALE
+    texts = compose.render("suspended", locale=locale, name=name, until=partial(fmt, until))
+    compose.send("suspended", texts, now=now, to=to, phone=phone)

@@ -69,7 +69,9 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
         select(Booking).where(Booking.session_id == session.id,
                               Booking.status.in_(ACTIVE_STATUSES))
     ).all()
-    alternatives = [_describe(s) for s in nearest_alternatives(session, now=now)]
+    alternatives = [notices.Alternative(_describe(s), compose.site_link(f"/sessions/{s.id}")
+                                        or f"/sessions/{s.id}")
+                    for s in nearest_alternatives(session, now=now)]
     link = compose.site_link(f"/s/{session_id}")
     for booking in bookings:
         booking.status, booking.updated_dt, booking.cancel_reason = (
