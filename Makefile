@@ -49,7 +49,8 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 
-## test: lint, then the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
+## test: lint, the browser (installed when missing: apt-get as root), then the whole suite
+## on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
 test: lint browser
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

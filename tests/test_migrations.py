@@ -44,3 +44,36 @@ def test_migration_files_sort_by_date():
     names = sorted(p.name for p in (Path(__file__).parents[1] / "migrations/versions").glob("*.py"))
     assert names
     assert all(name[:8].isdigit() and name[8] == "_" for name in names)
+
+
+def test_recounting_people_leaves_lecture_seats_out(scratch_url):
+    """5e8a1c3b7f20: before it, lecture and forum seats counted toward a person's
+    three active bookings; the migration recounts clinic places only."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.patients.models import Person
+    from app.scheduling.models import SessionKind
+    from tests.factories import NOW, TODAY, book_slot, create_patient, create_session
+
+    app = make_app(scratch_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="7d3f2a8c6e15")
+        patient = create_patient()
+        day = TODAY + timedelta(days=2)
+        clinic = create_session(day=day, slots=1)
+        lecture = create_session(day=day, slots=1, kind=SessionKind.LECTURE)
+        _db.session.commit()
+        for session in (clinic, lecture):
+            book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+            _db.session.commit()
+        # As the code before it counted: both seats.
+        _db.session.execute(update(Person).values(active_count=2))
+        _db.session.commit()
+
+        flask_migrate.upgrade()
+        _db.session.expire_all()
+        assert _db.session.get(Person, patient.id_number_hash).active_count == 1
+        _db.session.remove()
+        _db.engine.dispose()

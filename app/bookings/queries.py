@@ -22,8 +22,8 @@ from app.extensions import db
 from app.patients.models import Patient, Relation
 from app.patients.queries import holder_key
 from app.scheduling.models import (
+    COUNTED_KINDS,
     PUBLIC_STATUSES,
-    UNCOUNTED_KINDS,
     Audience,
     Places,
     Session,
@@ -263,17 +263,19 @@ def active_booked_by(key: str, *, session_id: int | None = None) -> list[int]:
         query = query.where(Booking.session_id == session_id)
     else:
         query = query.join(Session, Session.id == Booking.session_id).where(
-            Session.kind.not_in(UNCOUNTED_KINDS))
+            Session.kind.in_(COUNTED_KINDS))
     return list(db.session.scalars(query))
 
 
 def no_shows_booked_by(key: str, *, since: datetime) -> list[int]:
-    """Who booked each of a person's no-shows at slots that began after ``since`` (the
-    day they did not come counts, not the day the desk marked it)."""
+    """Who booked each of a person's clinic no-shows at slots that began after ``since``
+    (the day they did not come counts, not the day the desk marked it; an empty
+    lecture seat does not)."""
     return list(db.session.scalars(
         select(Booking.booked_by_id).join(Slot, Slot.id == Booking.slot_id)
+        .join(Session, Session.id == Booking.session_id)
         .where(Booking.person_key == key, Booking.status == BookingStatus.NO_SHOW,
-               Slot.start_dt > since)))
+               Slot.start_dt > since, Session.kind.in_(COUNTED_KINDS))))
 
 
 def waiting_for_by(key: str, slot_id: int) -> list[int]:

@@ -9,7 +9,6 @@ from app.bookings import queries
 from app.bookings.forms import ActionForm, BookForm, CancelForm, RescheduleForm, WaitlistForm
 from app.bookings.models import BookingStatus
 from app.bookings.services import changes, engine, waitlist
-from app.bookings.services.policy import current_policy
 from app.core.clock import request_now
 from app.core.errors import DomainError
 from app.extensions import db, limiter
@@ -127,11 +126,8 @@ def cancel(booking_id: int):
         except DomainError as error:
             db.session.rollback()
             problem = error.message
-    if problem is None:
-        try:
-            current_policy().check_cancel_window(booking.slot.start_dt, now=request_now())
-        except DomainError as error:
-            problem = error.message  # too late: the page says so and offers no button
+    # Too late (or no longer cancellable): the page says so and offers no button.
+    problem = problem or changes.why_not_cancel(booking, now=request_now())
     return render_template("bookings/cancel.html", booking=booking, form=form,
                            problem=problem)
 

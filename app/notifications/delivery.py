@@ -14,6 +14,8 @@ from app.extensions import db
 from app.notifications.models import Message, MessageStatus
 
 RESENDABLE = (MessageStatus.FAILED, MessageStatus.EXPIRED)
+# A held place or a code is stale once its time has passed: such a message is never resent.
+STALE_ONCE_PAST = ("waitlist_offer", "verification_code")
 
 
 def _filters(scope: ColumnElement[bool] | None, *, channel: str | None, kind: str | None,
@@ -69,6 +71,9 @@ def resend(message_id: int, *, by, now: datetime) -> Message:
     message = db.session.get(Message, message_id)
     if message is None:
         raise DomainError(_("找不到这条消息"), code="not_found")
+    if message.kind in STALE_ONCE_PAST:
+        raise DomainError(_("这条消息说的保留时间或验证码已经过去，不能重发"),
+                          code="not_resendable")
     before = {"status": message.status.value, "attempts": message.attempts,
               "last_error": message.last_error}
     changed = db.session.execute(

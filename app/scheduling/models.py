@@ -38,13 +38,14 @@ class SessionKind(StrEnum):
 
     @property
     def counts_toward_limit(self) -> bool:
-        """A lecture's or forum's seat is not a clinic place: the per-person limit of
-        active bookings counts the others only."""
-        return self not in UNCOUNTED_KINDS
+        """Only a clinic place counts toward a person's limit of active bookings and
+        toward a suspension for no-shows: a lecture's or forum's seat does not."""
+        return self in COUNTED_KINDS
 
 
-# Seats that do not count toward a person's limit of active bookings.
-UNCOUNTED_KINDS = (SessionKind.LECTURE, SessionKind.FORUM)
+# The kinds whose bookings count toward a person's limit (SPEC §4: 3 active clinic
+# bookings) and whose no-shows count toward a suspension.
+COUNTED_KINDS = (SessionKind.CLINIC,)
 
 
 class SessionStatus(StrEnum):

@@ -81,24 +81,25 @@ def public_sessions(flt: ScheduleFilter, *, now: datetime) -> Select:
 class SessionPlaces(NamedTuple):
     left: int
     capacity: int
-    last_start_dt: datetime  # its last slot's start: online booking closes before it
+    slots: tuple[tuple[datetime, int], ...]  # (start, places left) of each slot, in order
 
 
 def places_left(session_ids: list[int]) -> dict[int, SessionPlaces]:
-    """Places left and capacity per session, in one statement."""
+    """Places left and capacity per session, and per slot, in one statement."""
     if not session_ids:
         return {}
     rows = db.session.execute(
-        select(
-            Slot.session_id,
-            func.sum(Slot.capacity - Slot.booked_count),
-            func.sum(Slot.capacity),
-            func.max(Slot.start_dt),
-        )
+        select(Slot.session_id, Slot.start_dt, Slot.capacity - Slot.booked_count,
+               Slot.capacity)
         .where(Slot.session_id.in_(session_ids))
-        .group_by(Slot.session_id)
+        .order_by(Slot.session_id, Slot.start_dt)
     )
-    return {sid: SessionPlaces(int(left), int(cap), last) for sid, left, cap, last in rows}
+    slots: dict[int, list] = {}
+    for session_id, start_dt, left, capacity in rows:
+        slots.setdefault(session_id, []).append((start_dt, max(left, 0), capacity))
+    return {sid: SessionPlaces(sum(s[1] for s in own), sum(s[2] for s in own),
+                               tuple((s[0], s[1]) for s in own))
+            for sid, own in slots.items()}
 
 
 def schedule_page(flt: ScheduleFilter, *, now: datetime, page: int, per_page: int):

@@ -7,13 +7,14 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.auth.models import Role
 from app.bookings.errors import BookingError
 from app.bookings.models import Booking, BookingSource, BookingStatus
-from app.bookings.services import changes, engine
+from app.bookings.services import changes, desk, engine, stopping
 from app.extensions import db
 from app.notifications.models import Channel, Message, MessageStatus
 from app.patients.models import Person, Relation
-from app.scheduling.models import SessionKind, SessionStatus, Slot
+from app.scheduling.models import Session, SessionKind, SessionStatus, Slot
 from tests.factories import (
     NOW,
     TODAY,
@@ -410,3 +411,13 @@ def test_lecture_and_forum_seats_do_not_count_toward_the_three_clinic_bookings(d
     changes.cancel_booking(db.session.get(Booking, seat.id), by=patient.account, now=NOW)
     db.session.commit()
     assert db.session.get(Person, patient.id_number_hash).active_count == 3
+    # The forum stopped, and past sessions closed (the clinics' no-shows, the forum's
+    # none): only the clinics give places back.
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    db.session.commit()
+    stopping.stop_session(db.session.get(Session, forum.id), "讲者生病", by=coordinator, now=NOW)
+    db.session.commit()
+    assert db.session.get(Person, patient.id_number_hash).active_count == 3
+    desk.close_past_sessions(now=NOW + timedelta(days=3))
+    db.session.commit()
+    assert db.session.get(Person, patient.id_number_hash).active_count == 0

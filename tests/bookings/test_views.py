@@ -215,6 +215,18 @@ def test_adding_a_family_member_from_the_booking_form_comes_back_with_her_chosen
     assert db.session.scalars(select(Booking.patient_id)).all() == [mother.id]
 
 
+def test_the_booking_form_never_chooses_another_accounts_patient(db, client):
+    session, patient = _setup(db)
+    create_patient(account=patient.account, name="王秀兰", relation=Relation.PARENT,
+                   id_number=make_id_number(seq=22))
+    stranger = _resident(id_number=make_id_number(seq=33))
+    db.session.commit()
+    _login(client, patient.account)
+
+    form = client.get(f"/slots/{session.slots[0].id}/book?patient={stranger.id}").text
+    assert _chosen(form) is None and f'value="{stranger.id}"' not in form
+
+
 def test_the_booking_form_chooses_whom_the_account_booked_for_last(db, client):
     session, patient = _setup(db)
     mother = create_patient(account=patient.account, name="王秀兰",

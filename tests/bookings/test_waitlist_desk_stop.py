@@ -151,6 +151,17 @@ def test_an_offers_sms_expires_with_it_and_is_withdrawn_when_it_ends_sooner(db):
     assert _offer_sms(db, queue[2].phone).status == MessageStatus.CANCELLED
 
 
+def test_an_offer_that_expires_withdraws_its_sms_and_passes_the_place_on(db):
+    slot, holder, booking, queue, entries = _full_slot_with_waiters(db, waiters=2)
+    changes.cancel_booking(booking, by=holder.account, now=NOW)
+    db.session.commit()
+
+    assert waitlist.expire_offers(now=NOW + timedelta(minutes=31)) == 1
+    db.session.commit()
+    assert _offer_sms(db, queue[0].phone).status == MessageStatus.CANCELLED
+    assert _offer_sms(db, queue[1].phone).status == MessageStatus.PENDING
+
+
 def test_accepting_an_offer_books_the_held_place(db):
     slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
     changes.cancel_booking(booking, by=holder.account, now=NOW)
@@ -428,6 +439,10 @@ def test_a_lecture_for_local_doctors_is_booked_by_the_desk_not_online(db, client
     assert answer.status_code == 409 and answer.get_json()["error"]["message"] == refused
     page = client.get(f"/sessions/{lecture.id}").text
     assert refused in page and f"/slots/{slot_id}/book" not in page
+    assert "面向医务人员 · 卫生院报名" in page and "放号" not in page and "余 1" not in page
+    login_as(client, patient.account)
+    form = client.get(f"/slots/{slot_id}/book").text
+    assert refused in form and "确认预约" not in form
 
     seat = desk.book_walk_in(slot_id, patient, by=coordinator, now=NOW)
     assert seat.status == BookingStatus.CONFIRMED

@@ -2,6 +2,8 @@
 holds 首页 · 预约 · 消息 · 我的, as the booking apps have — for visitors, residents and
 in English."""
 
+import re
+
 import pytest
 
 from tests.factories import create_patient, create_user
@@ -50,3 +52,16 @@ def test_messages_and_me_take_a_visitor_to_log_in_first(db, site, phone):
     phone.goto(f"{site}/")
     phone.locator("nav.tab-bar").get_by_role("link", name="消息").click()
     phone.wait_for_url(f"{site}/login?next=/inbox")
+
+
+def test_me_holds_my_bookings_and_logging_out(db, site, phone):
+    resident = create_patient(account=create_user(password=PASSWORD))
+    db.session.commit()
+    _sign_in(phone, site, resident.account, "/")
+    phone.locator("nav.tab-bar").get_by_role("link", name="我的").click()
+    phone.wait_for_url(f"{site}/account")
+    assert phone.title() == "我的账号 · 乡情专家行"
+    assert phone.locator("main").get_by_role("link", name="我的预约").is_visible()
+    phone.locator("main").get_by_role("button", name="退出登录").click()
+    phone.locator("nav.tab-bar").get_by_role("link", name="我的").click()
+    phone.wait_for_url(re.compile(r"/login"))

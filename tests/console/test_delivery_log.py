@@ -144,6 +144,21 @@ def test_resending_a_sent_message_is_refused_and_changes_nothing(db, client, log
         select(AuditEntry).where(AuditEntry.action == "message.resend")) is None
 
 
+def test_a_waitlist_offer_or_a_code_past_its_time_is_never_resent(db, client, login_as):
+    """"已为…保留到15:12" hours later would send a resident to a place long gone."""
+    offer = _message(kind="waitlist_offer", status=MessageStatus.EXPIRED,
+                     expires_dt=NOW - timedelta(hours=1))
+    code = _message(kind="verification_code", status=MessageStatus.FAILED)
+    _admin(db, login_as)
+
+    for message in (offer, code):
+        page = _resend(client, message.id)
+        assert flashes(page.text) == ["这条消息说的保留时间或验证码已经过去，不能重发"]
+    db.session.expire_all()
+    assert [db.session.get(Message, m.id).status for m in (offer, code)] == [
+        MessageStatus.EXPIRED, MessageStatus.FAILED]
+
+
 def test_resident_is_forbidden_and_a_visitor_sent_to_log_in(db, client, login_as):
     message = _message(status=MessageStatus.FAILED)
     resident = create_user(password=PASSWORD)

@@ -33,7 +33,7 @@ from app.extensions import db
 from app.patients import idnumbers
 from app.patients.models import Patient, Person, Relation, person_key
 from app.scheduling.models import (
-    UNCOUNTED_KINDS,
+    COUNTED_KINDS,
     Session,
     SessionExpert,
     SessionKind,
@@ -447,7 +447,7 @@ def test_seed_one_booking_per_person_and_session(seeded):
 def test_seed_persons_count_active_bookings_up_to_three(seeded):
     active = Counter(db.session.scalars(
         select(Booking.person_key).join(Session, Session.id == Booking.session_id)
-        .where(Booking.status.in_(ACTIVE_STATUSES), Session.kind.not_in(UNCOUNTED_KINDS))
+        .where(Booking.status.in_(ACTIVE_STATUSES), Session.kind.in_(COUNTED_KINDS))
     ))
     persons = dict(db.session.execute(select(Person.key, Person.active_count)).all())
     booked = set(db.session.scalars(select(Booking.person_key)))

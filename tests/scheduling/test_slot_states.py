@@ -61,3 +61,22 @@ def test_lists_tell_each_sessions_state(db, client):
         str(full.id): ("full", "约满 · 可候补"),
         str(later.id): ("soon", "12月4日 08:00 放号"),
     }
+
+
+def test_a_list_counts_only_the_places_still_open_online(db, client):
+    """At 09:00 a session of 08:00–13:00: the slots up to 10:00 have closed online
+    (an hour before each) with places left; a list counts the later slots' only."""
+    town = create_township()
+    venue = create_venue(township=town)
+    session = create_session(venue=venue, hours=5, slots=5, capacity=5)  # 8, 9, … 12
+    session.slots[3].booked_count = 3
+    session.slots[4].booked_count = 5
+    full_later = create_session(venue=venue, hours=5, slots=5, capacity=5)
+    full_later.slots[3].booked_count = full_later.slots[4].booked_count = 5
+    db.session.commit()
+
+    listing = client.get(f"/schedule?township={town.id}").text
+    states = dict(zip(re.findall(r'href="/sessions/(\d+)"', listing),
+                      STATE.findall(listing), strict=True))
+    assert states == {str(session.id): ("open", "余 2"),
+                      str(full_later.id): ("full", "约满 · 可候补")}

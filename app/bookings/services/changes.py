@@ -12,7 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.bookings import queries
-from app.bookings.errors import AlreadyBooked, BookingNotFound, NotBookable, SlotFull
+from app.bookings.errors import (
+    AlreadyBooked,
+    BookingError,
+    BookingNotFound,
+    NotBookable,
+    SlotFull,
+)
 from app.bookings.models import Booking, BookingPolicy, BookingStatus
 from app.bookings.services import engine, notices, refusals, waitlist
 from app.bookings.services import policy as rules
@@ -41,6 +47,19 @@ def get_own_booking(booking_id: int, user: User) -> Booking:
     if booking.account_id != user.id:
         raise BookingNotFound(_("找不到这个预约"))
     return booking
+
+
+def why_not_cancel(booking: Booking, *, now: datetime,
+                   policy: BookingPolicy | None = None) -> str | None:
+    """Why a resident cannot cancel this booking online now (None: they can), for the
+    confirm page to say before the tap; ``cancel_booking`` checks again."""
+    if booking.status != BookingStatus.CONFIRMED:
+        return _("该预约已不能取消（已取消、已就诊或已停诊）")
+    try:
+        (policy or rules.current_policy()).check_cancel_window(booking.slot.start_dt, now=now)
+    except BookingError as error:
+        return error.message
+    return None
 
 
 def cancel_booking(booking: Booking, *, by: User, now: datetime, reason: str = "",
