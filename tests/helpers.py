@@ -78,7 +78,8 @@ def request_code(client, phone: str, purpose: str = "register"):
 def register(client, phone: str, *, name: str = "李秀英", id_number: str | None = None,
              password: str = PASSWORD, code: str | None = None):
     """Register through the pages: ask for a code, then fill in step 2. Returns the
-    response of step 2 (302 to /account on success; the client is then logged in)."""
+    response of step 2 (302 home, or to the page registering was for; the client is then
+    logged in)."""
     request_code(client, phone)
     return post_form(client, "/register", {
         "code": code or sent_code(phone), "name": name,

@@ -31,6 +31,7 @@ from app.extensions import db, limiter
 from app.notifications import compose
 
 bp = Blueprint("accounts", __name__)
+AFTER_REGISTER = "xq_after_register"  # Flask session key: the page registering was for
 bp.add_app_template_filter(mask_phone)
 
 LOGIN_LIMIT = "10 per minute;50 per hour"
@@ -103,6 +104,8 @@ def _code_step(purpose: CodePurpose) -> str | None:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for(".account"))
+    if target := safe_next(request.args.get("next")):
+        session[AFTER_REGISTER] = target  # kept across the two steps, used once
     phone = _code_step(CodePurpose.REGISTER)
     if phone is None:
         return _code_request_page("accounts/register.html", CodePurpose.REGISTER)
@@ -116,10 +119,11 @@ def register():
         except DomainError as exc:
             _refused(form, exc)
         else:
+            target = safe_next(session.pop(AFTER_REGISTER, None))  # signing in clears it
             sign_in(user)
             db.session.commit()
             flash(_("注册成功，欢迎使用"), "success")
-            return redirect(url_for(".account"))
+            return redirect(target or url_for("web.home"))
     return render_template("accounts/register.html", form=form, phone=phone,
                            code_form=_resend_form(phone, CodePurpose.REGISTER))
 
@@ -147,10 +151,15 @@ def login():
         else:
             sign_in(user)
             db.session.commit()
-            return redirect(safe_next(form.next.data) or url_for(".account"))
+            return redirect(safe_next(form.next.data) or _landing(user))
     elif current_user.is_authenticated:
-        return redirect(safe_next(form.next.data) or url_for(".account"))
+        return redirect(safe_next(form.next.data) or _landing(current_user))
     return render_template("accounts/login.html", form=form)
+
+
+def _landing(user) -> str:
+    """Where signing in leads without a ``next``: staff to 工作台, residents home."""
+    return url_for("console.index") if user.is_staff else url_for("web.home")
 
 
 @bp.post("/logout")

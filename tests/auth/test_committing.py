@@ -40,7 +40,7 @@ def _fresh(query):
 def test_resident_flows_commit_for_real(committing_app):
     client = committing_app.test_client()
     with committing_app.app_context():
-        assert register(client, "13912345678").headers["Location"] == "/account"
+        assert register(client, "13912345678").headers["Location"] == "/"
 
         added = post_form(client, "/patients/new", {
             "name": "王秀兰", "id_number": make_id_number(seq=22), "phone": "13900000002",

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.notifications.models import Message
 from tests.factories import create_user
 from tests.helpers import PASSWORD, csrf_token, login, post_form, request_code, sent_code
@@ -17,7 +17,7 @@ def test_login_with_the_right_password_opens_the_account(db, client):
     response = login(client, "139 0000 0001")
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/"  # a resident lands home
     html = client.get("/account").text
     assert "王建国" in html
     assert "139****0001" in html
@@ -63,10 +63,10 @@ def test_login_starts_a_new_session(db, client):
 @pytest.mark.parametrize(("target", "location"), [
     ("/patients", "/patients"),
     ("/sessions/1?x=1", "/sessions/1?x=1"),
-    ("https://evil.example/", "/account"),
-    ("//evil.example/", "/account"),
-    ("/\\evil.example", "/account"),
-    ("javascript:alert(1)", "/account"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
 ])
 def test_login_follows_next_only_to_paths_on_this_site(db, client, target, location):
     create_user(phone=PHONE, password=PASSWORD)
@@ -161,3 +161,20 @@ def test_reset_for_a_phone_without_an_account_looks_the_same_and_sends_nothing(d
     assert "验证码已发送到139****0001，10分钟内有效" in client.get("/reset-password").text
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_staff_land_on_the_console_and_residents_home_or_where_they_were_going(db, client):
+    coordinator = create_user(roles=(Role.COORDINATOR,), password=PASSWORD)
+    resident = create_user(password=PASSWORD)
+    db.session.commit()
+
+    assert login(client, coordinator.phone).headers["Location"] == "/console"
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").text)})
+    assert login(client, resident.phone, next="/bookings").headers["Location"] == "/bookings"
+
+
+def test_the_api_token_button_is_under_more_off_the_account_page(db, client):
+    login(client, create_user(password=PASSWORD).phone)
+    page = client.get("/account").text
+    more = page.index("<summary>更多</summary>")
+    assert page.index('href="/account/tokens"') > more

@@ -24,7 +24,7 @@ def test_register_creates_the_account_with_its_holder_as_patient(db, client):
     response = register(client, PHONE, name="王建国", id_number=number)
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/"
     user = db.session.scalar(select(User).where(User.phone == PHONE))
     assert (user.name, user.roles) == ("王建国", {Role.RESIDENT})
     patient = db.session.scalar(select(Patient).where(Patient.account_id == user.id))
@@ -204,3 +204,17 @@ def test_register_pages_have_big_numeric_inputs_and_no_inline_script(db, client)
     for html in (step_one, step_two):
         assert "<script" not in html
         assert " style=" not in html
+
+
+def test_registering_keeps_the_page_it_was_for(db, client):
+    """Issue #16, item 6: the login page's 注册 carries ``next``; after both steps of
+    registering the new resident is back where she was going."""
+    login_page = client.get("/login?next=/slots/7/book").text
+    assert 'href="/register?next=/slots/7/book"' in login_page
+    client.get("/register?next=/slots/7/book")
+    response = register(client, PHONE)
+    assert response.headers["Location"] == "/slots/7/book"
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").text)})
+    # Used once: a later registration in the same browser goes home.
+    assert register(client, "13912340000", id_number=make_id_number(seq=44)).headers[
+        "Location"] == "/"
