@@ -21,7 +21,7 @@ def _confirm_field() -> PasswordField:
 
 
 class SmsCodeForm(FlaskForm):
-    """Step 1 of registering or resetting the password: where to send the code."""
+    """Step 1 of registering, resetting the password or 验证码登录: where to send the code."""
 
     phone = phone_field()
     purpose = HiddenField(validators=[DataRequired(), AnyOf([p.value for p in CodePurpose])])
@@ -45,6 +45,14 @@ class LoginForm(ServiceForm):
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码"))],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
+
+
+class CodeLoginForm(ServiceForm):
+    """验证码登录, step 2: the phone is the one the code went to (kept in the session)."""
+
+    code = code_field()
+
+    error_fields = {"code_rejected": "code"}
 
 
 class ResetPasswordForm(ServiceForm):

@@ -31,12 +31,12 @@ def send_code(phone: str, purpose: CodePurpose, *, now: datetime,
     The page answers the same whether or not the phone has an account, so it tells
     strangers nothing: every request is throttled and stores a code alike, but only the
     phone's owner learns the truth — registering a phone that has an account sends it
-    an SMS saying to log in or reset the password instead of the code, and a reset for
-    a phone without an account sends nothing."""
+    an SMS saying to log in or reset the password instead of the code, and a reset or
+    a 验证码登录 for a phone without an account sends nothing."""
     restart_as_write(db.session)
     has_account = auth.find_user(phone) is not None
     code = auth.issue_code(phone, purpose, now=now)
-    if purpose == CodePurpose.RESET_PASSWORD and not has_account:
+    if purpose in (CodePurpose.RESET_PASSWORD, CodePurpose.LOGIN) and not has_account:
         return
     kind = ("already_registered" if purpose == CodePurpose.REGISTER and has_account
             else "verification_code")

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from app.accounts import services
 from app.accounts.forms import (
     ChangePasswordForm,
+    CodeLoginForm,
     ConfirmForm,
     LoginForm,
     PreferencesForm,
@@ -31,7 +32,7 @@ from app.extensions import db, limiter
 from app.notifications import compose
 
 bp = Blueprint("accounts", __name__)
-AFTER_REGISTER = "xq_after_register"  # Flask session key: the page registering was for
+AFTER_SIGN_IN = "xq_after_sign_in"  # Flask session key: where registering or 验证码登录 leads
 bp.add_app_template_filter(mask_phone)
 
 LOGIN_LIMIT = "10 per minute;50 per hour"
@@ -40,7 +41,8 @@ CODE_LIMIT = "5 per minute;30 per hour"
 RESET_LIMIT = "5 per minute;30 per hour"
 PASSWORD_LIMIT = "5 per minute"  # per account
 CODE_PAGES = {CodePurpose.REGISTER: "accounts.register",
-              CodePurpose.RESET_PASSWORD: "accounts.reset_password"}
+              CodePurpose.RESET_PASSWORD: "accounts.reset_password",
+              CodePurpose.LOGIN: "accounts.login_by_code"}
 
 
 def by_address() -> str:
@@ -104,8 +106,7 @@ def _code_step(purpose: CodePurpose) -> str | None:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for(".account"))
-    if target := safe_next(request.args.get("next")):
-        session[AFTER_REGISTER] = target  # kept across the two steps, used once
+    _keep_next()
     phone = _code_step(CodePurpose.REGISTER)
     if phone is None:
         return _code_request_page("accounts/register.html", CodePurpose.REGISTER)
@@ -119,7 +120,7 @@ def register():
         except DomainError as exc:
             _refused(form, exc)
         else:
-            target = safe_next(session.pop(AFTER_REGISTER, None))  # signing in clears it
+            target = safe_next(session.pop(AFTER_SIGN_IN, None))  # signing in clears it
             sign_in(user)
             db.session.commit()
             flash(_("注册成功，欢迎使用"), "success")
@@ -155,6 +156,36 @@ def login():
     elif current_user.is_authenticated:
         return redirect(safe_next(form.next.data) or _landing(current_user))
     return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/login/sms", methods=["GET", "POST"])
+@login_limit
+def login_by_code():
+    """验证码登录: the phone gets an SMS code (step 1, ``sms_code``), the code signs in;
+    under the same per-address limit as the password."""
+    _keep_next()
+    phone = _code_step(CodePurpose.LOGIN)
+    if phone is None:
+        return _code_request_page("accounts/login_sms.html", CodePurpose.LOGIN)
+    form = CodeLoginForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.authenticate_by_code(phone, form.code.data, now=request_now())
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            target = safe_next(session.pop(AFTER_SIGN_IN, None))  # signing in clears it
+            sign_in(user)
+            db.session.commit()
+            return redirect(target or _landing(user))
+    return render_template("accounts/login_sms.html", form=form, phone=phone,
+                           code_form=_resend_form(phone, CodePurpose.LOGIN))
+
+
+def _keep_next() -> None:
+    """Keep the page a two-step sign-in is for across its steps (used once)."""
+    if target := safe_next(request.args.get("next")):
+        session[AFTER_SIGN_IN] = target
 
 
 def _landing(user) -> str:

@@ -88,6 +88,7 @@ class LoginSession(db.Model):
 class CodePurpose(StrEnum):
     REGISTER = "register"
     RESET_PASSWORD = "reset_password"
+    LOGIN = "login"  # 验证码登录
 
 
 class VerificationCode(db.Model):

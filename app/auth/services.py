@@ -81,6 +81,26 @@ def authenticate(phone: str, password: str) -> User:
     return user
 
 
+def authenticate_by_code(phone: str, code: str, *, now: datetime) -> User:
+    """The enabled account with this phone, proved by the SMS code sent to it
+    (验证码登录). A phone without an account was sent no code, so every guess for it
+    fails like a wrong code; failures count like wrong passwords (app.auth.throttle).
+    Call it inside a write: the code is used up."""
+    throttle.check(phone)
+    try:
+        verify_code(phone, CodePurpose.LOGIN, code, now=now)
+    except CodeRejected:
+        throttle.note_failure(phone)
+        raise
+    user = find_user(phone)
+    if user is None:  # a code can only have reached a phone with an account
+        raise CodeRejected(_("验证码不正确，请重新获取"))
+    throttle.note_success(phone)
+    if not user.is_enabled:
+        raise DomainError(_("这个账号已停用，请联系管理员"), code="account_disabled")
+    return user
+
+
 def change_password(account_id: int, current: str, new: str, *, now: datetime,
                     keep_session: str | None = None) -> User:
     """Set a new password after checking the current one. Every other signed-in

@@ -178,3 +178,45 @@ def test_the_api_token_button_is_under_more_off_the_account_page(db, client):
     page = client.get("/account").text
     more = page.index("<summary>更多</summary>")
     assert page.index('href="/account/tokens"') > more
+
+
+def _code_login(client, phone: str, *, next: str | None = None):
+    """验证码登录 through the pages: ask for the code, then enter it."""
+    client.get(f"/login/sms?next={next}" if next else "/login/sms")
+    asked = request_code(client, phone, purpose="login")
+    code = sent_code(phone)
+    return asked, code, post_form(client, "/login/sms", {"code": code or "000000"})
+
+
+def test_an_sms_code_signs_in_and_keeps_the_place(db, client):
+    """Issue #16, item 6: 验证码登录 beside the password."""
+    user = create_user(password=PASSWORD)
+    db.session.commit()
+    assert 'href="/login/sms?next=/bookings">验证码登录' in client.get("/login?next=/bookings").text
+
+    _asked, code, response = _code_login(client, user.phone, next="/bookings")
+    assert code is not None
+    assert response.headers["Location"] == "/bookings"
+    assert client.get("/account").status_code == 200
+    # Logged out, the code signs no one in again (used up, and the step forgotten).
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").text)})
+    post_form(client, "/login/sms", {"code": code})
+    assert client.get("/account").status_code == 302
+
+
+def test_an_sms_code_login_answers_the_same_for_a_number_without_an_account(db, client):
+    known = create_user(password=PASSWORD)
+    db.session.commit()
+    asked_known, _code, _signed_in = _code_login(client, known.phone)
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").text)})
+
+    asked, code, response = _code_login(client, "13911112222")
+    assert code is None  # nothing sent to a number without an account …
+    assert asked.headers["Location"] == asked_known.headers["Location"]  # … said alike
+    assert "验证码不正确" in response.text and client.get("/account").status_code == 302
+
+
+def test_an_sms_code_login_shares_the_login_limit(db, client):
+    for _ in range(10):
+        post_form(client, "/login", {"phone": "13900000001", "password": "wrong"})
+    assert post_form(client, "/login/sms", {"code": "123456"}, page="/login").status_code == 429
