@@ -23,10 +23,10 @@ from app.accounts.forms import (
 from app.auth import services as auth
 from app.auth.login import current_session_secret, sign_in, sign_out
 from app.auth.models import CodePurpose, Role
-from app.auth.phones import mask_phone
 from app.auth.services import CodeRejected
 from app.core.clock import request_now
 from app.core.errors import DomainError
+from app.core.phones import mask_phone
 from app.core.redirects import safe_next
 from app.extensions import db, limiter
 from app.notifications import compose

@@ -6,8 +6,8 @@ from flask.cli import AppGroup
 from app.admin.services import create_staff
 from app.auth.labels import STAFF_ROLES
 from app.auth.models import Role
-from app.auth.phones import InvalidPhone, normalize_mobile
 from app.core.errors import DomainError
+from app.core.phones import InvalidPhone, normalize_mobile
 from app.core.time import utcnow
 from app.extensions import db
 

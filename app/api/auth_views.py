@@ -8,12 +8,12 @@ from app.api.core import api_blueprint
 from app.api.errors import error_response
 from app.api.schemas import AccountSchema, TokenRequestSchema, TokenSchema
 from app.auth import services as auth
-from app.auth.phones import InvalidPhone, mask_phone, normalize_mobile
 from app.auth.throttle import LoginLocked
 from app.auth.token_models import TokenKind
 from app.auth.tokens import issue_token, revoke_token
 from app.core.clock import request_now
 from app.core.errors import DomainError
+from app.core.phones import InvalidPhone, mask_phone, normalize_mobile
 from app.extensions import db
 
 blp = api_blueprint("auth", __name__, "API tokens: log in with a phone and password")

@@ -24,13 +24,13 @@ from app.api.schemas import (
     RescheduleSchema,
 )
 from app.api.views_support import Annotated
-from app.auth.phones import mask_phone
 from app.bookings import queries as booking_queries
 from app.bookings.models import BookingSource
 from app.bookings.services import changes, engine
 from app.bookings.views import BOOK_LIMIT
 from app.core.clock import request_now
 from app.core.errors import DomainError, NotFound
+from app.core.phones import mask_phone
 from app.extensions import db, limiter
 from app.notifications import queries as inbox_queries
 from app.notifications import services as inbox

@@ -9,8 +9,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from app.auth.phones import InvalidPhone, normalize_mobile
 from app.core.errors import DomainError
+from app.core.phones import InvalidPhone, normalize_mobile
 
 CODE = re.compile(r"\d{6}")
 

@@ -20,10 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.auth.phones import mask_phone
 from app.bookings.errors import BookingClosed, NotBookable, NotOpenYet, TooLateToCancel
 from app.core.enums import enum_column
 from app.core.formatting import short_datetime
+from app.core.phones import mask_phone
 from app.core.time import local_to_utc, to_local, utcnow
 from app.extensions import db
 from app.patients.models import Patient

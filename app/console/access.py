@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
-from app.auth.phones import mask_phone
 from app.bookings.models import Booking
+from app.core.phones import mask_phone
 from app.core.time import local_day_bounds
 from app.directory.models import Expert, ExpertAssistant, Venue, VenueCoordinator
 from app.extensions import db

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.models import Role
-from app.auth.phones import mask_contact
 from app.auth.views import role_required
 from app.console import access
 from app.console.delivery_forms import MessageFilterForm, ResendForm
@@ -16,6 +15,7 @@ from app.console.labels import CHANNEL_LABELS, MESSAGE_STATUS_LABELS, message_ki
 from app.console.views import _me, bp
 from app.core.clock import request_now
 from app.core.errors import DomainError
+from app.core.phones import mask_contact
 from app.extensions import db
 from app.notifications import delivery
 from app.notifications.models import Message

@@ -24,11 +24,11 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
 
 from app.core.coerce import optional_int
+from app.core.phones import InvalidPhone, normalize_desk_phone
 from app.directory.models import Expert, Venue
 from app.patients import idnumbers
 from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
@@ -68,7 +68,7 @@ class DateRangeForm(FlaskForm):
 
 
 class CheckInForm(FlaskForm):
-    q = StringField(_l("预约码或手机号"), filters=[_compact], validators=[
+    q = StringField(_l("预约码、手机号或手机后4位"), filters=[_compact], validators=[
         InputRequired(message=_l("请输入预约码或手机号")), Length(max=20)])
 
 
@@ -90,9 +90,7 @@ class WalkInForm(FlaskForm):
         DataRequired(message=_l("请填写姓名")), Length(max=50)])
     id_number = StringField(_l("身份证号码（18位）"), filters=[_compact], validators=[
         DataRequired(message=_l("请填写身份证号码"))])
-    phone = StringField(_l("手机号"), filters=[_compact], validators=[
-        DataRequired(message=_l("请填写手机号")),
-        Regexp(r"^1[3-9]\d{9}$", message=_l("请填写11位手机号"))])
+    phone = StringField(_l("电话（手机或座机；没有可不填）"), validators=[Length(max=20)])
     # Generated when the form is shown: a double submit books once.
     nonce = HiddenField(validators=[DataRequired(), Length(max=64)])
 
@@ -100,6 +98,13 @@ class WalkInForm(FlaskForm):
         self.slot.choices = [SelectChoice(s.id, label(s)) for s in slots]
         if not self.nonce.data:
             self.nonce.data = uuid.uuid4().hex
+
+    def validate_phone(self, field):
+        try:
+            field.data = normalize_desk_phone(field.data)
+        except InvalidPhone:
+            raise ValidationError(_l("请填写11位手机号，或带区号的座机号（如0733-2345678）；"
+                                     "没有电话可以不填")) from None
 
     def validate_id_number(self, field):
         try:

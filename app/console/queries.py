@@ -29,10 +29,11 @@ def by_local_day(sessions: list[Session]) -> list[tuple]:
 
 
 def session_bookings(session_id: int) -> list[Booking]:
-    """Every booking of a session in queue order, with patient and slot (two reads)."""
+    """Every booking of a session in time order (its slot's, then the queue number),
+    with patient and slot (two reads)."""
     return db.session.scalars(
-        select(Booking).where(Booking.session_id == session_id)
-        .order_by(Booking.queue_number)
+        select(Booking).join(Booking.slot).where(Booking.session_id == session_id)
+        .order_by(Slot.start_dt, Booking.queue_number)
         .options(selectinload(Booking.patient), selectinload(Booking.slot))
     ).all()
 

@@ -28,6 +28,7 @@ from app.console.labels import ACTION_LABELS, OBJECT_LABELS, SOURCE_LABELS
 from app.console.services import save_policy, staff_cancel
 from app.core.clock import request_now
 from app.core.errors import DomainError
+from app.core.phones import is_mobile
 from app.core.time import local_today, to_local
 from app.directory.queries import specialties
 from app.extensions import db
@@ -224,6 +225,7 @@ def slip(session_id: int, booking_id: int):
     booking = queries.booking_in(session, booking_id) or abort(404)
     return render_template("console/slip.html", session=session, booking=booking,
                            patient=access.patient_view_for(_me(), session).show(booking.patient),
+                           patient_has_mobile=is_mobile(booking.patient.phone),
                            source_labels=SOURCE_LABELS)
 
 

@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.auth.phones import mask_phone
+from app.core.phones import mask_phone
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from jinja2 import Environment
 
 from app.auth.models import User
 from app.auth.tokens import Caller
+from app.core.phones import is_mobile
 from app.notifications.models import Channel
 from app.notifications.services import queue_messages
 
@@ -112,8 +113,9 @@ def sms_fits(text: str) -> bool:
 
 
 def sms_to(to: Recipient | None, phone: str) -> str | None:
-    """The phone an SMS goes to: the one given, unless the account switched SMS off."""
-    return phone if phone and (to is None or to.sms) else None
+    """The phone an SMS goes to: the one given, when it is a mobile (a walk-in may have
+    a landline or none) and unless the account switched SMS off."""
+    return phone if is_mobile(phone) and (to is None or to.sms) else None
 
 
 def email_subject(texts: Texts) -> str:

@@ -1,6 +1,6 @@
 import pytest
 
-from app.auth.phones import InvalidPhone, mask_phone, normalize_mobile
+from app.core.phones import InvalidPhone, mask_phone, normalize_mobile
 
 
 @pytest.mark.parametrize(("typed", "number"), [

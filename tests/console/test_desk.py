@@ -1,5 +1,6 @@
 """The front desk in the console: check-in, no-shows, staff cancellations, walk-ins."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -265,3 +266,42 @@ def test_a_walk_in_who_comes_again_as_recorded_is_the_same_record(db, client, lo
 
     patients = db.session.scalars(select(Booking.patient_id)).all()
     assert len(patients) == 2 and len(set(patients)) == 1
+
+
+def test_a_walk_in_without_a_mobile_gets_a_slip_that_says_it_is_the_only_reminder(
+        db, client, login_as):
+    """Issue #16, item 11: a landline or no phone at all is accepted; no SMS can reach
+    it, so the slip says it is the reminder."""
+    session, _, _ = _desk(db, login_as, patients=0, slots=3)
+    path = f"/console/sessions/{session.id}/walk-in"
+    for name, phone, kept, seq in (("张桂兰", "", "", 41), ("李冬生", "0733 2345678",
+                                                            "0733-2345678", 42)):
+        slip = client.post(path, data=_walk_in(client, session, name=name, phone=phone,
+                                                id_number=make_id_number(seq=seq)),
+                           follow_redirects=True)
+        assert "没有手机号，不会收到短信提醒：请收好这张凭条" in slip.text
+        assert 'data-print hidden>打印凭条<' in slip.text
+        booking = db.session.scalar(select(Booking).join(Booking.patient).where(
+            Booking.session_id == session.id).order_by(Booking.id.desc()).limit(1))
+        assert (booking.patient.name, booking.patient.phone) == (name, kept)
+        assert db.session.scalar(select(func.count()).select_from(Message).where(
+            Message.booking_id == booking.id, Message.channel == Channel.SMS)) == 0
+
+    page = client.post(path, data=_walk_in(client, session, phone="12345",
+                                           id_number=make_id_number(seq=43)))
+    assert "请填写11位手机号，或带区号的座机号" in page.text and _count(db) == 2
+
+
+def test_the_desk_page_puts_the_walk_in_form_first_lists_in_time_order_and_finds_last_digits(
+        db, client, login_as):
+    session, bookings, _ = _desk(db, login_as, patients=2, slots=3)
+    # A walk-in into the first slot takes queue number 3 but comes first in time.
+    client.post(f"/console/sessions/{session.id}/walk-in",
+                data=_walk_in(client, session, slot=session.slots[0].id, phone="13700009876"))
+    page = client.get(f"/console/sessions/{session.id}").text
+    assert page.index('id="walk-in"') < page.index('id="check-in"') < page.index("患者名单")
+    listed = [int(n) for n in re.findall(r"<strong>第 (\d+) 号 · ", page)]
+    assert listed == [1, 3, 2]  # 08:00 (two), then 09:10
+
+    found = _post(client, session, "/check-in", {"q": "9876"})
+    assert flashes(found.text) == ["已签到：第3号 张桂兰"]

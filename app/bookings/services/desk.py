@@ -1,5 +1,6 @@
 """The front desk: walk-ins and phone-ins, check-in, no-shows, closing past sessions."""
 
+import re
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -27,6 +28,8 @@ from app.notifications.compose import recipient_of
 from app.patients import idnumbers
 from app.patients.models import Patient, Person, Relation, person_key
 from app.scheduling.models import Session, SessionKind, SessionStatus, Slot
+
+LAST_DIGITS = re.compile(r"\d{4}")  # a phone's last four digits, typed at check-in
 
 
 def register_walk_in(*, name: str, id_number: str, phone: str) -> Patient:
@@ -69,15 +72,18 @@ def book_walk_in(slot_id: int, patient: Patient, *, by: User, now: datetime,
 
 
 def find_for_check_in(session_id: int, query: str) -> list[Booking]:
-    """Active bookings of a session by booking code or phone number."""
+    """Active bookings of a session by booking code, phone number, or the phone's last
+    four digits (what an elder remembers of a number)."""
     query = query.strip().upper()
     if not query:
         return []
+    by_phone = (Patient.phone.endswith(query, autoescape=True) if LAST_DIGITS.fullmatch(query)
+                else Patient.phone == query)
     return db.session.scalars(
-        select(Booking).join(Booking.patient)
+        select(Booking).join(Booking.patient).join(Booking.slot)
         .where(Booking.session_id == session_id, Booking.status.in_(ACTIVE_STATUSES),
-               or_(Booking.code == query, Patient.phone == query))
-        .order_by(Booking.queue_number)
+               or_(Booking.code == query, by_phone))
+        .order_by(Slot.start_dt, Booking.queue_number)
     ).all()
 
 

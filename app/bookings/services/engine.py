@@ -34,7 +34,6 @@ from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, select, update
 
 from app.auth.models import User
-from app.auth.phones import mask_phone
 from app.auth.tokens import Caller
 from app.bookings import queries
 from app.bookings.errors import (
@@ -50,6 +49,7 @@ from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingSt
 from app.bookings.services import notices, refusals
 from app.core.db import insert_ignore, restart_as_write
 from app.core.formatting import short_datetime
+from app.core.phones import mask_phone
 from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.patients.models import Patient, Person, Relation

@@ -26,6 +26,32 @@ def normalize_mobile(value: str | None) -> str:
     return number
 
 
+# A landline as a desk writes it down: area code (0 and 2–3 digits) and 7–8 digits, or
+# the local number alone.
+LANDLINE = re.compile(r"(0\d{2,3})?(\d{7,8})")
+
+
+def is_mobile(value: str | None) -> bool:
+    """Whether an SMS can reach ``value`` (a landline or no phone cannot)."""
+    return bool(MOBILE.fullmatch(value or ""))
+
+
+def normalize_desk_phone(value: str | None) -> str:
+    """What a front desk records for a walk-in: a mobile ('13900000001'), a landline
+    ('0733-2345678'), or '' for someone without a phone; anything else is refused."""
+    number = SEPARATORS.sub("", value or "")
+    if not number:
+        return ""
+    try:
+        return normalize_mobile(number)
+    except InvalidPhone:
+        pass
+    if (landline := LANDLINE.fullmatch(number)) is None:
+        raise InvalidPhone(value)
+    area, local = landline.groups()
+    return f"{area}-{local}" if area else local
+
+
 def mask_phone(phone: str) -> str:
     """139****0001."""
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
