@@ -26,7 +26,8 @@ class PatientChoiceForm(FlaskForm):
         """The account's patients as choices; unless one is chosen already, the only
         one, else ``preferred`` (one just added, or the last one booked for)."""
         self.patient.choices = [
-            SelectChoice(p.id, f"{p.name}（{RELATION_LABELS[p.relation.value]}）")
+            SelectChoice(p.id, _l("%(name)s（%(relation)s）", name=p.name,
+                                  relation=RELATION_LABELS[p.relation.value]))
             for p in patients
         ]
         if self.patient.data is None and len(patients) == 1:

@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
@@ -205,11 +206,12 @@ def subscribe():
     private = []
     if current_user.is_authenticated:
         mine = tokens.find_link(FeedOwner.RESIDENT, current_user.id)
-        private.append(_private_entry(FeedOwner.RESIDENT, current_user.id, "我的预约", mine))
+        private.append(_private_entry(FeedOwner.RESIDENT, current_user.id, _("我的预约"),
+                                      mine))
         for expert in queries.experts_of(current_user):
             link = tokens.find_link(FeedOwner.EXPERT, expert.id)
             private.append(_private_entry(FeedOwner.EXPERT, expert.id,
-                                          f"{expert.name}的排班", link))
+                                          _("%(name)s的排班", name=expert.name), link))
     return render_template("calendar/subscribe.html", public=public, private=private,
                            form=LinkForm())
 

@@ -26,7 +26,12 @@ from app.notifications.models import Channel
 from app.notifications.services import queue_messages
 
 SIGNATURE = "【乡情专家行】"
+SIGNATURES = {"zh": SIGNATURE, "en": "[Xiangqing] "}  # each SMS opens with its language's
 SMS_LENGTH = 70  # one SMS of UCS-2 text (Chinese); longer ones are split and cost more
+GSM7_LENGTH = 160  # one SMS of text the GSM 7-bit alphabet holds (plain English)
+GSM7 = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+                 "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_ESCAPED = frozenset("^{}\\[~]|€")  # two 7-bit characters each
 DEFAULT_LOCALE = "zh"
 LOCALES = ("zh", "en")
 PARTS = ("subject", "sms", "body")  # the macros a message template may define
@@ -77,9 +82,10 @@ def render(kind: str, *, locale: str = DEFAULT_LOCALE, only: tuple[str, ...] = P
         module = _message_env(locale).get_template(f"messages/{kind}.txt").make_module(values)
         parts = {name: str(getattr(module, name)()).strip()
                  if name in only and hasattr(module, name) else "" for name in PARTS}
+    signature = SIGNATURES["en" if locale == "en" else DEFAULT_LOCALE]
     if parts["sms"]:
-        parts["sms"] = SIGNATURE + parts["sms"]
-    parts["body"] = parts["body"] or parts["sms"].removeprefix(SIGNATURE)
+        parts["sms"] = signature + parts["sms"]
+    parts["body"] = parts["body"] or parts["sms"].removeprefix(signature)
     return Texts(**parts)
 
 
@@ -109,6 +115,11 @@ def site_link(path: str) -> str:
 
 
 def sms_fits(text: str) -> bool:
+    """Whether ``text`` goes as one SMS: 160 characters of the GSM 7-bit alphabet (an
+    escaped one counts twice), else 70 of UCS-2 (any Chinese character, a Chinese name
+    in an English text too)."""
+    if all(c in GSM7 or c in GSM7_ESCAPED for c in text):
+        return len(text) + sum(c in GSM7_ESCAPED for c in text) <= GSM7_LENGTH
     return len(text) <= SMS_LENGTH
 
 
