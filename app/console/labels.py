@@ -74,3 +74,25 @@ def message_kind_label(kind: str) -> str:
     if kind.startswith("reminder_") and kind.endswith("h") and kind[9:-1].isdigit():
         return _("就诊提醒（%(n)s小时前）", n=kind[9:-1])
     return str(MESSAGE_KIND_LABELS.get(kind, kind))
+
+# The fields an audit entry's before/after name, as the log shows them (a field not
+# named here shows as recorded).
+FIELD_LABELS = {
+    "status": _l("状态"), "reason": _l("原因"), "bookings": _l("预约数"),
+    "attempts": _l("发送次数"), "last_error": _l("最近的错误"), "is_enabled": _l("启用"),
+    "slot_id": _l("时段"), "queue_number": _l("号"), "kind": _l("类型"),
+    "venue_id": _l("地点"), "expert_ids": _l("专家"), "title": _l("标题"),
+    "start_dt": _l("开始"), "end_dt": _l("结束"), "slots": _l("时段与号数"),
+    "rule": _l("重复规则"), "first_day": _l("第一天"), "last_day": _l("最后一天"),
+    "start": _l("开始时间"), "end": _l("结束时间"), "skip_holidays": _l("节假日停"),
+    "overrides": _l("单日调整"), "source": _l("来源"), "created": _l("新建"),
+    "stopped": _l("停诊"), "first_session_id": _l("第一场"), "last_session_id": _l("最后一场"),
+    "busy": _l("忙碌时段"), "phone": _l("手机号"), "name": _l("姓名"), "roles": _l("角色"),
+    "release_days": _l("提前几天放号"), "release_minute": _l("放号时间（分钟）"),
+    "booking_cutoff_minutes": _l("开诊前多久停止网上预约（分钟）"),
+    "cancel_cutoff_minutes": _l("开诊前多久停止取消（分钟）"),
+    "one_per_session": _l("同一场次每人一个号"), "max_active_per_person": _l("每人未就诊预约上限"),
+    "noshow_limit": _l("爽约几次暂停"), "noshow_window_days": _l("统计爽约的天数"),
+    "suspension_days": _l("暂停天数"), "waitlist_offer_minutes": _l("候补保留分钟"),
+    "waitlist_auto_confirm": _l("候补自动确认"),
+}

@@ -2,7 +2,8 @@
 outside the staff member's venues and experts), calls one service, commits and
 redirects; a DomainError becomes a message and changes nothing."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,6 +11,7 @@ from flask_login import current_user
 
 from app.auth.models import Role, User
 from app.auth.views import role_required
+from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.bookings.models import BookingStatus
 from app.bookings.services import desk, stopping
 from app.bookings.services.policy import current_policy
@@ -24,19 +26,33 @@ from app.console.forms import (
     StopForm,
     WalkInForm,
 )
-from app.console.labels import ACTION_LABELS, OBJECT_LABELS, SOURCE_LABELS
+from app.console.labels import (
+    ACTION_LABELS,
+    FIELD_LABELS,
+    MESSAGE_STATUS_LABELS,
+    OBJECT_LABELS,
+    SOURCE_LABELS,
+)
 from app.console.services import save_policy, staff_cancel
 from app.core.clock import request_now
 from app.core.errors import DomainError
+from app.core.formatting import short_datetime
 from app.core.phones import is_mobile
 from app.core.time import local_today, to_local
 from app.directory.queries import specialties
 from app.extensions import db
+from app.scheduling.labels import STATUS_LABELS
 from app.scheduling.models import Session
 from app.scheduling.queries import places_left
 from app.scheduling.services import create_session
 
 bp = Blueprint("console", __name__)
+
+# How the audit log recorded a moment: ISO 8601 with its UTC offset.
+AUDIT_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?\+00:00")
+STATUS_NAMES = {str(status): label
+                for labels in (BOOKING_STATUS_LABELS, STATUS_LABELS, MESSAGE_STATUS_LABELS)
+                for status, label in labels.items()}
 
 staff_required = role_required(*access.STAFF_ROLES)
 planner_required = role_required(*access.MANAGER_ROLES)
@@ -327,5 +343,17 @@ def audit_log():
         "console/audit.html", form=form, pagination=pagination,
         actors=queries.actors(pagination.items) if pagination else {},
         page_args={k: v for k, v in request.args.items() if k != "page" and v},
-        action_labels=ACTION_LABELS, object_labels=OBJECT_LABELS,
+        action_labels=ACTION_LABELS, object_labels=OBJECT_LABELS, field_labels=FIELD_LABELS,
     )
+
+
+@bp.app_template_filter()
+def audit_value(value):
+    """A value an audit entry recorded, as the log shows it: a moment in the
+    programme's zone and the reader's language (recorded as ISO 8601 in UTC), a status
+    by its name, anything else as recorded."""
+    if isinstance(value, str) and AUDIT_MOMENT.fullmatch(value):
+        return short_datetime(datetime.fromisoformat(value))
+    if isinstance(value, str) and value in STATUS_NAMES:
+        return STATUS_NAMES[value]
+    return value

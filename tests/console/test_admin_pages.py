@@ -111,7 +111,21 @@ def test_audit_page_lists_entries_newest_first_and_filters(db, client, login_as)
 
     assert re.findall(r"<strong>[^<]*· ([^<]+)</strong>", html) == ["停诊", "修改预约规则"]
     assert f"{admin.name} {admin.phone}" in html
-    assert "noshow_limit: 3 → 2" in html
+    assert "爽约几次暂停: 3 → 2" in html  # named, not noshow_limit (issue #16, item 14)
+    assert "状态: 已发布 → 已停诊" in html
     assert re.findall(r"<strong>[^<]*· ([^<]+)</strong>", sessions_only) == ["停诊"]
     assert "共 2 条" in by_phone
     assert "没有这个手机号的账号" in client.get("/admin/audit?actor=13000000000").text
+
+
+def test_the_audit_log_shows_moments_in_local_time(db, client, login_as):
+    _admin(db, login_as)
+    from app.core import audit
+    from tests.factories import NOW
+
+    session = create_session()
+    audit.record("session.update", session, actor_id=None, now=NOW,
+                 before={"start_dt": "2026-12-03T00:00:00+00:00"},
+                 after={"start_dt": "2026-12-03T01:30:00+00:00"})
+    db.session.commit()
+    assert "开始: 12月3日 08:00 → 12月3日 09:30" in client.get("/admin/audit").text
