@@ -23,18 +23,24 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def playwright():
+    """Playwright's driver, once for the run (its sync API allows one at a time)."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make browser` installs it (as root: "
                     "apt-get install -y chromium fonts-wqy-microhei)", pytrace=False)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture
