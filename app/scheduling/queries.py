@@ -34,6 +34,9 @@ class ScheduleFilter:
     specialty_id: int | None = None
     expert_id: int | None = None
     kind: SessionKind | None = None
+    # Without a kind asked for, only these (the resident's pages: no surgeries or ward
+    # rounds); not part of the query string.
+    kinds: tuple[SessionKind, ...] | None = None
 
     def as_args(self) -> dict[str, str]:
         """Query-string arguments that reproduce this filter (for pagination links)."""
@@ -41,6 +44,8 @@ class ScheduleFilter:
                  "expert_id": "expert"}
         args = {}
         for field in fields(self):
+            if field.name == "kinds":
+                continue
             value = getattr(self, field.name)
             if value is not None:
                 args[names.get(field.name, field.name)] = str(value)
@@ -68,6 +73,8 @@ def public_sessions(flt: ScheduleFilter, *, now: datetime) -> Select:
         query = query.where(Session.specialty_id == flt.specialty_id)
     if flt.kind:
         query = query.where(Session.kind == flt.kind)
+    elif flt.kinds:
+        query = query.where(Session.kind.in_(flt.kinds))
     if flt.expert_id:
         query = query.where(
             select(SessionExpert.session_id)

@@ -1,5 +1,7 @@
 """Public pages: the filterable schedule, one session, and experts and venues with theirs."""
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
@@ -31,15 +33,17 @@ def _schedule_listing(now) -> str:
     form.fill_choices(queries.filter_choices())
     pagination, places, page_args = None, {}, {}
     if form.validate():
-        flt = form.to_filter()
+        # Surgeries and ward rounds (no places to book) only when asked for by kind.
+        flt = replace(form.to_filter(), kinds=queries.HOME_KINDS)
         pagination = queries.schedule_page(
             flt, now=now, page=form.page.data or 1,
             per_page=current_app.config["SCHEDULE_PAGE_SIZE"],
         )
         places = queries.places_left([s.id for s in pagination.items])
         page_args = flt.as_args()
+    searched = any(value for key, value in request.args.items() if key != "page")
     return render_template("scheduling/_schedule.html", form=form, pagination=pagination,
-                           places=places, page_args=page_args)
+                           places=places, page_args=page_args, searched=searched)
 
 
 @bp.get("/sessions/<int:session_id>")

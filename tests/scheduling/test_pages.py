@@ -119,3 +119,23 @@ def test_venues_are_listed_by_township(db, client):
 
     assert "王仙镇" in html
     assert f'href="/venues/{venue.id}"' in html
+
+
+def test_the_schedule_leaves_surgeries_and_ward_rounds_out_unless_asked_and_folds_filters(
+        db, client):
+    """Issue #16, item 5: residents cannot book surgeries or ward rounds, so the schedule
+    shows them only when asked for by kind; after a search its six filters fold away."""
+    town = create_township()
+    venue = create_venue(township=town)
+    clinic = create_session(venue=venue, day=TODAY + timedelta(days=1))
+    surgery = create_session(venue=venue, day=TODAY + timedelta(days=1),
+                             kind=SessionKind.SURGERY, slots=0)
+    db.session.commit()
+
+    listed = _session_links(client.get(f"/schedule?township={town.id}").text)
+    assert clinic.id in listed and surgery.id not in listed
+    asked = _session_links(client.get(f"/schedule?township={town.id}&kind=surgery").text)
+    assert asked == [surgery.id]
+
+    assert '<details class="filter-box" open>' in client.get("/schedule").text
+    assert '<details class="filter-box">' in client.get(f"/schedule?township={town.id}").text
