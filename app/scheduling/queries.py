@@ -7,7 +7,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core.time import local_day_bounds, local_today
+from app.core.time import local_day_bounds, local_today, to_local
 from app.directory.models import Specialty, Township, Venue
 from app.extensions import db
 from app.scheduling.models import (
@@ -160,6 +160,35 @@ class FilterChoices:
     townships: list[Township]
     venues: list[Venue]
     specialties: list[Specialty]
+
+
+@dataclass
+class TownshipDays:
+    """One township's next seven days for the home page: each day (local date) with
+    its bookable public sessions, in time order."""
+
+    township: Township
+    days: list[tuple[date, list[Session]]]
+
+
+def township_days(township_id: int, *, now: datetime) -> TownshipDays | None:
+    """The next seven days of one township's clinics, lectures and forums."""
+    township = db.session.get(Township, township_id)
+    if township is None:
+        return None
+    today = local_today(now)
+    sessions = db.session.scalars(public_sessions(
+        ScheduleFilter(start=today, end=today + timedelta(days=6), township_id=township_id,
+                       kinds=HOME_KINDS), now=now)
+        .options(joinedload(Session.venue))).all()
+    by_day = {today + timedelta(days=n): [] for n in range(7)}
+    for session in sessions:
+        by_day[to_local(session.start_dt).date()].append(session)
+    return TownshipDays(township, list(by_day.items()))
+
+
+def townships() -> list[Township]:
+    return db.session.scalars(select(Township).order_by(Township.id)).all()
 
 
 def filter_choices() -> FilterChoices:

@@ -23,6 +23,11 @@ def local_time(value: datetime) -> str:
     return format_time(to_local(value), "HH:mm", locale=get_locale())
 
 
+def weekday(value: date) -> str:
+    """周四 / Thu."""
+    return format_date(value, "EEE", locale=get_locale())
+
+
 def local_datetime(value: datetime) -> str:
     return f"{local_day(value)} {local_time(value)}"
 
@@ -55,6 +60,7 @@ def message_links(body: str) -> Markup:
 def init_app(app: Flask) -> None:
     app.add_template_filter(message_links)
     app.add_template_filter(add_days)
+    app.add_template_filter(weekday)
     app.add_template_filter(short_datetime)
     app.add_template_filter(local_day)
     app.add_template_filter(local_time)

@@ -1,6 +1,17 @@
 """The home page, the language switch, the health check and error pages."""
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from datetime import date, timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -11,23 +22,61 @@ from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.redirects import safe_next
 from app.core.time import local_today
 from app.extensions import db
-from app.scheduling.queries import places_left, week_by_township
+from app.scheduling.queries import places_left, township_days, townships, week_by_township
 from app.web.forms import LanguageForm
 from app.web.i18n import LANG_COOKIE
 
 bp = Blueprint("web", __name__)
 
+TOWNSHIP_COOKIE = "xq_township"  # the resident's township, remembered on this device
+
+
 @bp.get("/")
 def home():
+    """The next seven days: of the resident's township (``?township=``, remembered on
+    this device; ``all`` forgets it) with a date strip, else of every township."""
     now = request_now()
     today = local_today(now)
+    asked = request.args.get("township")
+    township_id = _int(asked if asked is not None else request.cookies.get(TOWNSHIP_COOKIE))
+    day = _day(request.args.get("day"), today)
 
     def week() -> str:
+        choices = townships()
+        mine = township_days(township_id, now=now) if township_id else None
+        if mine is not None:
+            shown = [s for d, sessions in mine.days if day in (None, d) for s in sessions]
+            return render_template("web/_township.html", mine=mine, day=day, today=today,
+                                   townships=choices, places=places_left([s.id for s in shown]),
+                                   shown_days=[(d, s) for d, s in mine.days if day in (None, d)])
         groups = week_by_township(now=now)
         places = places_left([s.id for group in groups for s in group.sessions])
-        return render_template("web/_week.html", groups=groups, places=places, today=today)
+        return render_template("web/_week.html", groups=groups, places=places, today=today,
+                               townships=choices)
 
-    return render_template("web/home.html", week=public_fragment("home", today, build=week))
+    response = make_response(render_template(
+        "web/home.html", week=public_fragment("home", today, township_id, day, build=week)))
+    if asked is not None:  # a chip was tapped: remember it (or forget, for 全部乡镇)
+        if township_id:
+            response.set_cookie(TOWNSHIP_COOKIE, str(township_id), max_age=365 * 86400,
+                                samesite="Lax", httponly=True,
+                                secure=current_app.config["SESSION_COOKIE_SECURE"])
+        else:
+            response.delete_cookie(TOWNSHIP_COOKIE)
+    return response
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+def _day(value: str | None, today: date) -> date | None:
+    """A day of the coming week asked for by the date strip (anything else: none)."""
+    try:
+        day = date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return day if today <= day <= today + timedelta(days=6) else None
 
 
 @bp.post("/lang")

@@ -3,6 +3,7 @@ on production's transaction path and server (gunicorn.conf.py, production settin
 After a restart every booking that was acknowledged (a 201 reached its client) is
 there, no slot holds more than its places, and SQLite's integrity check is clean."""
 
+import http.client
 import json
 import os
 import signal
@@ -111,8 +112,8 @@ def _book(port: int, token: str, patient_id: int, slot_id: int, key: str) -> int
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)["id"] if response.status == 201 else None
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError, http.client.HTTPException):
+        return None  # no answer, or one cut off by the kill: not acknowledged
 
 
 def _burst_then_kill(port: int, process, slot_ids, tokens) -> list[int]:

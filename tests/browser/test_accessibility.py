@@ -62,12 +62,14 @@ def test_resident_pages_have_no_serious_violations_and_stay_light(db, site, phon
     resident, session, booking = pages
     _sign_in(phone, site, resident.account, "/")
     problems = {}
-    for path in ("/", "/schedule", f"/sessions/{session.id}",
+    for path in ("/", f"/?township={session.venue.township_id}", "/schedule",
+                 f"/sessions/{session.id}",
                  f"/slots/{session.slots[1].id}/book", "/bookings",
                  f"/bookings/{booking.id}", f"/bookings/{booking.id}/cancel", "/inbox"):
         size, hosts = _load(phone, f"{site}{path}")
         assert hosts == {urlsplit(site).netloc}, (path, hosts)
         assert size <= MAX_BYTES, (path, size)
+        phone.shot(path.strip("/").replace("/", "-").replace("?", "-") or "home")
         if found := _serious(phone):
             problems[path] = found
     assert problems == {}

@@ -92,3 +92,37 @@ def test_every_scheduler_job_runs_against_a_real_database(scratch_url):
         assert _db.session.get(SchedulerHeartbeat, "main") is not None
         _db.session.remove()
         _db.engine.dispose()
+
+
+def test_my_township_next_week_at_once(db, client):
+    """Issue #16, item 5: a chip picks the resident's township, remembered on this
+    device; a 7-day date strip marks the days with sessions; a day shows only its own."""
+    mine, other = create_township(), create_township()
+    venue = create_venue(township=mine)
+    first = create_session(venue=venue, day=TODAY + timedelta(days=1))
+    second = create_session(venue=venue, day=TODAY + timedelta(days=3))
+    elsewhere = create_session(venue=create_venue(township=other),
+                               day=TODAY + timedelta(days=1))
+    db.session.commit()
+
+    overview = client.get("/").text
+    assert f'href="/?township={mine.id}"' in overview  # the chips
+    picked = client.get(f"/?township={mine.id}")
+    assert "xq_township" in picked.headers["Set-Cookie"]
+    for page in (picked.text, client.get("/").text):  # remembered
+        assert f"{mine.name}近7天排班" in page
+        assert len(re.findall(r'<a class="date', page)) == 7
+        assert len(re.findall(r'<a class="date has-sessions"', page)) == 2
+        links = re.findall(r'href="/sessions/(\d+)"', page)
+        assert links == [str(first.id), str(second.id)] and str(elsewhere.id) not in links
+
+    day = (TODAY + timedelta(days=3)).isoformat()
+    one_day = client.get(f"/?township={mine.id}&day={day}").text
+    assert re.findall(r'href="/sessions/(\d+)"', one_day) == [str(second.id)]
+    assert 'aria-current="date"' in one_day
+
+    forgot = client.get("/?township=all")
+    assert "xq_township=;" in forgot.headers["Set-Cookie"]
+    assert "近7天排班" not in client.get("/").text
+    for bad in ("/?township=abc", "/?township=99999", f"/?township={mine.id}&day=x"):
+        assert client.get(bad).status_code == 200
