@@ -120,11 +120,7 @@ def register():
         except DomainError as exc:
             _refused(form, exc)
         else:
-            target = safe_next(session.pop(AFTER_SIGN_IN, None))  # signing in clears it
-            sign_in(user)
-            db.session.commit()
-            flash(_("注册成功，欢迎使用"), "success")
-            return redirect(target or url_for("web.home"))
+            return _signed_in(user, url_for("web.home"), welcome=_("注册成功，欢迎使用"))
     return render_template("accounts/register.html", form=form, phone=phone,
                            code_form=_resend_form(phone, CodePurpose.REGISTER))
 
@@ -174,12 +170,20 @@ def login_by_code():
         except DomainError as exc:
             _refused(form, exc)
         else:
-            target = safe_next(session.pop(AFTER_SIGN_IN, None))  # signing in clears it
-            sign_in(user)
-            db.session.commit()
-            return redirect(target or _landing(user))
+            return _signed_in(user, _landing(user))
     return render_template("accounts/login_sms.html", form=form, phone=phone,
                            code_form=_resend_form(phone, CodePurpose.LOGIN))
+
+
+def _signed_in(user, default: str, *, welcome: str | None = None):
+    """Sign ``user`` in (the request's one commit) and go where the two-step page was
+    for, else to ``default``."""
+    target = safe_next(session.pop(AFTER_SIGN_IN, None))  # signing in clears the session
+    sign_in(user)
+    db.session.commit()
+    if welcome:
+        flash(welcome, "success")
+    return redirect(target or default)
 
 
 def _keep_next() -> None:
