@@ -1,7 +1,7 @@
 """Bookings, the people they are for, waitlists and the admin-set booking policy."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -220,6 +220,19 @@ class BookingPolicy(db.Model):
         else:
             availability = Availability.OPEN
         return SlotState(availability, left, times.opens_dt)
+
+    def session_state(self, slots, *, now: datetime) -> "SlotState":
+        """A session's state in a list, from its slots' ``(start_dt, places left)``: the
+        places of the slots open now (余 N), else a full one's waitlist, else the
+        release time, else closed."""
+        states = [self.slot_state(start_dt, left, now=now) for start_dt, left in slots]
+        open_now = [s for s in states if s.availability == Availability.OPEN]
+        if open_now:
+            return replace(open_now[0], left=sum(s.left for s in open_now))
+        for availability in (Availability.FULL, Availability.NOT_OPEN):
+            if found := [s for s in states if s.availability == availability]:
+                return found[0]
+        return states[-1]
 
     @staticmethod
     def check_bookable(status: SessionStatus, has_public_slots: bool) -> None:

@@ -1,7 +1,6 @@
 """What every page shares: locale, formatting, security headers, errors, home and health,
 and logs without the secrets of URLs."""
 
-from dataclasses import replace
 from datetime import datetime
 
 from flask import Flask, g
@@ -9,7 +8,7 @@ from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
 from app.bookings.labels import BOOKING_STATUS_LABELS
-from app.bookings.models import Availability, SlotState
+from app.bookings.models import BookingPolicy, SlotState
 from app.bookings.services.policy import current_policy
 from app.core.clock import request_now
 from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
@@ -45,22 +44,19 @@ def init_web(app: Flask) -> None:
         }
 
 
-def slot_state(start_dt: datetime, left: int) -> SlotState:
-    """A slot's state for residents now — 放号 time, open, full or closed — for the
-    pages to show before the tap (the policy read once per request)."""
+def _policy() -> BookingPolicy:
+    """The booking policy, read once per request."""
     if (policy := g.get("xq_policy")) is None:
         policy = g.xq_policy = current_policy()
-    return policy.slot_state(start_dt, left, now=request_now())
+    return policy
+
+
+def slot_state(start_dt: datetime, left: int) -> SlotState:
+    """A slot's state for residents now — 放号 time, open, full or closed — for the
+    pages to show before the tap."""
+    return _policy().slot_state(start_dt, left, now=request_now())
 
 
 def session_state(places: SessionPlaces) -> SlotState:
-    """A session's state in a list, from its slots': the places of the slots open now
-    (余 N), else a full one's waitlist, else the release time, else closed."""
-    states = [slot_state(start_dt, left) for start_dt, left in places.slots]
-    open_now = [s for s in states if s.availability == Availability.OPEN]
-    if open_now:
-        return replace(open_now[0], left=sum(s.left for s in open_now))
-    for availability in (Availability.FULL, Availability.NOT_OPEN):
-        if found := [s for s in states if s.availability == availability]:
-            return found[0]
-    return states[-1]
+    """A session's state in a list (BookingPolicy.session_state)."""
+    return _policy().session_state(places.slots, now=request_now())

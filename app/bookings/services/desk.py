@@ -149,8 +149,8 @@ def _tell_suspended(booking_id: int, key: str, *, until: datetime, now: datetime
     their own account's inbox — else that of the account that made the booking."""
     patient = db.session.get(Booking, booking_id).patient
     own_account_id, _phone = queries.person_contact(key)
-    account = db.session.get(User, own_account_id or patient.account_id) if (
-        own_account_id or patient.account_id) else None
+    account_id = own_account_id or patient.account_id
+    account = db.session.get(User, account_id) if account_id else None
     notices.person_suspended(name=patient.name, phone=patient.phone,
                              to=recipient_of(account), until=until, now=now)
 
