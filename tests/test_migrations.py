@@ -59,8 +59,11 @@ def test_recounting_people_leaves_lecture_seats_out(scratch_url):
 
     app = make_app(scratch_url)
     with app.app_context():
-        flask_migrate.upgrade(revision="7d3f2a8c6e15")
+        # The rows are made with today's models at head; then only the recount runs
+        # (stamped back to the revision before it), on a schema that has every column.
+        flask_migrate.upgrade()
         patient = create_patient()
+        person_key = patient.id_number_hash
         day = TODAY + timedelta(days=2)
         clinic = create_session(day=day, slots=1)
         lecture = create_session(day=day, slots=1, kind=SessionKind.LECTURE)
@@ -72,8 +75,11 @@ def test_recounting_people_leaves_lecture_seats_out(scratch_url):
         _db.session.execute(update(Person).values(active_count=2))
         _db.session.commit()
 
-        flask_migrate.upgrade()
+        _db.session.remove()
+        flask_migrate.stamp(revision="7d3f2a8c6e15")
+        flask_migrate.upgrade(revision="5e8a1c3b7f20")
+        flask_migrate.stamp(revision="head")
         _db.session.expire_all()
-        assert _db.session.get(Person, patient.id_number_hash).active_count == 1
+        assert _db.session.get(Person, person_key).active_count == 1
         _db.session.remove()
         _db.engine.dispose()

@@ -42,11 +42,13 @@ class TownshipSchema(Schema):
 class SpecialtySchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
+    name_en = fields.String(required=True, metadata={"description": "English name ('': none)"})
 
 
 class InstitutionSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
+    name_en = fields.String(required=True, metadata={"description": "English name ('': none)"})
     kind = _enum(InstitutionKind, required=True)
     city = fields.String(required=True)
 
@@ -70,6 +72,8 @@ class ExpertSchema(ExpertBriefSchema):
     institution = fields.Nested(InstitutionSchema, required=True)
     specialty = fields.Nested(SpecialtySchema, required=True)
     department = fields.String(required=True)
+    title_en = fields.String(required=True, metadata={"description": "English title ('': none)"})
+    expertise = fields.String(required=True, metadata={"description": "擅长, 、-separated"})
     native_township = fields.Nested(TownshipSchema, allow_none=True, required=True)
     bio = fields.String(required=True)
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.enums import enum_column
@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     notify_sms: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     locale: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
+    # 关怀版 (senior mode) chosen on this account: larger type, fewer links; a device's
+    # own choice (app.web.care) overrides it on that device.
+    care_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     role_rows: Mapped[list["UserRole"]] = relationship(

@@ -24,3 +24,13 @@ def _short_datetime(dt: datetime, locale: str) -> str:
     local = to_local(dt)
     day = format_skeleton("MMMd", local, locale=locale)
     return f"{day} {local:%H:%M}"
+
+
+def localized(thing, field: str = "name") -> str:
+    """A directory name in the reader's language: ``field + "_en"`` in English where it
+    is filled in (specialties, institutions, experts' titles), else the Chinese."""
+    chinese = getattr(thing, field)
+    locale = get_locale()
+    if locale is not None and locale.language == "en":
+        return getattr(thing, f"{field}_en", "") or chinese
+    return chinese

@@ -257,3 +257,61 @@ FEMALE_GIVEN_YOUNGER = [
     "梦瑶", "子涵", "紫嫣", "慧敏", "嘉欣", "晓雯", "雪莹", "佩玲", "文静", "美琪",
     "倩", "静", "敏", "娟", "丹", "颖", "璐", "琳", "洁", "莉",
 ]  # fmt: skip
+
+# --- English names (issue #16, item 14) ------------------------------------------------
+
+INSTITUTIONS_EN = {
+    "中南大学湘雅医院": "Xiangya Hospital, Central South University",
+    "中南大学湘雅二医院": "The Second Xiangya Hospital, Central South University",
+    "中南大学湘雅三医院": "The Third Xiangya Hospital, Central South University",
+    "湖南省人民医院": "Hunan Provincial People's Hospital",
+    "湖南省肿瘤医院": "Hunan Cancer Hospital",
+    "湖南省儿童医院": "Hunan Children's Hospital",
+    "湖南省妇幼保健院": "Hunan Provincial Maternal and Child Health Care Hospital",
+    "湖南中医药大学第一附属医院": "The First Hospital of Hunan University of Chinese Medicine",
+    "湖南中医药大学第二附属医院": "The Second Hospital of Hunan University of Chinese Medicine",
+    "湖南省胸科医院": "Hunan Chest Hospital",
+    "湖南省脑科医院": "Hunan Brain Hospital",
+    "湖南省中医药研究院附属医院":
+        "Affiliated Hospital of Hunan Academy of Chinese Medicine",
+    "中南大学湘雅口腔医院": "Xiangya Stomatological Hospital, Central South University",
+    "南华大学附属第一医院": "The First Affiliated Hospital of University of South China",
+    "中南大学": "Central South University",
+}
+
+SPECIALTIES_EN = {
+    "心血管内科": "Cardiology",
+    "神经内科": "Neurology",
+    "呼吸与危重症医学科": "Pulmonary and Critical Care Medicine",
+    "消化内科": "Gastroenterology",
+    "内分泌科": "Endocrinology",
+    "肾内科": "Nephrology",
+    "血液内科": "Haematology",
+    "普通外科": "General Surgery",
+    "骨科": "Orthopaedics",
+    "泌尿外科": "Urology",
+    "神经外科": "Neurosurgery",
+    "心胸外科": "Cardiothoracic Surgery",
+    "妇产科": "Obstetrics and Gynaecology",
+    "儿科": "Paediatrics",
+    "眼科": "Ophthalmology",
+    "耳鼻咽喉科": "Otorhinolaryngology (ENT)",
+    "口腔科": "Stomatology (Dentistry)",
+    "皮肤科": "Dermatology",
+    "肿瘤科": "Oncology",
+    "中医科": "Traditional Chinese Medicine",
+    "针灸推拿科": "Acupuncture and Tuina",
+    "康复医学科": "Rehabilitation Medicine",
+    "精神心理科": "Psychiatry and Psychology",
+    "老年医学科": "Geriatrics",
+    "医学影像科": "Medical Imaging",
+    "全科医学科": "General Practice",
+}
+
+TITLES_EN = {
+    "主任医师": "Chief Physician",
+    "副主任医师": "Associate Chief Physician",
+    "主任医师/教授": "Chief Physician / Professor",
+    "教授": "Professor",
+    "副教授": "Associate Professor",
+}

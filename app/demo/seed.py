@@ -182,7 +182,8 @@ class _Builder:
     def build(self) -> Tables:
         townships = self._townships()
         institutions = self._institutions()
-        specialties = [{"id": i, "name": name} for i, name in enumerate(data.SPECIALTIES, 1)]
+        specialties = [{"id": i, "name": name, "name_en": data.SPECIALTIES_EN[name]}
+                       for i, name in enumerate(data.SPECIALTIES, 1)]
         self.specialty_ids = {row["name"]: row["id"] for row in specialties}
         venues = self._venues()
         self._add_user(ADMIN_PHONE, self._person_name(male=True), Role.ADMIN)
@@ -222,7 +223,8 @@ class _Builder:
 
     def _institutions(self) -> list[dict]:
         return [
-            {"id": i, "name": name, "kind": InstitutionKind(kind), "city": city}
+            {"id": i, "name": name, "name_en": data.INSTITUTIONS_EN[name],
+             "kind": InstitutionKind(kind), "city": city}
             for i, (name, kind, city, _count, _specialties) in enumerate(data.INSTITUTIONS, 1)
         ]
 
@@ -312,13 +314,14 @@ class _Builder:
             )
             town = self.rng.choice(data.TOWNS)
             name = self._person_name(male=self.rng.random() < 0.7, unique=True)
+            bio, skill = self._bio(town, institution["name"], department, title, skills,
+                                   university=university)
             experts.append({
-                "id": number, "name": name, "title": title, "institution_id": institution["id"],
+                "id": number, "name": name, "title": title,
+                "title_en": data.TITLES_EN[title], "institution_id": institution["id"],
                 "specialty_id": self.specialty_ids[specialty], "department": department,
-                "native_township_id": self.township_ids[town],
-                "bio": self._bio(town, institution["name"], department, title, skills,
-                                 university=university),
-                "is_enabled": True,
+                "native_township_id": self.township_ids[town], "bio": bio,
+                "expertise": self._expertise(number, skill, skills), "is_enabled": True,
             })
             self.expert_infos.append(
                 ExpertInfo(number, specialty, self.specialty_ids[specialty], town)
@@ -336,18 +339,27 @@ class _Builder:
         return experts, assistants
 
     def _bio(self, town: str, institution: str, department: str, title: str,
-             skills: list[str], *, university: bool) -> str:
+             skills: list[str], *, university: bool) -> tuple[str, str]:
+        """The expert's short bio, and the skill it names."""
         title = title.replace("/", "、")
         skill = self.rng.choice(skills)
         if university:
             return (f"醴陵市{town}人，{institution}{title}，从事{department}临床与教学工作，"
-                    f"擅长{skill}。")
+                    f"擅长{skill}。"), skill
         if self.rng.random() < 0.6:
-            return f"醴陵市{town}人，{institution}{department}{title}，擅长{skill}。"
+            return f"醴陵市{town}人，{institution}{department}{title}，擅长{skill}。", skill
         years = self.rng.randint(15, 35)
         extra = self.rng.choice(data.BIO_EXTRAS)
         return (f"醴陵市{town}人，{institution}{department}{title}，从医{years}年，{extra}。"
-                f"擅长{skill}。")
+                f"擅长{skill}。"), skill
+
+    @staticmethod
+    def _expertise(number: int, skill: str, skills: list[str]) -> str:
+        """擅长 for the doctor card: the bio's skill and up to two more of the specialty.
+        A generator of its own, so that the rest of the demo data stays as it was."""
+        others = [s for s in skills if s != skill]
+        picked = random.Random(number).sample(others, min(2, len(others)))
+        return "、".join([skill, *picked])
 
     def _residents(self) -> list[dict]:
         """1000 resident accounts, each with a patient row for the holder (relation self)."""

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from app.core.coerce import optional_int
+from app.core.formatting import localized
 from app.directory.models import Institution, Specialty
 
 
@@ -21,5 +22,7 @@ class ExpertSearchForm(FlaskForm):
 
     def fill_choices(self, specialties: list[Specialty], institutions: list[Institution]):
         everything = [SelectChoice("", _l("全部"))]
-        self.specialty.choices = everything + [SelectChoice(s.id, s.name) for s in specialties]
-        self.institution.choices = everything + [SelectChoice(i.id, i.name) for i in institutions]
+        self.specialty.choices = everything + [
+            SelectChoice(s.id, localized(s)) for s in specialties]
+        self.institution.choices = everything + [
+            SelectChoice(i.id, localized(i)) for i in institutions]

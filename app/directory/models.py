@@ -40,6 +40,7 @@ class Institution(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
+    name_en: Mapped[str] = mapped_column(String(160), default="", server_default="")
     kind: Mapped[InstitutionKind] = mapped_column(
         enum_column(InstitutionKind, "institution_kind")
     )
@@ -88,6 +89,7 @@ class Specialty(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
+    name_en: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
 
 class Expert(db.Model):
@@ -98,6 +100,9 @@ class Expert(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(String(40))  # 主任医师, 教授 …
+    title_en: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # 擅长: what patients look for on a doctor card, "、"-separated.
+    expertise: Mapped[str] = mapped_column(String(200), default="", server_default="")
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     specialty_id: Mapped[int] = mapped_column(ForeignKey("specialties.id"), index=True)
     department: Mapped[str] = mapped_column(String(60), default="")

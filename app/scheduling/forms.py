@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from app.core.coerce import optional_int
+from app.core.formatting import localized
 from app.scheduling.labels import KIND_LABELS
 from app.scheduling.models import SessionKind
 from app.scheduling.queries import MAX_RANGE_DAYS, FilterChoices, ScheduleFilter
@@ -29,7 +30,8 @@ class ScheduleFilterForm(FlaskForm):
 
     def fill_choices(self, choices: FilterChoices) -> None:
         def options(rows):
-            return [SelectChoice("", _l("全部"))] + [SelectChoice(r.id, r.name) for r in rows]
+            return [SelectChoice("", _l("全部"))] + [SelectChoice(r.id, localized(r))
+                                                   for r in rows]
 
         self.township.choices = options(choices.townships)
         self.venue.choices = options(choices.venues)

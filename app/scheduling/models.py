@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.enums import enum_column
+from app.core.formatting import localized
 from app.core.time import utcnow
 from app.directory.models import Expert, Specialty, Venue
 from app.extensions import db
@@ -126,6 +127,14 @@ class Session(db.Model):
     def display_title(self) -> str:
         return display_title(self.title, [e.name for e in self.experts],
                              self.specialty.name if self.specialty else None)
+
+    @property
+    def page_title(self) -> str:
+        """The display title in the page's language (the specialty's English name on an
+        English page). Messages use ``display_title``: they go out in the recipient's
+        language, not the sender's."""
+        return display_title(self.title, [e.name for e in self.experts],
+                             localized(self.specialty) if self.specialty else None)
 
     def __repr__(self) -> str:
         return f"<Session {self.id} {self.kind} {self.start_dt:%Y-%m-%d %H:%M}>"

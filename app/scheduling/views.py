@@ -5,6 +5,7 @@ from dataclasses import replace
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from app.auth.care import care_mode
 from app.core.clock import request_now
 from app.core.fragments import public, public_fragment
 from app.core.time import local_today
@@ -48,7 +49,8 @@ def _schedule_listing(now) -> str:
 
 @bp.get("/sessions/<int:session_id>")
 def session_page(session_id: int):
-    page = public("session", session_id, build=lambda: _session_part(session_id))
+    page = public("session", session_id, care_mode(),
+                  build=lambda: _session_part(session_id))
     if page is None:
         abort(404)
     return render_template("scheduling/session.html", session_id=session_id,
@@ -63,7 +65,7 @@ def _session_part(session_id: int) -> dict | None:
     alternatives = []
     if session.status == SessionStatus.STOPPED:
         alternatives = queries.nearest_alternatives(session, now=request_now())
-    return {"title": session.display_title, "html": render_template(
+    return {"title": session.page_title, "html": render_template(
         "scheduling/_session.html", session=session, alternatives=alternatives)}
 
 

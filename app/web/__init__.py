@@ -7,6 +7,7 @@ from flask import Flask, g
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
+from app.auth.care import care_mode
 from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.bookings.models import BookingPolicy, SlotState
 from app.bookings.services.policy import current_policy
@@ -35,6 +36,7 @@ def init_web(app: Flask) -> None:
     def shared_context() -> dict:
         return {
             "current_locale": str(get_locale()),
+            "care_mode": care_mode(),
             "kind_labels": KIND_LABELS,
             "status_labels": STATUS_LABELS,
             "audience_labels": AUDIENCE_LABELS,

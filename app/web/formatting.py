@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.core.formatting import short_datetime
+from app.core.formatting import localized, short_datetime
 from app.core.time import to_local
 
 
@@ -59,6 +59,7 @@ def message_links(body: str) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(message_links)
+    app.add_template_filter(localized)
     app.add_template_filter(add_days)
     app.add_template_filter(weekday)
     app.add_template_filter(short_datetime)

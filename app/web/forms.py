@@ -1,4 +1,5 @@
-"""The language switch: a tiny POST form, so it carries a CSRF token like every other."""
+"""The language and 关怀版 switches: tiny POST forms, so they carry a CSRF token like
+every other."""
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
@@ -10,3 +11,8 @@ from app.web.i18n import LANGUAGE_NAMES
 class LanguageForm(FlaskForm):
     lang = SelectField(choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
     next = HiddenField()  # where to go back to: only through app.core.redirects.safe_next
+
+
+class CareForm(FlaskForm):
+    on = SelectField(choices=[SelectChoice("1", "on"), SelectChoice("0", "off")])
+    next = HiddenField()

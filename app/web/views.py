@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     jsonify,
     make_response,
@@ -12,10 +13,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from app.auth.care import CARE_COOKIE, care_mode
 from app.core.clock import request_now
 from app.core.fragments import public_fragment
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
@@ -23,7 +26,7 @@ from app.core.redirects import safe_next
 from app.core.time import local_today
 from app.extensions import db
 from app.scheduling.queries import places_left, township_days, townships, week_by_township
-from app.web.forms import LanguageForm
+from app.web.forms import CareForm, LanguageForm
 from app.web.i18n import LANG_COOKIE
 
 bp = Blueprint("web", __name__)
@@ -41,9 +44,13 @@ def home():
     township_id = _int(asked if asked is not None else request.cookies.get(TOWNSHIP_COOKIE))
     day = _day(request.args.get("day"), today)
 
+    care = care_mode()
+
     def week() -> str:
         choices = townships()
         mine = township_days(township_id, now=now) if township_id else None
+        if mine is None and care:  # 关怀版: one township's week, never all 27
+            return render_template("web/_choose_township.html", townships=choices)
         if mine is not None:
             shown = [s for d, sessions in mine.days if day in (None, d) for s in sessions]
             return render_template("web/_township.html", mine=mine, day=day, today=today,
@@ -55,12 +62,10 @@ def home():
                                townships=choices)
 
     response = make_response(render_template(
-        "web/home.html", week=public_fragment("home", today, township_id, day, build=week)))
+        "web/home.html", week=public_fragment("home", today, township_id, day, care, build=week)))
     if asked is not None:  # a chip was tapped: remember it (or forget, for 全部乡镇)
         if township_id:
-            response.set_cookie(TOWNSHIP_COOKIE, str(township_id), max_age=365 * 86400,
-                                samesite="Lax", httponly=True,
-                                secure=current_app.config["SESSION_COOKIE_SECURE"])
+            _remember(response, TOWNSHIP_COOKIE, str(township_id))
         else:
             response.delete_cookie(TOWNSHIP_COOKIE)
     return response
@@ -86,11 +91,30 @@ def set_language():
     if form.validate_on_submit():
         target = safe_next(form.next.data) or target
         response = redirect(target)
-        response.set_cookie(LANG_COOKIE, form.lang.data, max_age=365 * 86400,
-                            samesite="Lax", httponly=True,
-                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+        _remember(response, LANG_COOKIE, form.lang.data)
         return response
     return redirect(target)
+
+
+@bp.post("/care")
+def set_care_mode():
+    """The 关怀版 switch: remembered on this device and, signed in, on the account."""
+    form = CareForm()
+    target = url_for("web.home")
+    if not form.validate_on_submit():
+        return redirect(target)
+    on = form.on.data == "1"
+    if current_user.is_authenticated and current_user.care_mode != on:
+        current_user.care_mode = on
+        db.session.commit()
+    response = redirect(safe_next(form.next.data) or target)
+    _remember(response, CARE_COOKIE, form.on.data)
+    return response
+
+
+def _remember(response: Response, name: str, value: str) -> None:
+    response.set_cookie(name, value, max_age=365 * 86400, samesite="Lax", httponly=True,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
 
 
 @bp.get("/healthz")

@@ -559,3 +559,13 @@ def test_seed_on_the_tier_database_same_programme_and_ids_continue(seeded, scrat
     assert bookings == first_bookings
     assert next_booking == last_booking
     assert new_id == 1493
+
+
+def test_demo_experts_have_expertise_and_english_names(seeded):
+    """Issue #16, items 8 and 14: every demo doctor card has 擅长 and an English title;
+    every specialty and institution an English name."""
+    experts = db.session.scalars(select(Expert)).all()
+    assert experts and all(e.expertise and e.title_en for e in experts)
+    assert all("、" in e.expertise for e in experts)
+    assert all(s.name_en for s in db.session.scalars(select(Specialty)))
+    assert all(i.name_en for i in db.session.scalars(select(Institution)))
