@@ -59,7 +59,12 @@ class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
         UniqueConstraint("booked_by_id", "idempotency_key"),
-        UniqueConstraint("session_id", "queue_number"),
+        # A queue number is held by at most one active booking of the session: a
+        # cancelled place's number is free again for its slot.
+        Index(
+            "uq_bookings_active_number", "session_id", "queue_number", unique=True,
+            sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL),
+        ),
         # One active booking per person and session, held by the database. The guard
         # column is the session id while that policy is on and NULL when the admin turns
         # it off (NULLs never collide), so the policy stays a setting.

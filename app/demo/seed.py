@@ -26,6 +26,7 @@ from app.core.db import begin_write
 from app.core.time import local_to_utc, local_today, to_local, utcnow
 from app.demo import data
 from app.demo.planner import ExpertInfo, Planned, Planner, slot_times
+from app.demo.showcase import SHOWCASE_PHONES, showcase
 from app.directory.models import (
     Expert,
     ExpertAssistant,
@@ -83,14 +84,16 @@ RUSH_SHARE = 0.4  # bookings made in the first half hour after release
 HOLDS_PLACE = {*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW}
 
 
-def seed(*, scale: int = 1, today: date | None = None, echo=print) -> bool:
+def seed(*, scale: int = 1, today: date | None = None, states: bool = True,
+         echo=print) -> bool:
     """Fill an empty database with the demo programme; False if it already holds one.
 
     ``scale`` multiplies the number of sessions (for load tests): clinics, ward rounds,
     surgeries and teaching visits scale × as many until the experts' half-days run out
     (about scale 25); forums stop at four a week (scale 4) and lectures at one per city
     hospital and weekday (scale 8), the rooms they have. ``today`` pretends the local
-    date is another one. Everyone's password is ``xiangqing-demo``.
+    date is another one. ``states``: then make, through the services, the states a
+    reviewer should see (app.demo.showcase). Everyone's password is ``xiangqing-demo``.
     """
     started = timer.perf_counter()
     begin_write(db.session)
@@ -111,6 +114,7 @@ def seed(*, scale: int = 1, today: date | None = None, echo=print) -> bool:
     _reset_id_sequences(tables)
     db.session.commit()
 
+    made = showcase(now=now) if states else {}
     counts = {model: len(rows) for model, rows in tables}
     echo(
         f"Seeded {counts[Institution]} institutions, {counts[Venue]} venues, "
@@ -118,6 +122,8 @@ def seed(*, scale: int = 1, today: date | None = None, echo=print) -> bool:
         f"{counts[Slot]} slots, {counts[Booking]} bookings "
         f"in {timer.perf_counter() - started:.1f} s."
     )
+    for what, where in made.items():
+        echo(f"  {what}: {where}")
     return True
 
 
@@ -437,11 +443,16 @@ class _Builder:
                 {"session_id": session_id, "expert_id": expert_id}
                 for expert_id in plan.expert_ids
             ]
+            # Each slot owns the queue numbers of its places, in time order (the
+            # engine's give_ranges, as the session's first booking would).
             for start_dt, end_dt, capacity in slot_times(plan):
+                numbers = max(capacity, 1)
                 slots.append({
                     "id": len(slots) + 1, "session_id": session_id, "start_dt": start_dt,
                     "end_dt": end_dt, "capacity": capacity, "booked_count": 0,
+                    "first_number": sessions[-1]["last_queue_number"] + 1, "numbers": numbers,
                 })
+                sessions[-1]["last_queue_number"] += numbers
         return sessions, session_experts, slots
 
 
@@ -452,14 +463,16 @@ class _Builder:
                   ) -> tuple[list[dict], list[dict]]:
         """Residents' web bookings: closed ones in completed sessions, confirmed ones in
         released published sessions (up to three active per resident), stopped ones in a
-        few stopped sessions. Queue numbers and ids follow the booking time; slots'
-        booked_count, sessions' last_queue_number and persons' active_count match."""
+        few stopped sessions. Ids follow the booking time, queue numbers the slot's range
+        in booking order; slots' booked_count and persons' active_count match."""
         slots_of: dict[int, list[dict]] = {}
         for slot in slots:
             slots_of.setdefault(slot["session_id"], []).append(slot)
         active = [0] * len(patients)
         no_shows = [0] * len(patients)
-        available = list(range(len(patients)))  # indexes with fewer than MAX_ACTIVE
+        # The last residents are left for the showcase (app.demo.showcase).
+        bookable = len(patients) - len(SHOWCASE_PHONES)
+        available = list(range(bookable))  # indexes with fewer than MAX_ACTIVE
         drafts: list[tuple[dict, dict, int, BookingStatus]] = []  # (session, slot, patient)
         for session in sessions:
             own = slots_of.get(session["id"], [])
@@ -470,7 +483,7 @@ class _Builder:
             if status == SessionStatus.COMPLETED:
                 rate = self.rng.uniform(*PAST_FILL)
                 counts = [self._binomial(slot["capacity"], rate) for slot in own]
-                people = self.rng.sample(range(len(patients)), min(sum(counts), len(patients)))
+                people = self.rng.sample(range(bookable), min(sum(counts), bookable))
                 for slot, count in zip(own, counts, strict=True):
                     for patient in people[:count]:
                         missed = (no_shows[patient] < MAX_NO_SHOWS
@@ -487,7 +500,7 @@ class _Builder:
             if status == SessionStatus.STOPPED:
                 rate = self.rng.uniform(0.1, 0.4)
                 counts = [self._binomial(slot["capacity"], rate) for slot in released]
-                people = self.rng.sample(range(len(patients)), min(sum(counts), len(patients)))
+                people = self.rng.sample(range(bookable), min(sum(counts), bookable))
                 for slot, count in zip(released, counts, strict=True):
                     drafts += [(session, slot, p, BookingStatus.STOPPED) for p in people[:count]]
                     people = people[count:]
@@ -499,7 +512,7 @@ class _Builder:
                 counts = [self._binomial(slot["capacity"], rate) for slot in released]
             # A lecture's seat does not count toward the limit: anyone may take one.
             counted = SessionKind(session["kind"]).counts_toward_limit
-            pool = available if counted else range(len(patients))
+            pool = available if counted else range(bookable)
             people = self.rng.sample(pool, min(sum(counts), len(pool)))
             for slot, count in zip(released, counts, strict=True):
                 for patient in people[:count]:
@@ -516,11 +529,10 @@ class _Builder:
                 slot["booked_count"] += 1
         rows.sort(key=lambda r: (r["created_dt"], r["session_id"], r["slot_id"], r["patient_id"]))
         codes: set[str] = set()
-        sessions_by_id = {session["id"]: session for session in sessions}
+        next_number = {slot["id"]: slot["first_number"] for slot in slots}
         for booking_id, row in enumerate(rows, 1):
-            session = sessions_by_id[row["session_id"]]
-            session["last_queue_number"] += 1
-            row["id"], row["queue_number"] = booking_id, session["last_queue_number"]
+            row["id"], row["queue_number"] = booking_id, next_number[row["slot_id"]]
+            next_number[row["slot_id"]] += 1
             while (code := "".join(self.rng.choice(CODE_ALPHABET)
                                    for _ in range(CODE_LENGTH))) in codes:
                 pass

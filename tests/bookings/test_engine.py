@@ -74,7 +74,8 @@ def test_book_slot_confirms_with_code_queue_number_and_messages(db):
     assert f"第1号，预约码{booking.code}" in messages[0].body
 
 
-def test_queue_numbers_rise_across_slots_and_are_never_reused(db):
+def test_queue_numbers_follow_the_clock_and_a_cancelled_number_is_used_again(db):
+    """Issue #16, item 12: 7 slots of 5 places own 1–5, 6–10 … 31–35."""
     session = _clinic(db)
     first, second, third = (_resident(db, id_number=make_id_number(seq=s)) for s in (1, 3, 5))
 
@@ -87,7 +88,9 @@ def test_queue_numbers_rise_across_slots_and_are_never_reused(db):
     c = _book(session.slots[0], third)
     db.session.commit()
 
-    assert (a.queue_number, b.queue_number, c.queue_number) == (1, 2, 3)
+    assert (a.queue_number, b.queue_number, c.queue_number) == (1, 16, 1)
+    assert [(s.first_number, s.numbers) for s in session.slots] == [
+        (1, 5), (6, 5), (11, 5), (16, 5), (21, 5), (26, 5), (31, 5)]
 
 
 @pytest.mark.parametrize(
@@ -151,7 +154,7 @@ def test_one_per_session_is_a_setting(db):
     db.session.commit()
     second = _book(session.slots[1], patient)
 
-    assert second.queue_number == 2
+    assert second.queue_number == 6  # the second slot's first number
 
 
 def test_the_same_person_in_another_account_is_still_one_person(db):
@@ -238,7 +241,7 @@ def test_resident_cannot_cancel_after_the_cut_off_but_staff_can(db):
     assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
 
 
-def test_reschedule_within_the_session_keeps_the_queue_number(db):
+def test_reschedule_within_the_session_takes_a_number_of_the_new_slot(db):
     session = _clinic(db)
     patient = _resident(db)
     booking = _book(session.slots[0], patient)
@@ -247,7 +250,7 @@ def test_reschedule_within_the_session_keeps_the_queue_number(db):
     moved = changes.reschedule_booking(booking, session.slots[2].id, by=patient.account, now=NOW)
     db.session.commit()
 
-    assert (moved.slot_id, moved.queue_number) == (session.slots[2].id, 1)
+    assert (moved.slot_id, moved.queue_number) == (session.slots[2].id, 11)
     assert [db.session.get(Slot, s.id).booked_count for s in session.slots[:3]] == [0, 0, 1]
 
 
@@ -262,7 +265,7 @@ def test_reschedule_to_another_session_of_the_same_expert(db):
     moved = changes.reschedule_booking(booking, later.slots[1].id, by=patient.account, now=NOW)
     db.session.commit()
 
-    assert (moved.session_id, moved.queue_number) == (later.id, 1)
+    assert (moved.session_id, moved.queue_number) == (later.id, 6)
     assert db.session.get(Slot, first.slots[0].id).booked_count == 0
 
 
@@ -319,7 +322,7 @@ def test_a_booking_code_already_taken_is_drawn_again(db, monkeypatch):
     booking = _book(session.slots[1], second)
     db.session.commit()
 
-    assert (booking.code, booking.queue_number) == ("FRESH2", 2)
+    assert (booking.code, booking.queue_number) == ("FRESH2", 6)
     sms = db.session.scalar(select(Message.body).where(
         Message.booking_id == booking.id, Message.channel == Channel.SMS,
         Message.kind == "booking_confirmed"))

@@ -171,8 +171,9 @@ def test_accepting_an_offer_books_the_held_place(db):
                                      by=queue[0].account, now=NOW + timedelta(minutes=10))
     db.session.commit()
 
+    # The place the cancellation freed, with its number (issue #16, item 12).
     assert (accepted.status, accepted.patient_id, accepted.queue_number) == (
-        BookingStatus.CONFIRMED, queue[0].id, 2)
+        BookingStatus.CONFIRMED, queue[0].id, booking.queue_number)
     assert db.session.get(Slot, slot.id).booked_count == 1
     assert db.session.get(WaitlistEntry, entries[0].id).status == WaitlistStatus.ACCEPTED
 
@@ -301,8 +302,9 @@ def test_check_in_by_code_or_phone(db):
     assert desk.find_for_check_in(session.id, patient.phone) == [booking]
     coordinator = create_user(roles=(Role.COORDINATOR,))
     db.session.commit()
-    desk.check_in(booking, by=coordinator, now=NOW)
-    assert db.session.get(Booking, booking.id).checked_in_dt == NOW
+    on_the_day = session.slots[0].start_dt - timedelta(minutes=20)
+    desk.check_in(booking, by=coordinator, now=on_the_day)
+    assert db.session.get(Booking, booking.id).checked_in_dt == on_the_day
 
 
 def test_closing_a_past_session_marks_no_shows_and_completes_check_ins(db):
@@ -314,7 +316,7 @@ def test_closing_a_past_session_marks_no_shows_and_completes_check_ins(db):
     db.session.commit()
     staff = create_user()
     db.session.commit()
-    desk.check_in(a, by=staff, now=NOW)
+    desk.check_in(a, by=staff, now=session.start_dt)
     db.session.commit()
 
     assert desk.close_past_sessions(now=session.end_dt + timedelta(minutes=1)) == 1

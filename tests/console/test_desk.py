@@ -88,7 +88,7 @@ def test_one_phone_for_several_bookings_lists_them_to_choose(db, client, login_a
     assert "找到 2 个预约，请核对后签到：" in page.text
     assert [_status(db, b) for b in bookings] == [BookingStatus.CONFIRMED] * 2
     chosen = _post(client, session, f"/bookings/{bookings[1].id}/check-in")
-    assert flashes(chosen.text) == ["已签到：第2号 张奶奶"]
+    assert flashes(chosen.text) == ["已签到：第6号 张奶奶"]  # the second slot's first number
     assert [_status(db, b) for b in bookings] == [BookingStatus.CONFIRMED,
                                                   BookingStatus.CHECKED_IN]
 
@@ -187,7 +187,10 @@ def test_walk_in_books_once_for_the_same_nonce(db, client, login_as):
     for page in (first, second):
         assert f"第 {booking.queue_number} 号" in page.text
         assert booking.code in page.text
-    assert flashes(first.text) == [f"已挂号：张桂兰，第1号，预约码 {booking.code}"]
+    # The first number of the slot it went into.
+    assert booking.queue_number == booking.slot.first_number
+    assert flashes(first.text) == [
+        f"已挂号：张桂兰，第{booking.queue_number}号，预约码 {booking.code}"]
 
 
 def test_walk_in_with_a_wrong_id_number_is_refused(db, client, login_as):
@@ -295,13 +298,26 @@ def test_a_walk_in_without_a_mobile_gets_a_slip_that_says_it_is_the_only_reminde
 def test_the_desk_page_puts_the_walk_in_form_first_lists_in_time_order_and_finds_last_digits(
         db, client, login_as):
     session, bookings, _ = _desk(db, login_as, patients=2, slots=3)
-    # A walk-in into the first slot takes queue number 3 but comes first in time.
+    # Numbers follow the clock: a walk-in into the first slot takes its second number.
     client.post(f"/console/sessions/{session.id}/walk-in",
                 data=_walk_in(client, session, slot=session.slots[0].id, phone="13700009876"))
     page = client.get(f"/console/sessions/{session.id}").text
     assert page.index('id="walk-in"') < page.index('id="check-in"') < page.index("患者名单")
     listed = [int(n) for n in re.findall(r"<strong>第 (\d+) 号 · ", page)]
-    assert listed == [1, 3, 2]  # 08:00 (two), then 09:10
+    assert listed == [1, 2, 6]  # 08:00 (two), then 09:10
 
     found = _post(client, session, "/check-in", {"q": "9876"})
-    assert flashes(found.text) == ["已签到：第3号 张桂兰"]
+    assert flashes(found.text) == ["已签到：第2号 张桂兰"]
+
+
+def test_check_in_opens_on_the_sessions_day(db, client, login_as):
+    """Issue #16, item 12: before the day the desk page says when check-in opens; a
+    check-in posted anyway is refused and changes nothing."""
+    session, (booking,), _ = _desk(db, login_as, day=TODAY + timedelta(days=2))
+
+    page = client.get(f"/console/sessions/{session.id}").text
+    assert "签到在就诊当天" in page
+    assert "查找并签到" not in page
+    refused = _post(client, session, f"/bookings/{booking.id}/check-in")
+    assert flashes(refused.text) == ["只能在就诊当天签到（本号：12月3日 08:00）"]
+    assert _status(db, booking) == BookingStatus.CONFIRMED

@@ -68,7 +68,17 @@ def _seeded_app(database_url: str, *, today: date = TODAY, **options):
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    with _seeded_app(f"sqlite:///{tmp_path_factory.mktemp('seed') / 'seed.sqlite3'}") as app:
+    """The bulk programme alone, whose shape the tests below check."""
+    path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
+    with _seeded_app(f"sqlite:///{path}", states=False) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def showcased(tmp_path_factory):
+    """The programme with the states a reviewer should see (what `make run` seeds)."""
+    path = tmp_path_factory.mktemp("showcase") / "seed.sqlite3"
+    with _seeded_app(f"sqlite:///{path}") as app:
         yield app
 
 
@@ -424,16 +434,30 @@ def test_seed_completed_sessions_filled_forty_to_eighty_percent(seeded):
     assert sum(0.25 <= share <= 0.95 for share in shares) >= 0.95 * len(shares)
 
 
-def test_seed_queue_numbers_run_one_to_last_per_session(seeded):
+def test_seed_queue_numbers_follow_the_clock(seeded):
+    """Issue #16, item 12: each slot owns the numbers of its places in time order, and
+    its bookings take them from the first, in booking order."""
+    slots = db.session.execute(
+        select(Slot.id, Slot.session_id, Slot.first_number, Slot.numbers, Slot.capacity)
+        .order_by(Slot.session_id, Slot.start_dt, Slot.id)).all()
+    expected_first, last_of = {}, {}
+    for slot in slots:
+        expected_first.setdefault(slot.session_id, 1)
+        assert (slot.first_number, slot.numbers) == (expected_first[slot.session_id],
+                                                     max(slot.capacity, 1))
+        expected_first[slot.session_id] += slot.numbers
+        last_of[slot.session_id] = slot.first_number + slot.numbers - 1
     numbers = defaultdict(list)
-    for session_id, number in db.session.execute(
-        select(Booking.session_id, Booking.queue_number).order_by(Booking.id)
+    for slot_id, number in db.session.execute(
+        select(Booking.slot_id, Booking.queue_number).order_by(Booking.id)
     ):
-        numbers[session_id].append(number)
-    last = dict(db.session.execute(select(Session.id, Session.last_queue_number)).all())
+        numbers[slot_id].append(number)
+    first = {slot.id: slot.first_number for slot in slots}
 
-    assert [s for s, given in numbers.items() if given != list(range(1, len(given) + 1))] == []
-    assert [s for s, n in last.items() if n != len(numbers.get(s, []))] == []
+    assert [s for s, given in numbers.items()
+            if given != list(range(first[s], first[s] + len(given)))] == []
+    last = dict(db.session.execute(select(Session.id, Session.last_queue_number)).all())
+    assert [s for s, n in last.items() if n != last_of.get(s, 0)] == []
 
 
 def test_seed_one_booking_per_person_and_session(seeded):
@@ -488,7 +512,7 @@ def test_seed_same_today_same_programme(seeded, tmp_path):
 
     first_bookings = _booking_listing()
 
-    with _seeded_app(f"sqlite:///{tmp_path / 'again.sqlite3'}"):
+    with _seeded_app(f"sqlite:///{tmp_path / 'again.sqlite3'}", states=False):
         assert _session_listing() == first
         assert _booking_listing() == first_bookings
         assert db.session.execute(
@@ -499,7 +523,7 @@ def test_seed_same_today_same_programme(seeded, tmp_path):
 def test_seed_scale_multiplies_sessions_without_clashes(seeded, tmp_path):
     base = _count(Session)
 
-    with _seeded_app(f"sqlite:///{tmp_path / 'scaled.sqlite3'}", scale=3):
+    with _seeded_app(f"sqlite:///{tmp_path / 'scaled.sqlite3'}", scale=3, states=False):
         assert _count(Session) > 2 * base
         assert _count(Expert) == 232
         assert _expert_clashes() == []
@@ -510,7 +534,7 @@ def test_seed_window_from_a_sunday_skips_national_day(seeded, tmp_path):
     # week of 1–7 October (国庆节) falls inside it.
     sunday = date(2029, 9, 30)
 
-    with _seeded_app(f"sqlite:///{tmp_path / 'sunday.sqlite3'}", today=sunday):
+    with _seeded_app(f"sqlite:///{tmp_path / 'sunday.sqlite3'}", today=sunday, states=False):
         days = {to_local(start).date() for start in db.session.scalars(select(Session.start_dt))}
         clashes = _expert_clashes()
 
@@ -545,7 +569,7 @@ def test_seed_on_the_tier_database_same_programme_and_ids_continue(seeded, scrat
     first_bookings = _booking_listing()
     last_booking = _count(Booking)
 
-    with _seeded_app(scratch_url):
+    with _seeded_app(scratch_url, states=False):
         listing = _session_listing()
         bookings = _booking_listing()
         next_booking = db.session.scalar(select(func.max(Booking.id)))
@@ -569,3 +593,60 @@ def test_demo_experts_have_expertise_and_english_names(seeded):
     assert all("、" in e.expertise for e in experts)
     assert all(s.name_en for s in db.session.scalars(select(Specialty)))
     assert all(i.name_en for i in db.session.scalars(select(Institution)))
+
+
+# --- The states a reviewer should see (issue #16, demo data; app.demo.showcase) --------
+
+SEEDED_NOW = local_to_utc(TODAY, time.min)
+
+
+def _account(phone: str) -> User:
+    return db.session.scalars(select(User).where(User.phone == phone)).one()
+
+
+def test_demo_has_a_full_slot_with_waiters_and_a_live_offer(showcased):
+    from app.bookings.models import WaitlistEntry, WaitlistStatus
+    from app.demo.showcase import WAITERS
+
+    entries = db.session.scalars(select(WaitlistEntry).order_by(WaitlistEntry.id)).all()
+    by_phone = {db.session.get(User, e.account_id).phone: e for e in entries}
+    assert [by_phone[p].status for p in WAITERS] == [
+        WaitlistStatus.OFFERED, WaitlistStatus.WAITING, WaitlistStatus.WAITING]
+    offer = by_phone[WAITERS[0]]
+    assert offer.offer_expires_dt > SEEDED_NOW
+    slot = db.session.get(Slot, offer.slot_id)
+    assert slot.booked_count == slot.capacity  # the freed place is held for the offer
+
+
+def test_demo_has_a_suspended_person_who_was_told(showcased):
+    from app.demo.showcase import SUSPENDED
+    from app.notifications.models import Message
+
+    account = _account(SUSPENDED)
+    patient = db.session.scalars(select(Patient).where(Patient.account_id == account.id)).one()
+    person = db.session.get(Person, patient.id_number_hash)
+    assert person.suspended_until > SEEDED_NOW + timedelta(days=29)
+    no_shows = db.session.scalar(select(func.count()).select_from(Booking).where(
+        Booking.person_key == person.key, Booking.status == BookingStatus.NO_SHOW))
+    assert no_shows == 3
+    told = db.session.scalars(select(Message.kind).where(Message.user_id == account.id)).all()
+    assert "suspended" in told
+
+
+def test_demo_has_a_series_accounts_with_email_and_queued_reminders(showcased):
+    from app.demo.showcase import EMAIL_PHONES, SERIES_TITLE
+    from app.notifications.models import Message, MessageStatus
+
+    series = db.session.scalars(select(Session).where(Session.title == SERIES_TITLE)).all()
+    # Six Saturdays by the rule; 元旦 (1 January) falls on one and is skipped.
+    assert len(series) >= 5 and len({s.series_id for s in series}) == 1
+    assert all(s.status == SessionStatus.PUBLISHED for s in series)
+    assert all(_account(p).email == f"{p}@example.org" for p in EMAIL_PHONES)
+
+    future = db.session.scalars(
+        select(Booking.id).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.status == BookingStatus.CONFIRMED, Slot.start_dt > SEEDED_NOW)).all()
+    reminded = set(db.session.scalars(
+        select(Message.booking_id).where(Message.status == MessageStatus.PENDING,
+                                         Message.dedupe_key.like("reminder_%"))))
+    assert future and set(future) <= reminded

@@ -178,11 +178,11 @@ def test_texts_rendered_before_the_write_carry_their_own_booking(db, monkeypatch
                Message.attachment).where(Message.booking_id == booking.id)
     ).all()
 
-    assert booking.queue_number == 2
+    assert booking.queue_number == 6  # the second slot's first number
     assert {row.channel for row in rows} == {"sms", "inbox", "email"}
     assert not any("\ue000" in str(v) or "\ue001" in str(v) for row in rows for v in row)
     confirmation = next(r for r in rows if r.channel == "sms" and r.dedupe_key is None)
-    assert f"第2号，预约码{booking.code}" in confirmation.body
+    assert f"第6号，预约码{booking.code}" in confirmation.body
     assert any(f"https://xq.example/bookings/{booking.id}" in r.body for r in rows)
     assert {r.attachment for r in rows if r.channel == "email" and r.dedupe_key is None} == {
         f"booking:{booking.id}"}

@@ -146,8 +146,9 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
     engine.lock_sessions(old_session_id, new_session_id)
     values = {"slot_id": new_slot_id, "session_id": new_session_id, "updated_dt": now,
               "sequence": Booking.sequence + 1}
+    if new_slot_id != old_slot_id:  # a number of the new slot's range
+        values["queue_number"] = engine.next_queue_number(new_session_id, new_slot_id)
     if new_session_id != old_session_id:
-        values["queue_number"] = engine.next_queue_number(new_session_id)
         values["one_per_session_guard"] = new_session_id if one_per_session else None
     if not engine.take_capacity(new_slot_id):
         raise SlotFull(_("新时段刚刚约满，原预约保持不变"))

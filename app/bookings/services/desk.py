@@ -23,6 +23,8 @@ from app.bookings.services import engine, notices
 from app.bookings.services import policy as rules
 from app.core import audit
 from app.core.db import restart_as_write
+from app.core.formatting import short_datetime
+from app.core.time import local_today, to_local
 from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.patients import idnumbers
@@ -88,9 +90,13 @@ def find_for_check_in(session_id: int, query: str) -> list[Booking]:
 
 
 def check_in(booking: Booking, *, by: User, now: datetime) -> Booking:
+    """The patient is here: accepted on the session's (local) day only."""
     if booking.status != BookingStatus.CONFIRMED:
         raise NotBookable(_("该预约不能签到（%(status)s）",
                             status=BOOKING_STATUS_LABELS[booking.status]))
+    starts = booking.slot.start_dt
+    if local_today(now) != to_local(starts).date():
+        raise NotBookable(_("只能在就诊当天签到（本号：%(when)s）", when=short_datetime(starts)))
     booking_id, by_id = booking.id, by.id
     restart_as_write(db.session)
     changed = db.session.execute(

@@ -11,8 +11,9 @@ waitlist all book through it. A booking is two steps in one unit of work:
    waits for the write lock), then writes the database arbitrates:
 
    a. the booking its idempotency key made already, if any, is the answer;
-   b. ``sessions.last_queue_number + 1 WHERE status = 'published'`` — the queue number,
-      and proof the session was not stopped meanwhile;
+   b. ``UPDATE sessions … WHERE status = 'published'`` — proof the session was not
+      stopped meanwhile (and its row lock); then the queue number: the lowest of the
+      slot's range that no active booking holds (``queue_number``);
    c. ``slots.booked_count + 1 WHERE booked_count < capacity`` — the place;
    d. ``persons.active_count + 1 WHERE active_count < max`` and, online, not suspended
       — the per-person limit and the no-show suspension;
@@ -45,7 +46,13 @@ from app.bookings.errors import (
     SlotFull,
     Suspended,
 )
-from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingStatus
+from app.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingPolicy,
+    BookingSource,
+    BookingStatus,
+)
 from app.bookings.services import notices, refusals
 from app.core.db import insert_ignore, restart_as_write
 from app.core.formatting import short_datetime
@@ -210,7 +217,7 @@ def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPol
     made. ``held``: the place is already counted in the slot; ``counted``: the booking
     counts toward the person's limit (a lecture's seat does not; online, a suspension
     still applies)."""
-    queue_number = next_queue_number(planned["session_id"])
+    queue_number = next_queue_number(planned["session_id"], planned["slot_id"])
     if not held and not take_capacity(planned["slot_id"]):
         raise SlotFull(_("该时段已约满，可以登记候补"))
     online = planned["source"] != BookingSource.FRONT_DESK
@@ -282,9 +289,20 @@ def _check_not_suspended(planned: dict, name: str, *, now: datetime,
 
 # Built once, bound by parameter, and run as Core statements on the unit of work's
 # connection: nothing they touch is loaded, the ORM has nothing to do.
-_NEXT_QUEUE_NUMBER = (
+_LOCK_PUBLISHED_SESSION = (
     update(Session)
     .where(Session.id == bindparam("b_session"), Session.status == SessionStatus.PUBLISHED)
+    .values(last_queue_number=Session.last_queue_number)
+    .returning(Session.last_queue_number)
+)
+_SLOT_RANGE = select(Slot.first_number, Slot.numbers).where(Slot.id == bindparam("b_slot"))
+_NUMBERS_HELD = select(Booking.queue_number).where(
+    Booking.session_id == bindparam("b_session"),
+    Booking.queue_number.between(bindparam("b_first"), bindparam("b_last")),
+    Booking.status.in_(ACTIVE_STATUSES))
+_NUMBER_AFTER_THE_RANGES = (
+    update(Session)
+    .where(Session.id == bindparam("b_session"))
     .values(last_queue_number=Session.last_queue_number + 1)
     .returning(Session.last_queue_number)
 )
@@ -303,14 +321,43 @@ _TAKE_PERSON_PLACE_ONLINE = _TAKE_PERSON_PLACE.where(
     Person.suspended_until.is_(None) | (Person.suspended_until <= bindparam("b_now")))
 
 
-def next_queue_number(session_id: int) -> int:
-    """The session's next queue number while it is published (else NotBookable). On
-    PostgreSQL this also takes the session's row lock, first of the lock order."""
-    number = db.session.connection().execute(_NEXT_QUEUE_NUMBER,
-                                             {"b_session": session_id}).scalar()
-    if number is None:
+def next_queue_number(session_id: int, slot_id: int) -> int:
+    """A queue number for a new place in the slot while its session is published (else
+    NotBookable): the lowest number of the slot's range that no active booking holds,
+    so numbers follow the clock and a cancelled place's number is used again. A place
+    beyond the range (capacity added later) takes the next number after the session's
+    last. On PostgreSQL this takes the session's row lock first, as the lock order
+    says; on SQLite the caller holds the write lock."""
+    connection = db.session.connection()
+    last = connection.execute(_LOCK_PUBLISHED_SESSION, {"b_session": session_id}).scalar()
+    if last is None:
         raise NotBookable(_("本场已停诊或不再接受预约"))
-    return number
+    first, count = connection.execute(_SLOT_RANGE, {"b_slot": slot_id}).one()
+    if count == 0:
+        give_ranges(session_id, after=last)
+        first, count = connection.execute(_SLOT_RANGE, {"b_slot": slot_id}).one()
+    held = set(connection.execute(_NUMBERS_HELD, {
+        "b_session": session_id, "b_first": first, "b_last": first + count - 1}).scalars())
+    for number in range(first, first + count):
+        if number not in held:
+            return number
+    return connection.execute(_NUMBER_AFTER_THE_RANGES, {"b_session": session_id}).scalar()
+
+
+def give_ranges(session_id: int, *, after: int) -> None:
+    """Give the session's slots that have no range yet one each, in time order, after
+    number ``after`` (the session's last): a slot owns as many numbers as it has
+    places. Under the session's lock (``next_queue_number``)."""
+    rows = db.session.execute(
+        select(Slot.id, Slot.capacity).where(Slot.session_id == session_id, Slot.numbers == 0)
+        .order_by(Slot.start_dt, Slot.id)).all()
+    for slot_id, capacity in rows:
+        count = max(capacity, 1)
+        db.session.execute(update(Slot).where(Slot.id == slot_id)
+                           .values(first_number=after + 1, numbers=count))
+        after += count
+    db.session.execute(update(Session).where(Session.id == session_id)
+                       .values(last_queue_number=after))
 
 
 def lock_sessions(*session_ids: int) -> None:
