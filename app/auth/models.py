@@ -35,7 +35,7 @@ class User(UserMixin, db.Model):
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     locale: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
     # 关怀版 (senior mode) chosen on this account: larger type, fewer links; a device's
-    # own choice (app.web.care) overrides it on that device.
+    # own choice (app.auth.care) overrides it on that device.
     care_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -44,7 +44,7 @@ class BookingStatus(StrEnum):
 
 
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
-_ACTIVE_SQL = "status IN ('confirmed', 'checked_in')"
+ACTIVE_SQL = "status IN ('confirmed', 'checked_in')"  # as partial indexes say it
 
 
 class BookingSource(StrEnum):
@@ -63,7 +63,7 @@ class Booking(db.Model):
         # cancelled place's number is free again for its slot.
         Index(
             "uq_bookings_active_number", "session_id", "queue_number", unique=True,
-            sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL),
+            sqlite_where=text(ACTIVE_SQL), postgresql_where=text(ACTIVE_SQL),
         ),
         # One active booking per person and session, held by the database. The guard
         # column is the session id while that policy is on and NULL when the admin turns
@@ -71,7 +71,7 @@ class Booking(db.Model):
         Index(
             "uq_bookings_active_person_session", "one_per_session_guard", "person_key",
             unique=True,
-            sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL),
+            sqlite_where=text(ACTIVE_SQL), postgresql_where=text(ACTIVE_SQL),
         ),
         Index("ix_bookings_account_status", "account_id", "status"),
         Index("ix_bookings_slot_status", "slot_id", "status"),

@@ -132,6 +132,7 @@ class SlotFacts(Places):
     capacity: int = 0
     booked_count: int = 0
     audience: Audience = Audience.PUBLIC
+    numbers: tuple[int, int] = (0, 0)  # the slot's queue-number range: first, how many
     policy: BookingPolicy | None = None  # the booking policy in force, read with it
 
     @property
@@ -146,7 +147,8 @@ _SLOT_FACTS = (
     select(Slot.id, Slot.session_id, Slot.start_dt, Slot.end_dt, Session.status,
            Session.kind, Session.title, Venue.name, Specialty.name, Venue.id, Venue.address,
            Township.id, Township.name, Township.kind, Slot.capacity, Slot.booked_count,
-           Expert.id, Expert.name, Expert.title, Session.audience, *_POLICY.columns)
+           Expert.id, Expert.name, Expert.title, Session.audience, Slot.first_number,
+           Slot.numbers, *_POLICY.columns)
     .join(Session, Session.id == Slot.session_id)
     .join(Venue, Venue.id == Session.venue_id)
     .join(Township, Township.id == Venue.township_id)
@@ -157,7 +159,7 @@ _SLOT_FACTS = (
     .where(Slot.id == bindparam("slot_id"))
     .order_by(Expert.id)
 )
-_FIRST_POLICY_COLUMN = 20
+_FIRST_POLICY_COLUMN = 22
 
 
 def slot_facts(slot_id: int) -> SlotFacts | None:
@@ -177,7 +179,7 @@ def slot_facts(slot_id: int) -> SlotFacts | None:
                      venue_id=row[9], venue_address=row[10],
                      township={"id": row[11], "name": row[12], "kind": row[13]},
                      experts=experts, capacity=row[14], booked_count=row[15],
-                     audience=row[19], policy=policy)
+                     audience=row[19], numbers=(row[20], row[21]), policy=policy)
 
 
 @functools.lru_cache(maxsize=8)

@@ -150,7 +150,7 @@ def _session_page(session, *, check_in_form=None, walk_in_form=None, matches=Non
     walk_in_form.fill(queries.walk_in_slots(session, now=now), _slot_label)
     return render_template(
         "console/session.html", session=session, now=now,
-        check_in_today=local_today(now) == to_local(session.start_dt).date(),
+        check_in=desk.check_in_window(session.start_dt, now=now),
         bookings=queries.session_bookings(session.id),
         manage=access.can_manage(_me(), session), matches=matches,
         patient_view=access.patient_view_for(_me(), session),

@@ -13,12 +13,16 @@ demo_cli = AppGroup("demo", help="Demo data.")
               help="Multiply the number of sessions (load tests).")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Pretend today is this local date (default: the real today).")
+@click.option("--states/--no-states", default=None,
+              help="Also make the states a reviewer should see: a live waitlist offer, "
+                   "a suspension, a series, a stop, queued reminders (default: at scale 1).")
 @with_appcontext
-def seed_command(scale: int, today) -> None:
+def seed_command(scale: int, today, states: bool | None) -> None:
     """Seed the demo data; does nothing if the database already holds data."""
     from app.demo.seed import seed
 
-    seed(scale=scale, today=today.date() if today else None, echo=click.echo)
+    seed(scale=scale, today=today.date() if today else None,
+         states=scale == 1 if states is None else states, echo=click.echo)
 
 
 

@@ -112,9 +112,9 @@ def seed(*, scale: int = 1, today: date | None = None, states: bool = True,
     tables = builder.build()
     _insert_all(tables, progress=echo is click.echo)
     _reset_id_sequences(tables)
-    db.session.commit()
-
     made = showcase(now=now) if states else {}
+    db.session.commit()  # all or nothing: a failed seed can be run again
+
     counts = {model: len(rows) for model, rows in tables}
     echo(
         f"Seeded {counts[Institution]} institutions, {counts[Venue]} venues, "
@@ -443,16 +443,12 @@ class _Builder:
                 {"session_id": session_id, "expert_id": expert_id}
                 for expert_id in plan.expert_ids
             ]
-            # Each slot owns the queue numbers of its places, in time order (the
-            # engine's give_ranges, as the session's first booking would).
             for start_dt, end_dt, capacity in slot_times(plan):
-                numbers = max(capacity, 1)
                 slots.append({
                     "id": len(slots) + 1, "session_id": session_id, "start_dt": start_dt,
                     "end_dt": end_dt, "capacity": capacity, "booked_count": 0,
-                    "first_number": sessions[-1]["last_queue_number"] + 1, "numbers": numbers,
+                    "first_number": 0, "numbers": 0,  # given at the first booking
                 })
-                sessions[-1]["last_queue_number"] += numbers
         return sessions, session_experts, slots
 
 
@@ -529,6 +525,7 @@ class _Builder:
                 slot["booked_count"] += 1
         rows.sort(key=lambda r: (r["created_dt"], r["session_id"], r["slot_id"], r["patient_id"]))
         codes: set[str] = set()
+        self._give_ranges(sessions, slots_of, booked={row["session_id"] for row in rows})
         next_number = {slot["id"]: slot["first_number"] for slot in slots}
         for booking_id, row in enumerate(rows, 1):
             row["id"], row["queue_number"] = booking_id, next_number[row["slot_id"]]
@@ -545,6 +542,20 @@ class _Builder:
             for i, p in enumerate(patients) if p["id_number_hash"] in booked
         ]
         return persons, rows
+
+    @staticmethod
+    def _give_ranges(sessions: list[dict], slots_of: dict[int, list[dict]], *,
+                     booked: set[int]) -> None:
+        """The queue-number ranges a booked session's first booking gives its slots
+        (app.bookings.services.engine.give_ranges): in time order, as many numbers as
+        places. Sessions never booked keep none, and last_queue_number 0."""
+        for session in sessions:
+            if session["id"] not in booked:
+                continue
+            for slot in slots_of[session["id"]]:  # in time order
+                slot["first_number"] = session["last_queue_number"] + 1
+                slot["numbers"] = max(slot["capacity"], 1)
+                session["last_queue_number"] += slot["numbers"]
 
     def _binomial(self, n: int, p: float) -> int:
         return sum(self.rng.random() < p for _ in range(n))

@@ -1,7 +1,9 @@
-"""The states a reviewer should meet in the demo, made through the services themselves
-after the bulk seed (``seed`` runs it): reminders queued for the seeded future
-bookings, accounts with e-mail, a weekly lecture series, a full slot with waiters and a
-live offer, and a person suspended for three no-shows.
+"""The states a reviewer should meet in the demo, made after the bulk rows in the seed's
+unit of work, through the site's own services wherever the state has one: reminders
+queued for the seeded future bookings, accounts with e-mail, a weekly lecture series, a
+full slot with waiters and a live offer, a person suspended for three no-shows (the
+first two recorded as rows, the third marked as the desk marks it), and a session
+stopped (停诊) with its notices.
 
 The last residents (``SHOWCASE_PHONES``) are kept out of the bulk bookings for this, so
 the README can name them.
@@ -14,8 +16,7 @@ from sqlalchemy import func, insert, select, update
 from app.auth.models import User
 from app.bookings.errors import BookingError
 from app.bookings.models import Booking, BookingSource, BookingStatus
-from app.bookings.services import changes, desk, engine, notices, waitlist
-from app.core.db import begin_write
+from app.bookings.services import changes, desk, engine, notices, stopping, waitlist
 from app.core.time import local_to_utc, local_today
 from app.directory.models import Expert, Venue, VenueCoordinator, VenueKind
 from app.extensions import db
@@ -32,16 +33,15 @@ SERIES_TITLE = "乡情健康大讲堂"
 
 
 def showcase(*, now: datetime) -> dict[str, str]:
-    """Make the states in one unit of work and commit it; what was made, for the seed's
-    report (keys: what, values: where to see it)."""
-    begin_write(db.session)
+    """Make the states in the seed's write unit of work (the seed commits); what was
+    made, for the seed's report (keys: what, values: where to see it)."""
     made = {}
     made["e-mail"] = _emails()
     made["reminders"] = _reminders(now)
     made["series"] = _series(now)
     made["offer"] = _offer(now)
     made["suspended"] = _suspension(now)
-    db.session.commit()
+    made["stopped"] = _stop(now)
     return {what: where for what, where in made.items() if where}
 
 
@@ -178,3 +178,24 @@ def _booking_row(patient: Patient, slot, *, when: datetime, status: BookingStatu
         "one_per_session_guard": slot.session_id, "cancel_reason": "",
         "created_dt": made, "updated_dt": when, "sequence": 0,
     }
+
+
+def _stop(now: datetime) -> str:
+    """The venue's coordinator stops the first clinic from tomorrow on with two or more
+    confirmed bookings: each patient is told, with the nearest alternatives."""
+    tomorrow = local_to_utc(local_today(now) + timedelta(days=1), time.min)
+    booked = (select(Booking.session_id).where(Booking.status == BookingStatus.CONFIRMED)
+              .group_by(Booking.session_id).having(func.count() >= 2))
+    session = db.session.scalars(
+        select(Session).where(Session.status == SessionStatus.PUBLISHED,
+                              Session.kind == SessionKind.CLINIC,
+                              Session.start_dt >= tomorrow, Session.id.in_(booked))
+        .order_by(Session.start_dt, Session.id).limit(1)).first()
+    if session is None:
+        return ""
+    coordinator = db.session.scalars(
+        select(User).join(VenueCoordinator, VenueCoordinator.user_id == User.id)
+        .where(VenueCoordinator.venue_id == session.venue_id).limit(1)).one()
+    count = stopping.stop_session(session, "专家临时有手术安排，本场停诊", by=coordinator,
+                                  now=now)
+    return f"session {session.id}, {count} patients told"

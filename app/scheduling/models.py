@@ -90,9 +90,9 @@ class Session(db.Model):
     start_dt: Mapped[datetime]
     end_dt: Mapped[datetime]
     stop_reason: Mapped[str] = mapped_column(String(200), default="")
-    # The last queue number handed out; only ever goes up, so numbers are never reused.
     # The end of the last queue-number range given to a slot, or of the numbers given
-    # after them (places added to a slot later): the next range starts after it.
+    # after them (places added to a slot later): the next range starts after it. 0 until
+    # the first booking, which gives the ranges — so 0 also means "never booked".
     last_queue_number: Mapped[int] = mapped_column(Integer, default=0)
     stopped_dt: Mapped[datetime | None]
     # Raised whenever time, place or status changes, so calendar clients take the change.
@@ -199,7 +199,7 @@ class Slot(Places, db.Model):
     # The queue numbers the slot's places own: first_number … first_number + numbers - 1
     # (0, 0: none yet). The session's first booking gives every slot its range in time
     # order (08:00 with 5 places → 1–5, 08:30 → 6–10 …); a slot added later gets one
-    # after the session's last (app.bookings.services.engine.queue_number).
+    # after the session's last (app.bookings.services.engine.next_queue_number).
     first_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     numbers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -35,6 +35,11 @@ def upgrade():
 
 
 def downgrade():
+    # Numbers may now repeat among a session's bookings (a cancelled place's number
+    # used again); the old constraint wants them unique, so the bookings that hold
+    # none give theirs up (-id) first.
+    op.execute(sa.text("UPDATE bookings SET queue_number = -id WHERE NOT (" + ACTIVE.text
+                       + ")"))
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index('uq_bookings_active_number', sqlite_where=ACTIVE,
                             postgresql_where=ACTIVE)

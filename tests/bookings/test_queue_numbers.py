@@ -7,7 +7,7 @@ the session's last range. Check-in only on the session's day."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.bookings.errors import BookingError
@@ -114,3 +114,19 @@ def test_check_in_only_on_the_sessions_day(db):
     checked = desk.check_in(db.session.get(Booking, booking.id), by=coordinator, now=on_the_day)
     db.session.commit()
     assert checked.status == BookingStatus.CHECKED_IN
+
+
+def test_a_number_clash_is_a_clear_refusal_not_a_failure(db, monkeypatch):
+    """The session's lock rules it out; should a number be held anyway, the booking is
+    refused with a message to try again, and nothing is written."""
+    from app.bookings.services import engine
+
+    session = create_session(day=DAY, slots=1, capacity=3)
+    first = _book(session.slots[0], 1)
+    monkeypatch.setattr(engine, "next_queue_number", lambda *a, **k: first.queue_number)
+
+    with pytest.raises(BookingError) as refused:
+        _book(session.slots[0], 2)
+    assert refused.value.message == "这个号刚被占用，请重新预约"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 1

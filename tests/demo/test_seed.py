@@ -440,8 +440,14 @@ def test_seed_queue_numbers_follow_the_clock(seeded):
     slots = db.session.execute(
         select(Slot.id, Slot.session_id, Slot.first_number, Slot.numbers, Slot.capacity)
         .order_by(Slot.session_id, Slot.start_dt, Slot.id)).all()
+    booked = set(db.session.scalars(select(Booking.session_id)))
+    # A session never booked has no ranges yet (last_queue_number 0: "never booked").
+    assert {(s.first_number, s.numbers) for s in slots if s.session_id not in booked} == {
+        (0, 0)}
     expected_first, last_of = {}, {}
     for slot in slots:
+        if slot.session_id not in booked:
+            continue
         expected_first.setdefault(slot.session_id, 1)
         assert (slot.first_number, slot.numbers) == (expected_first[slot.session_id],
                                                      max(slot.capacity, 1))
@@ -650,3 +656,17 @@ def test_demo_has_a_series_accounts_with_email_and_queued_reminders(showcased):
         select(Message.booking_id).where(Message.status == MessageStatus.PENDING,
                                          Message.dedupe_key.like("reminder_%"))))
     assert future and set(future) <= reminded
+
+
+def test_demo_has_a_stopped_session_whose_patients_were_told(showcased):
+    from app.notifications.models import Message
+
+    stopped = db.session.scalars(select(Session).where(
+        Session.status == SessionStatus.STOPPED,
+        Session.stop_reason == "专家临时有手术安排，本场停诊")).one()
+    told = db.session.scalars(select(Booking.id).where(
+        Booking.session_id == stopped.id, Booking.status == BookingStatus.STOPPED)).all()
+    assert len(told) >= 2
+    notices = db.session.scalars(select(Message.booking_id).where(
+        Message.kind == "session_stopped", Message.booking_id.in_(told))).all()
+    assert set(notices) == set(told)

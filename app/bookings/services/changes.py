@@ -144,10 +144,10 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
     one_per_session = policy.one_per_session
     restart_as_write(db.session)
     engine.lock_sessions(old_session_id, new_session_id)
+    # Another slot (reschedule_targets leaves the booking's own out): a number of its range.
     values = {"slot_id": new_slot_id, "session_id": new_session_id, "updated_dt": now,
-              "sequence": Booking.sequence + 1}
-    if new_slot_id != old_slot_id:  # a number of the new slot's range
-        values["queue_number"] = engine.next_queue_number(new_session_id, new_slot_id)
+              "sequence": Booking.sequence + 1,
+              "queue_number": engine.next_queue_number(new_session_id, new_slot_id)}
     if new_session_id != old_session_id:
         values["one_per_session_guard"] = new_session_id if one_per_session else None
     if not engine.take_capacity(new_slot_id):

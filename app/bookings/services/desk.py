@@ -89,13 +89,20 @@ def find_for_check_in(session_id: int, query: str) -> list[Booking]:
     ).all()
 
 
+def check_in_window(starts: datetime, *, now: datetime) -> str:
+    """Check-in is on the (local) day a session or slot ``starts``: "early" before it,
+    "open" on it, "late" after."""
+    today, day = local_today(now), to_local(starts).date()
+    return "early" if today < day else "late" if today > day else "open"
+
+
 def check_in(booking: Booking, *, by: User, now: datetime) -> Booking:
-    """The patient is here: accepted on the session's (local) day only."""
+    """The patient is here: accepted on the session's day only."""
     if booking.status != BookingStatus.CONFIRMED:
         raise NotBookable(_("该预约不能签到（%(status)s）",
                             status=BOOKING_STATUS_LABELS[booking.status]))
     starts = booking.slot.start_dt
-    if local_today(now) != to_local(starts).date():
+    if check_in_window(starts, now=now) != "open":
         raise NotBookable(_("只能在就诊当天签到（本号：%(when)s）", when=short_datetime(starts)))
     booking_id, by_id = booking.id, by.id
     restart_as_write(db.session)

@@ -13,12 +13,13 @@ waitlist all book through it. A booking is two steps in one unit of work:
    a. the booking its idempotency key made already, if any, is the answer;
    b. ``UPDATE sessions … WHERE status = 'published'`` — proof the session was not
       stopped meanwhile (and its row lock); then the queue number: the lowest of the
-      slot's range that no active booking holds (``queue_number``);
+      slot's range that no active booking holds (``next_queue_number``);
    c. ``slots.booked_count + 1 WHERE booked_count < capacity`` — the place;
    d. ``persons.active_count + 1 WHERE active_count < max`` and, online, not suspended
       — the per-person limit and the no-show suspension;
    e. the booking row, under its unique indexes (one active booking per person and
-      session; one booking per idempotency key);
+      session; one active booking per queue number and session; one booking per
+      idempotency key);
    f. its confirmation and reminders, into the outbox.
 
 A row count of zero is a clean refusal (``SlotFull``, ``LimitReached`` …), never an
@@ -32,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, select, text, update
 
 from app.auth.models import User
 from app.auth.tokens import Caller
@@ -47,7 +48,7 @@ from app.bookings.errors import (
     Suspended,
 )
 from app.bookings.models import (
-    ACTIVE_STATUSES,
+    ACTIVE_SQL,
     Booking,
     BookingPolicy,
     BookingSource,
@@ -136,7 +137,7 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
     }, now=now, one_per_session=policy.one_per_session)
     try:
         booked = write_booking(row, name=patient.name, now=now, policy=policy, held=held,
-                               counted=slot.kind.counts_toward_limit)
+                               counted=slot.kind.counts_toward_limit, numbers=slot.numbers)
     except Repeated:
         # A twin request with the same key committed between the look above and the
         # row (PostgreSQL; SQLite's write lock makes the look exact): this attempt is
@@ -212,12 +213,15 @@ class Repeated(Exception):  # noqa: N818 (a signal, not a failure)
 
 
 def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPolicy,
-                  held: bool = False, counted: bool = True) -> Booked:
+                  held: bool = False, counted: bool = True,
+                  numbers: tuple[int, int] = (0, 0)) -> Booked:
     """The writes of a booking (module docstring, b–e), of the row ``booking_row``
     made. ``held``: the place is already counted in the slot; ``counted``: the booking
     counts toward the person's limit (a lecture's seat does not; online, a suspension
-    still applies)."""
-    queue_number = next_queue_number(planned["session_id"], planned["slot_id"])
+    still applies); ``numbers``: the slot's queue-number range as read before the lock
+    (a range once given never changes; (0, 0): read it under the lock)."""
+    queue_number = next_queue_number(planned["session_id"], planned["slot_id"],
+                                     numbers=numbers)
     if not held and not take_capacity(planned["slot_id"]):
         raise SlotFull(_("该时段已约满，可以登记候补"))
     online = planned["source"] != BookingSource.FRONT_DESK
@@ -243,7 +247,7 @@ def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPol
         booking_id = insert_ignore(db.session, Booking, {**row, "code": code})
         if booking_id is not None:
             return Booked(booking_id, code, queue_number)
-        _explain_clash(planned, name)
+        _explain_clash(row, name)
         # Else the code: another booking holds it already, so it is drawn again (1 in
         # 10⁹ per booking and stored code: rare, but a busy year's bookings make it).
     raise RuntimeError(f"no free booking code in {CODE_ATTEMPTS} draws")
@@ -251,7 +255,9 @@ def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPol
 
 def _explain_clash(planned: dict, name: str) -> None:
     """Raise for the unique index a booking's row met, but the code's: a repeat of the
-    idempotency key, or one active booking per person and session."""
+    idempotency key, one active booking per person and session, or its queue number
+    held (which the session's lock rules out; should it happen, a refusal to retry
+    rather than a failure)."""
     if first_booking(planned["booked_by_id"], planned["idempotency_key"]) is not None:
         raise Repeated(planned["idempotency_key"])
     if planned["one_per_session_guard"] is not None and (booked_by := queries.active_booked_by(
@@ -259,6 +265,11 @@ def _explain_clash(planned: dict, name: str) -> None:
         raise _about_person(
             AlreadyBooked(_("%(name)s已预约本场，同一场次每人只能预约一个号", name=name)),
             planned, name, counted_by=booked_by)
+    held = db.session.connection().execute(_NUMBERS_HELD, {
+        "b_session": planned["session_id"], "b_first": planned["queue_number"],
+        "b_last": planned["queue_number"]}).first()
+    if held is not None:
+        raise NotBookable(_("这个号刚被占用，请重新预约"))
 
 
 def _about_person(error: BookingError, planned: dict, name: str, *,
@@ -296,10 +307,12 @@ _LOCK_PUBLISHED_SESSION = (
     .returning(Session.last_queue_number)
 )
 _SLOT_RANGE = select(Slot.first_number, Slot.numbers).where(Slot.id == bindparam("b_slot"))
+# The status test is the partial unique index's own predicate, written out, so that
+# SQLite answers from that index (it cannot match a bound IN list to it).
 _NUMBERS_HELD = select(Booking.queue_number).where(
     Booking.session_id == bindparam("b_session"),
     Booking.queue_number.between(bindparam("b_first"), bindparam("b_last")),
-    Booking.status.in_(ACTIVE_STATUSES))
+    text(ACTIVE_SQL))
 _NUMBER_AFTER_THE_RANGES = (
     update(Session)
     .where(Session.id == bindparam("b_session"))
@@ -321,7 +334,8 @@ _TAKE_PERSON_PLACE_ONLINE = _TAKE_PERSON_PLACE.where(
     Person.suspended_until.is_(None) | (Person.suspended_until <= bindparam("b_now")))
 
 
-def next_queue_number(session_id: int, slot_id: int) -> int:
+def next_queue_number(session_id: int, slot_id: int, *,
+                      numbers: tuple[int, int] = (0, 0)) -> int:
     """A queue number for a new place in the slot while its session is published (else
     NotBookable): the lowest number of the slot's range that no active booking holds,
     so numbers follow the clock and a cancelled place's number is used again. A place
@@ -332,7 +346,9 @@ def next_queue_number(session_id: int, slot_id: int) -> int:
     last = connection.execute(_LOCK_PUBLISHED_SESSION, {"b_session": session_id}).scalar()
     if last is None:
         raise NotBookable(_("本场已停诊或不再接受预约"))
-    first, count = connection.execute(_SLOT_RANGE, {"b_slot": slot_id}).one()
+    first, count = numbers
+    if count == 0:
+        first, count = connection.execute(_SLOT_RANGE, {"b_slot": slot_id}).one()
     if count == 0:
         give_ranges(session_id, after=last)
         first, count = connection.execute(_SLOT_RANGE, {"b_slot": slot_id}).one()
