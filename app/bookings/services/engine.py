@@ -360,20 +360,35 @@ def next_queue_number(session_id: int, slot_id: int, *,
     return connection.execute(_NUMBER_AFTER_THE_RANGES, {"b_session": session_id}).scalar()
 
 
+_SLOTS_WITHOUT_RANGE = (
+    select(Slot.id, Slot.capacity)
+    .where(Slot.session_id == bindparam("b_session"), Slot.numbers == 0)
+    .order_by(Slot.start_dt, Slot.id)
+)
+_GIVE_RANGE = (
+    update(Slot.__table__).where(Slot.__table__.c.id == bindparam("b_slot"))
+    .values(first_number=bindparam("b_first"), numbers=bindparam("b_count"))
+)
+_SET_LAST_NUMBER = (
+    update(Session.__table__).where(Session.__table__.c.id == bindparam("b_session"))
+    .values(last_queue_number=bindparam("b_last"))
+)
+
+
 def give_ranges(session_id: int, *, after: int) -> None:
     """Give the session's slots that have no range yet one each, in time order, after
     number ``after`` (the session's last): a slot owns as many numbers as it has
-    places. Under the session's lock (``next_queue_number``)."""
-    rows = db.session.execute(
-        select(Slot.id, Slot.capacity).where(Slot.session_id == session_id, Slot.numbers == 0)
-        .order_by(Slot.start_dt, Slot.id)).all()
-    for slot_id, capacity in rows:
+    places. Under the session's lock (``next_queue_number``); three statements."""
+    connection = db.session.connection()
+    ranges = []
+    for slot_id, capacity in connection.execute(_SLOTS_WITHOUT_RANGE,
+                                                {"b_session": session_id}):
         count = max(capacity, 1)
-        db.session.execute(update(Slot).where(Slot.id == slot_id)
-                           .values(first_number=after + 1, numbers=count))
+        ranges.append({"b_slot": slot_id, "b_first": after + 1, "b_count": count})
         after += count
-    db.session.execute(update(Session).where(Session.id == session_id)
-                       .values(last_queue_number=after))
+    if ranges:
+        connection.execute(_GIVE_RANGE, ranges)
+    connection.execute(_SET_LAST_NUMBER, {"b_session": session_id, "b_last": after})
 
 
 def lock_sessions(*session_ids: int) -> None:
