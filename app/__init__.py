@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.inbox_views import bp as inbox_bp
     from app.accounts.token_views import bp as tokens_bp
     from app.accounts.views import bp as accounts_bp
+    from app.admin.directory_views import bp as directory_admin_bp
     from app.admin.views import bp as admin_bp
     from app.api import init_api
     from app.auth.login import init_login
@@ -105,12 +106,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tokens_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(directory_admin_bp)
     init_api(app)
     register_error_pages(app)  # after the API's: see app.web.register_error_pages
 
 
 def register_cli(app: Flask) -> None:
-    from app.admin.cli import users_cli
+    from app.admin.cli import directory_cli, users_cli
     from app.calendar.cli import import_cli
     from app.demo.cli import demo_cli
     from app.notifications.cli import notifications_cli
@@ -119,5 +121,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(directory_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(notifications_cli)

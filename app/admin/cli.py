@@ -44,3 +44,26 @@ def create_command(phone, name, roles, venue_ids, expert_ids, password):
     user_id = user.id
     db.session.commit()
     click.echo(f"created user {user_id} ({phone}) with roles {', '.join(sorted(roles))}")
+
+
+directory_cli = AppGroup("directory", help="The directory: townships, venues, experts …")
+
+
+@directory_cli.command("import")
+@click.argument("kind", type=click.Choice(["experts", "venues"]))
+@click.argument("file", type=click.File("rb"))
+def import_command(kind, file):
+    """Import experts or venues from a CSV file (UTF-8 or GB18030), all or nothing."""
+    from app.admin.directory_import import ImportRefused, import_file
+    from app.core.db import begin_write
+
+    begin_write(db.session)
+    try:
+        count = import_file(kind, file.read(), by_id=None, now=utcnow())
+    except ImportRefused as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"imported {count} {kind}")

@@ -45,7 +45,8 @@ def staff() -> list[StaffRow]:
 
 
 def venue_choices() -> list[tuple[int, str]]:
-    return list(db.session.execute(select(Venue.id, Venue.name).order_by(Venue.id)))
+    return list(db.session.execute(select(Venue.id, Venue.name).where(Venue.is_enabled)
+                                   .order_by(Venue.id)))
 
 
 def expert_choices() -> list[tuple[int, str]]:

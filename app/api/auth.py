@@ -13,7 +13,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.auth.tokens import Caller, caller_for, note_use
 from app.core.clock import request_now
 from app.extensions import db
@@ -55,6 +55,18 @@ def staff_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not api_user().is_staff:
+            raise Forbidden()
+        return view(*args, **kwargs)
+
+    return bearer_required(wrapped)
+
+
+def admin_required(view):
+    """A Bearer token of a programme admin's account."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not api_user().has_role(Role.ADMIN):
             raise Forbidden()
         return view(*args, **kwargs)
 

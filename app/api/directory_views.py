@@ -3,7 +3,21 @@
 from flask import abort
 from sqlalchemy import select
 
+from app.admin import directory
+from app.api.auth import admin_required, api_user
 from app.api.core import PageArgsSchema, api_blueprint, page_of, page_schema
+from app.api.directory_schemas import (
+    ExpertUpdateSchema,
+    ExpertWriteSchema,
+    InstitutionUpdateSchema,
+    InstitutionWriteSchema,
+    SpecialtyUpdateSchema,
+    SpecialtyWriteSchema,
+    TownshipUpdateSchema,
+    TownshipWriteSchema,
+    VenueUpdateSchema,
+    VenueWriteSchema,
+)
 from app.api.fields import ID_PATH
 from app.api.schemas import (
     ExpertFilterSchema,
@@ -14,18 +28,21 @@ from app.api.schemas import (
     VenueFilterSchema,
     VenueSchema,
 )
+from app.core.clock import request_now
 from app.directory import queries
-from app.directory.models import Township, Venue
+from app.directory.models import Expert, Institution, Specialty, Township, Venue
 from app.extensions import db
 
 blp = api_blueprint("directory", __name__, "Townships, specialties, institutions, venues "
-                                           "and experts (public)")
+                                           "and experts (public reads; admins create, "
+                                           "change and retire them)")
 
 
 @blp.get("/townships")
 @blp.response(200, TownshipSchema(many=True))
 def townships():
-    return db.session.scalars(select(Township).order_by(Township.id)).all()
+    return db.session.scalars(select(Township).where(Township.is_enabled)
+                              .order_by(Township.id)).all()
 
 
 @blp.get("/specialties")
@@ -44,7 +61,7 @@ def institutions():
 @blp.arguments(VenueFilterSchema, location="query")
 @blp.response(200, VenueSchema(many=True))
 def venues(args):
-    query = select(Venue).order_by(Venue.id)
+    query = select(Venue).where(Venue.is_enabled).order_by(Venue.id)
     if args["township"]:
         query = query.where(Venue.township_id == args["township"])
     return db.session.scalars(query).all()
@@ -70,3 +87,60 @@ def experts(args, paging):
 @blp.response(200, ExpertSchema)
 def expert(expert_id: int):
     return queries.expert(expert_id) or abort(404)
+
+
+# --- the programme office keeps the directory (admins) --------------------------------
+
+
+def _write(model, data: dict, thing_id: int | None = None):
+    """Create (no ``thing_id``) or change a ``model`` row, and retire or restore it when
+    ``is_enabled`` is sent (app.admin.directory: names unique per kind, references to
+    rows that exist and are not retired, audited)."""
+    user, now = api_user(), request_now()
+    enabled = data.pop("is_enabled", None)
+    thing = directory.get(model, thing_id) if thing_id else None
+    if data or thing is None:
+        thing = directory.save(model, data, thing=thing, by_id=user.id, now=now)
+    if enabled is not None:
+        directory.set_enabled(thing, enabled, by_id=user.id, now=now)
+    return thing
+
+
+def _write_routes(path: str, model, write_schema, update_schema, read_schema) -> None:
+    """POST {path} and PATCH {path}/<id> for ``model``, admins only."""
+    name = model.__tablename__
+
+    @blp.post(f"/{path}", endpoint=f"create_{name}")
+    @admin_required
+    @blp.arguments(write_schema)
+    @blp.response(201, read_schema)
+    def create(data):
+        """Create one (admins). A name its kind has already is a 409 ``name_taken``; a
+        township, institution or specialty that does not exist or is retired, a 422."""
+        return _write(model, data)
+
+    id_name = {"townships": "township_id", "institutions": "institution_id",
+               "specialties": "specialty_id", "venues": "venue_id",
+               "experts": "expert_id"}[path]  # as the GET of one names it
+
+    @blp.patch(f"/{path}/<{ID_PATH}:{id_name}>", endpoint=f"update_{name}")
+    @admin_required
+    @blp.arguments(update_schema(partial=True), required=False)
+    @blp.response(200, read_schema)
+    def update(data, **ids):
+        """Change one (admins): only the fields sent change; ``is_enabled: false``
+        retires it — a 409 ``in_use`` while published sessions still to come use it —
+        and ``true`` restores it. Every change is in the audit log."""
+        return _write(model, data, ids[id_name])
+
+
+_write_routes("townships", Township, TownshipWriteSchema, TownshipUpdateSchema,
+              TownshipSchema)
+_write_routes("institutions", Institution, InstitutionWriteSchema, InstitutionUpdateSchema,
+              InstitutionSchema)
+_write_routes("specialties", Specialty, SpecialtyWriteSchema, SpecialtyUpdateSchema,
+              SpecialtySchema)
+_write_routes("venues", Venue, VenueWriteSchema, VenueUpdateSchema,
+              VenueSchema)
+_write_routes("experts", Expert, ExpertWriteSchema, ExpertUpdateSchema,
+              ExpertSchema)

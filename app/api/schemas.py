@@ -60,6 +60,8 @@ class VenueSchema(Schema):
     township = fields.Nested(TownshipSchema, required=True)
     address = fields.String(required=True)
     phone = fields.String(required=True)
+    directions = fields.String(required=True, metadata={"description": "how to get there"})
+    is_enabled = fields.Boolean(required=True, metadata={"description": "false: retired"})
 
 
 class ExpertBriefSchema(Schema):

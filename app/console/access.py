@@ -142,8 +142,8 @@ def may_plan(user: User) -> bool:
 
 
 def planning_venues(user: User) -> list[Venue]:
-    """The venues ``user`` may plan a session at."""
-    query = select(Venue).order_by(Venue.id)
+    """The venues ``user`` may plan a session at (not retired ones)."""
+    query = select(Venue).where(Venue.is_enabled).order_by(Venue.id)
     if not (user.has_role(Role.ADMIN) or user.has_role(Role.ASSISTANT)):
         query = query.where(Venue.id.in_(_coordinated_venues(user.id)))
     return db.session.scalars(query).all()
@@ -173,8 +173,8 @@ def can_plan(user: User, venue_id: int, expert_ids: list[int]) -> bool:
 
 def import_venues(user: User) -> list[Venue]:
     """The venues ``user`` may import a schedule into: an admin's every venue, a
-    coordinator's own."""
-    query = select(Venue).order_by(Venue.id)
+    coordinator's own (not retired ones)."""
+    query = select(Venue).where(Venue.is_enabled).order_by(Venue.id)
     if not user.has_role(Role.ADMIN):
         query = query.where(Venue.id.in_(_coordinated_venues(user.id)))
     return db.session.scalars(query).all()

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -23,6 +23,9 @@ class Township(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
     kind: Mapped[TownshipKind] = mapped_column(enum_column(TownshipKind, "township_kind"))
+    # False: retired by the programme office — out of lists and new plans; past
+    # sessions keep it (app.admin.directory.set_enabled).
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     def __repr__(self) -> str:
         return f"<Township {self.name}>"
@@ -45,6 +48,9 @@ class Institution(db.Model):
         enum_column(InstitutionKind, "institution_kind")
     )
     city: Mapped[str] = mapped_column(String(40), default="长沙")
+    # False: retired by the programme office — out of lists and new plans; past
+    # sessions keep it (app.admin.directory.set_enabled).
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class VenueKind(StrEnum):
@@ -64,6 +70,10 @@ class Venue(db.Model):
     township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(20), default="")
+    directions: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # False: retired by the programme office — out of lists and new plans; past
+    # sessions keep it (app.admin.directory.set_enabled).
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     township: Mapped[Township] = relationship(lazy="joined", innerjoin=True)
     coordinators: Mapped[list[User]] = relationship(secondary="venue_coordinators")
@@ -90,6 +100,9 @@ class Specialty(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
     name_en: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # False: retired by the programme office — out of lists and new plans; past
+    # sessions keep it (app.admin.directory.set_enabled).
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Expert(db.Model):

@@ -29,15 +29,18 @@ def experts_page(*, name: str, specialty_id: int | None, institution_id: int | N
 
 
 def specialties() -> list[Specialty]:
-    return db.session.scalars(select(Specialty).order_by(Specialty.id)).all()
+    return db.session.scalars(select(Specialty).where(Specialty.is_enabled)
+                              .order_by(Specialty.id)).all()
 
 
 def institutions() -> list[Institution]:
-    return db.session.scalars(select(Institution).order_by(Institution.id)).all()
+    return db.session.scalars(select(Institution).where(Institution.is_enabled)
+                              .order_by(Institution.id)).all()
 
 
 def venues_by_township() -> list[tuple[Township, list[Venue]]]:
-    venues = db.session.scalars(select(Venue).order_by(Venue.township_id, Venue.id)).all()
+    venues = db.session.scalars(select(Venue).where(Venue.is_enabled)
+                                .order_by(Venue.township_id, Venue.id)).all()
     groups: dict[int, tuple[Township, list[Venue]]] = {}
     for v in venues:
         groups.setdefault(v.township_id, (v.township, []))[1].append(v)

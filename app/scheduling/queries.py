@@ -188,15 +188,19 @@ def township_days(township_id: int, *, now: datetime) -> TownshipDays | None:
 
 
 def townships() -> list[Township]:
-    return db.session.scalars(select(Township).order_by(Township.id)).all()
+    return db.session.scalars(select(Township).where(Township.is_enabled)
+                              .order_by(Township.id)).all()
 
 
 def filter_choices() -> FilterChoices:
     """The options of the schedule's filter form (three small reads)."""
     return FilterChoices(
-        townships=db.session.scalars(select(Township).order_by(Township.id)).all(),
-        venues=db.session.scalars(select(Venue).order_by(Venue.id)).all(),
-        specialties=db.session.scalars(select(Specialty).order_by(Specialty.id)).all(),
+        townships=db.session.scalars(select(Township).where(Township.is_enabled)
+                                     .order_by(Township.id)).all(),
+        venues=db.session.scalars(select(Venue).where(Venue.is_enabled)
+                                  .order_by(Venue.id)).all(),
+        specialties=db.session.scalars(select(Specialty).where(Specialty.is_enabled)
+                                       .order_by(Specialty.id)).all(),
     )
 
 

@@ -215,7 +215,7 @@ def resolve_plan(plan) -> tuple[Venue, list[Expert], int, str]:
     experts in the order chosen, the specialty (default: the first expert's) and the
     title that lectures and forums need."""
     venue = db.session.get(Venue, plan.venue_id)
-    if venue is None:
+    if venue is None or not venue.is_enabled:  # retired: out of new plans
         raise PlanError(_("找不到这个地点"), field="venue")
     experts = _experts(plan.expert_ids)
     specialty_id = _specialty_id(plan, experts)
@@ -264,7 +264,8 @@ def _experts(expert_ids: list[int]) -> list[Expert]:
 def _specialty_id(plan: SessionPlan, experts: list[Expert]) -> int:
     if plan.specialty_id is None:
         return experts[0].specialty_id
-    if db.session.get(Specialty, plan.specialty_id) is None:
+    specialty = db.session.get(Specialty, plan.specialty_id)
+    if specialty is None or not specialty.is_enabled:
         raise PlanError(_("找不到这个科室"), field="specialty")
     return plan.specialty_id
 

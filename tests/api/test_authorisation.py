@@ -7,7 +7,7 @@ from tests.factories import create_user
 from tests.helpers import login_as
 
 FILLERS = {"session_id": "1", "booking_id": "1", "message_id": "1", "venue_id": "1",
-           "expert_id": "1"}
+           "expert_id": "1", "township_id": "1", "institution_id": "1", "specialty_id": "1"}
 
 
 def _operations(client, *, secured: bool):
@@ -26,7 +26,7 @@ def test_every_secured_operation_needs_a_bearer_token(client, db):
     statuses = {(m, p): client.open(p, method=m.upper(), json={}).status_code
                 for m, p in operations}
 
-    assert len(operations) == 19
+    assert len(operations) == 29  # 10 of them the directory's writes (admins)
     assert statuses == {key: 401 for key in statuses}
 
 
@@ -47,6 +47,20 @@ def test_every_staff_operation_refuses_a_resident(client, db):
 
     assert len(staff) == 9
     assert statuses == {403}
+
+
+def test_every_directory_write_refuses_staff_but_admins(client, db):
+    """Issue #17: the directory's POST and PATCH are the programme admin's."""
+    from tests.factories import create_coordinator, create_venue
+
+    writes = [(m, p) for m, p in _operations(client, secured=True) if m in ("post", "patch")
+              and p.removeprefix("/api/v1/").split("/")[0] in (
+                  "townships", "institutions", "specialties", "venues", "experts")]
+    for user in (create_user(), create_coordinator(create_venue())):
+        headers = bearer(user)
+        statuses = {client.open(p, method=m.upper(), json={}, headers=headers).status_code
+                    for m, p in writes}
+        assert (len(writes), statuses) == (10, {403})
 
 
 def test_api_bookings_have_the_booking_pages_rate_limit(client, db):

@@ -19,6 +19,7 @@ from tests.api.helpers import bearer
 from tests.conftest import make_app
 from tests.factories import (
     TODAY,
+    create_admin,
     create_coordinator,
     create_patient,
     create_session,
@@ -49,9 +50,10 @@ def identities(db):
     resident = create_user()
     create_patient(account=resident)
     coordinator = create_coordinator(venue)
+    admin = create_admin()
     _db.session.commit()
     return {"resident": bearer(resident), "coordinator": bearer(coordinator),
-            "session": session.id}
+            "admin": bearer(admin), "session": session.id}
 
 
 # Every check schemathesis has, but one: ``positive_data_acceptance`` expects any
@@ -88,3 +90,13 @@ def test_api_as_a_resident(case, app, client, identities):
 @FUZZ
 def test_api_as_a_coordinator(case, app, client, identities):
     _call(case, app, identities["coordinator"])
+
+
+# The directory's writes as the programme admin (issue #17): any input is a 2xx or a
+# clear 4xx, never a 500 or an answer outside the document.
+@schema.include(method=["POST", "PATCH"],
+                path_regex=r"/(townships|institutions|specialties|venues|experts)(/\{\w+\})?$"
+                ).parametrize()
+@FUZZ
+def test_directory_writes_as_an_admin(case, app, client, identities):
+    _call(case, app, identities["admin"])
