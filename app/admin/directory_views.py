@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 
-from app.admin import directory
+from app.admin import directory, photos
 from app.admin.directory_forms import FORMS
 from app.admin.directory_import import COLUMNS, ImportRefused, import_file
 from app.admin.forms import EnabledForm
@@ -115,7 +115,7 @@ def _edit(slug: str, thing_id: int | None):
             flash(_("已保存：%(name)s", name=name), "success")
             return redirect(url_for(".listing", slug=slug))
     return render_template("admin/directory/form.html", slug=slug, label=label, form=form,
-                           thing=thing)
+                           thing=thing, photo_form=PhotoForm() if model is Expert else None)
 
 
 @bp.post("/<slug>/<int:thing_id>/enabled")
@@ -171,3 +171,32 @@ def import_csv(slug: str):
             return redirect(url_for(".listing", slug=slug))
     return render_template("admin/directory/import.html", slug=slug, label=label, form=form,
                            problems=problems, columns=COLUMNS[slug])
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("照片（JPEG、PNG 或 WebP，不超过 2 MB）"))
+
+
+@bp.post("/experts/<int:expert_id>/photo")
+@limiter.limit(WRITE_LIMIT)
+@role_required(Role.ADMIN)
+def expert_photo(expert_id: int):
+    """Upload (or, with ``remove``, take away) an expert's photo."""
+    expert = db.session.get(Expert, expert_id) or abort(404)
+    form = PhotoForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = None if request.form.get("remove") else form.photo.data
+    if upload is None and not request.form.get("remove"):
+        flash(_("请选择照片"), "error")
+        return redirect(url_for(".edit", slug="experts", thing_id=expert_id))
+    try:
+        photos.set_photo(expert, upload.read() if upload else None, by_id=current_user.id,
+                         now=request_now())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("照片已更新") if upload else _("照片已删除"), "success")
+    return redirect(url_for(".edit", slug="experts", thing_id=expert_id))

@@ -1,6 +1,6 @@
 """Read-side queries for the staff console."""
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import User
 from app.bookings.models import Booking
 from app.core.models import AuditEntry
-from app.core.time import to_local
+from app.core.time import local_day_bounds, to_local
 from app.extensions import db
 from app.scheduling.models import Session, Slot
 
@@ -73,3 +73,30 @@ def actors(entries: list[AuditEntry]) -> dict[int, User]:
     if not ids:
         return {}
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+# The parts of a day a venue's week is planned in: (key, first hour, default start, end).
+DAY_PARTS = (("morning", 0, time(8, 0), time(11, 30)),
+             ("afternoon", 12, time(14, 0), time(17, 0)),
+             ("evening", 18, time(19, 0), time(20, 30)))
+
+
+def day_part(start_dt: datetime) -> str:
+    """morning / afternoon / evening of a session by its local start."""
+    hour = to_local(start_dt).hour
+    return next(key for key, first, _s, _e in reversed(DAY_PARTS) if hour >= first)
+
+
+def venue_week(venue_id: int, first: date) -> dict[tuple[date, str], list[Session]]:
+    """The venue's sessions of the 7 days from ``first`` (any status), by (local day,
+    part of the day), in time order."""
+    start, end = local_day_bounds(first, first + timedelta(days=6))
+    sessions = db.session.scalars(
+        select(Session).where(Session.venue_id == venue_id, Session.start_dt >= start,
+                              Session.start_dt < end)
+        .order_by(Session.start_dt, Session.id)).all()
+    cells: dict[tuple[date, str], list[Session]] = {}
+    for session in sessions:
+        cells.setdefault((to_local(session.start_dt).date(), day_part(session.start_dt)),
+                         []).append(session)
+    return cells

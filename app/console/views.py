@@ -3,7 +3,7 @@ outside the staff member's venues and experts), calls one service, commits and
 redirects; a DomainError becomes a message and changes nothing."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -134,6 +134,7 @@ def index():
         "console/index.html", form=form, first=first, last=last,
         days=queries.by_local_day(sessions), places=places_left([s.id for s in sessions]),
         may_plan=access.may_plan(_me()),
+        week_venues=access.planning_venues(_me()) if access.may_plan(_me()) else [],
     )
 
 
@@ -298,7 +299,33 @@ def new_session():
                     getattr(error, "lines", [error.message]))
     elif not form.is_submitted():
         form.day.data = local_today(request_now()) + timedelta(days=1)
+        if request.args:  # planned from a cell of a venue's week: venue, day, times
+            form.process(request.args, day=form.day.data)
     return render_template("console/new_session.html", form=form)
+
+
+@bp.get("/console/venues/<int:venue_id>/week")
+@planner_required
+def venue_week(venue_id: int):
+    """A venue's week for its desk's wall: days × morning / afternoon / evening, each
+    cell's sessions with booked / capacity, a way to plan in an empty cell; prints on
+    one A4 landscape page. The venue's coordinators and admins."""
+    venue = next((v for v in access.planning_venues(_me()) if v.id == venue_id), None)
+    if venue is None:
+        abort(404)
+    today = local_today(request_now())
+    try:
+        first = date.fromisoformat(request.args.get("start", ""))
+    except ValueError:
+        first = today
+    first -= timedelta(days=first.weekday())  # the Monday of that week
+    cells = queries.venue_week(venue.id, first)
+    sessions = [s for cell in cells.values() for s in cell]
+    return render_template(
+        "console/venue_week.html", venue=venue, first=first,
+        days=[first + timedelta(days=n) for n in range(7)], parts=queries.DAY_PARTS,
+        cells=cells, places=places_left([s.id for s in sessions]), today=today,
+        part_labels={"morning": _("上午"), "afternoon": _("下午"), "evening": _("晚上")})
 
 
 # --- the admin's pages ---------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, true
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -131,6 +131,9 @@ class Expert(db.Model):
     native_township: Mapped[Township | None] = relationship(lazy="joined")
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     assistants: Mapped[list[User]] = relationship(secondary="expert_assistants")
+    # The photo's version when there is one (ExpertPhoto); its address carries it, so a
+    # new photo is never hidden by a cached old one.
+    photo_version: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return f"<Expert {self.id} {self.name}>"
@@ -147,3 +150,15 @@ class ExpertAssistant(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class ExpertPhoto(db.Model):
+    """An expert's photo as the site re-encoded it (JPEG, 240 px square, ≤ 15 KB): the
+    uploaded file itself is never kept or served (app.admin.photos)."""
+
+    __tablename__ = "expert_photos"
+
+    expert_id: Mapped[int] = mapped_column(
+        ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from app.directory.models import Expert, Institution, Specialty, Township, Venue
+from app.directory.models import Expert, ExpertPhoto, Institution, Specialty, Township, Venue
 from app.extensions import db
 
 
@@ -46,3 +46,10 @@ def venues_by_township() -> list[tuple[Township, list[Venue]]]:
         groups.setdefault(v.township_id, (v.township, []))[1].append(v)
     return list(groups.values())
 
+
+
+def expert_photo(expert_id: int, version: int) -> bytes | None:
+    """The JPEG of an enabled expert's photo, if ``version`` is its current one."""
+    return db.session.scalar(
+        select(ExpertPhoto.data).join(Expert, Expert.id == ExpertPhoto.expert_id)
+        .where(Expert.id == expert_id, Expert.is_enabled, Expert.photo_version == version))

@@ -2,7 +2,16 @@
 
 from dataclasses import replace
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup
 
 from app.auth.care import care_mode
@@ -97,6 +106,17 @@ def expert(expert_id: int):
     sessions = queries.expert_upcoming(found.id, now=request_now())
     return render_template("scheduling/expert.html", expert=found, sessions=sessions,
                            places=queries.places_left([s.id for s in sessions]))
+
+
+@bp.get("/experts/<int:expert_id>/photo-<int:version>.jpg")
+def expert_photo(expert_id: int, version: int):
+    """An expert's photo, as the site re-encoded it (never an uploaded file as it came);
+    its address changes with each new photo, so it may be kept a year."""
+    found = directory.expert_photo(expert_id, version) or abort(404)
+    response = make_response(found)
+    response.headers.update({"Content-Type": "image/jpeg",
+                             "Cache-Control": "public, max-age=31536000, immutable"})
+    return response
 
 
 @bp.get("/venues")

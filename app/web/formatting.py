@@ -28,6 +28,11 @@ def weekday(value: date) -> str:
     return format_date(value, "EEE", locale=get_locale())
 
 
+def local_date(value: datetime) -> date:
+    """The local calendar day of a moment (for links that take a day)."""
+    return to_local(value).date()
+
+
 def local_datetime(value: datetime) -> str:
     return f"{local_day(value)} {local_time(value)}"
 
@@ -66,4 +71,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_day)
     app.add_template_filter(local_time)
     app.add_template_filter(local_datetime)
+    app.add_template_filter(local_date)
     app.add_template_filter(long_day)
