@@ -80,3 +80,15 @@ def phone(chromium, request):
         yield page
     finally:
         context.close()
+
+
+def sign_in(phone, site: str, user, next_path: str) -> None:
+    """Log ``user`` in on the login page (password ``tests.helpers.PASSWORD``) and wait
+    until the site lands on ``next_path``."""
+    from tests.helpers import PASSWORD
+
+    phone.goto(f"{site}/login?next={next_path}")
+    phone.fill("input[name=phone]", user.phone)
+    phone.fill("input[name=password]", PASSWORD)
+    phone.get_by_role("button", name="登录").click()
+    phone.wait_for_url(f"{site}{next_path}")

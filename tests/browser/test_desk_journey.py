@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from sqlalchemy import select
 
 from app.bookings.models import Booking, BookingSource, BookingStatus
+from tests.browser.conftest import sign_in
 from tests.factories import (
     NOW,
     TODAY,
@@ -20,14 +21,6 @@ from tests.factories import (
     make_id_number,
 )
 from tests.helpers import PASSWORD
-
-
-def _sign_in(phone, site: str, user, next_path: str) -> None:
-    phone.goto(f"{site}/login?next={next_path}")
-    phone.fill("input[name=phone]", user.phone)
-    phone.fill("input[name=password]", PASSWORD)
-    phone.get_by_role("button", name="登录").click()
-    phone.wait_for_url(f"{site}{next_path}")
 
 
 def test_a_desk_books_a_walk_in_without_a_phone_checks_in_and_stops_the_session(
@@ -47,7 +40,7 @@ def test_a_desk_books_a_walk_in_without_a_phone_checks_in_and_stops_the_session(
     db.session.commit()
 
     # The desk: the walk-in form comes first; no phone at all is accepted.
-    _sign_in(phone, site, coordinator, f"/console/sessions/{session.id}")
+    sign_in(phone, site, coordinator, f"/console/sessions/{session.id}")
     phone.shot("desk")
     phone.get_by_label("姓名").fill("张桂兰")
     phone.get_by_label("身份证号码（18位）").fill(make_id_number(seq=77))
@@ -80,7 +73,7 @@ def test_a_desk_books_a_walk_in_without_a_phone_checks_in_and_stops_the_session(
 
     # The resident: the notice in her inbox leads to an alternative's booking form.
     phone.context.clear_cookies()
-    _sign_in(phone, site, resident.account, "/inbox")
+    sign_in(phone, site, resident.account, "/inbox")
     phone.shot("inbox")
     phone.locator("main").get_by_role("link", name="打开").first.click()
     phone.wait_for_url(f"{site}/sessions/{alternative.id}")

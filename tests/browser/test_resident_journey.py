@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from sqlalchemy import select
 
 from app.bookings.models import Booking, BookingStatus
+from tests.browser.conftest import sign_in
 from tests.factories import (
     TODAY,
     create_patient,
@@ -27,20 +28,13 @@ def _count_pages(phone) -> list[str]:
     return opened
 
 
-def _sign_in(phone, site: str, user, next_path: str) -> None:
-    phone.goto(f"{site}/login?next={next_path}")
-    phone.fill("input[name=phone]", user.phone)
-    phone.fill("input[name=password]", PASSWORD)
-    phone.get_by_role("button", name="登录").click()
-    phone.wait_for_url(f"{site}{next_path}")
-
 
 def test_a_resident_books_for_herself_in_two_steps_and_cancels_through_the_confirm_step(
         db, site, phone):
     resident = create_patient(account=create_user(password=PASSWORD), name="李秀英")
     session = create_session(day=TODAY + timedelta(days=2), slots=4, capacity=5)
     db.session.commit()
-    _sign_in(phone, site, resident.account, f"/sessions/{session.id}")
+    sign_in(phone, site, resident.account, f"/sessions/{session.id}")
     phone.shot("session")
 
     opened = _count_pages(phone)
@@ -98,7 +92,7 @@ def test_a_daughter_adds_her_mother_from_the_booking_form_and_books_her_in_six_s
     daughter = create_patient(account=create_user(password=PASSWORD), name="李秀英")
     session = create_session(day=TODAY + timedelta(days=2), slots=4)
     db.session.commit()
-    _sign_in(phone, site, daughter.account, f"/sessions/{session.id}")
+    sign_in(phone, site, daughter.account, f"/sessions/{session.id}")
 
     opened = _count_pages(phone)
     phone.locator("main").get_by_role("link", name="预约", exact=True).first.click()
