@@ -1,9 +1,10 @@
 """Public reads: townships, specialties, institutions, venues and experts."""
 
-from flask import abort
+from flask import abort, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.admin import directory
+from app.admin import directory, photos
 from app.api.auth import admin_required, api_user
 from app.api.core import PageArgsSchema, api_blueprint, page_of, page_schema
 from app.api.directory_schemas import (
@@ -29,6 +30,7 @@ from app.api.schemas import (
     VenueSchema,
 )
 from app.core.clock import request_now
+from app.core.errors import DomainError
 from app.directory import queries
 from app.directory.models import Expert, Institution, Specialty, Township, Venue
 from app.extensions import db
@@ -144,3 +146,32 @@ _write_routes("venues", Venue, VenueWriteSchema, VenueUpdateSchema,
               VenueSchema)
 _write_routes("experts", Expert, ExpertWriteSchema, ExpertUpdateSchema,
               ExpertSchema)
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+@blp.put(f"/experts/<{ID_PATH}:expert_id>/photo")
+@admin_required
+@blp.doc(requestBody={"required": True, "content": {
+    kind: {"schema": {"type": "string", "format": "binary"}} for kind in PHOTO_TYPES}})
+@blp.response(200, ExpertSchema)
+def put_expert_photo(expert_id: int):
+    """Give an expert a photo (admins): the body is a JPEG, PNG or WebP of at most 2 MB,
+    re-encoded by the site as a 240-pixel JPEG; anything else is a 422 ``photo`` and
+    nothing changes."""
+    expert = directory.get(Expert, expert_id)
+    if request.mimetype not in PHOTO_TYPES:
+        raise DomainError(_("请上传 JPEG、PNG 或 WebP 格式的照片"), code="photo")
+    photos.set_photo(expert, request.get_data(cache=False), by_id=api_user().id,
+                     now=request_now())
+    return expert
+
+
+@blp.delete(f"/experts/<{ID_PATH}:expert_id>/photo")
+@admin_required
+@blp.response(204)
+def delete_expert_photo(expert_id: int):
+    """Take an expert's photo away (admins)."""
+    photos.set_photo(directory.get(Expert, expert_id), None, by_id=api_user().id,
+                     now=request_now())

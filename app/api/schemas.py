@@ -76,6 +76,11 @@ class ExpertSchema(ExpertBriefSchema):
     department = fields.String(required=True)
     title_en = fields.String(required=True, metadata={"description": "English title ('': none)"})
     expertise = fields.String(required=True, metadata={"description": "擅长, 、-separated"})
+    photo = fields.Function(
+        lambda e: f"/experts/{e.id}/photo-{e.photo_version}.jpg" if e.photo_version else None,
+        required=True, allow_none=True,
+        metadata={"type": "string", "nullable": True,
+                  "description": "the photo's address on the site (null: none)"})
     native_township = fields.Nested(TownshipSchema, allow_none=True, required=True)
     bio = fields.String(required=True)
 

@@ -110,3 +110,37 @@ def test_only_admins_write_the_directory(db, client):
     assert client.post("/api/v1/townships", headers=coordinator,
                        json={"name": "新镇", "kind": "town"}).status_code == 403
     assert db.session.scalars(select(Township).where(Township.name == "新镇")).all() == []
+
+
+def test_an_admin_gives_an_expert_a_photo_through_the_api(db, client):
+    import io
+
+    from PIL import Image
+
+    from app.directory.models import ExpertPhoto
+    from tests.factories import create_expert
+
+    admin = bearer(create_admin())
+    expert = create_expert()
+    db.session.commit()
+    png = io.BytesIO()
+    Image.new("RGB", (600, 800), (200, 120, 40)).save(png, "PNG")
+
+    bad = client.put(f"/api/v1/experts/{expert.id}/photo", headers=admin, data=b"not an image",
+                     content_type="image/png")
+    wrong_type = client.put(f"/api/v1/experts/{expert.id}/photo", headers=admin,
+                            data=png.getvalue(), content_type="text/plain")
+    assert [(r.status_code, r.json["error"]["code"]) for r in (bad, wrong_type)] == [
+        (422, "photo"), (422, "photo")]
+    assert db.session.get(ExpertPhoto, expert.id) is None
+
+    put = client.put(f"/api/v1/experts/{expert.id}/photo", headers=admin, data=png.getvalue(),
+                     content_type="image/png")
+    assert put.status_code == 200
+    assert put.json["photo"] == f"/experts/{expert.id}/photo-1.jpg"
+    assert client.get(put.json["photo"]).headers["Content-Type"] == "image/jpeg"
+    assert client.delete(f"/api/v1/experts/{expert.id}/photo", headers=admin).status_code == 204
+    assert client.get(f"/api/v1/experts/{expert.id}").json["photo"] is None
+    coordinator = bearer(create_coordinator(create_venue()))
+    assert client.put(f"/api/v1/experts/{expert.id}/photo", headers=coordinator,
+                      data=png.getvalue(), content_type="image/png").status_code == 403

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser.conftest import sign_in
 from tests.factories import (
     NOW,
     TODAY,
@@ -18,8 +19,6 @@ from tests.factories import (
     create_user,
 )
 from tests.helpers import PASSWORD
-
-from .test_resident_journey import _sign_in
 
 MAX_BYTES = 60 * 1024
 
@@ -60,7 +59,7 @@ def pages(db):
 
 def test_resident_pages_have_no_serious_violations_and_stay_light(db, site, phone, pages):
     resident, session, booking = pages
-    _sign_in(phone, site, resident.account, "/")
+    sign_in(phone, site, resident.account, "/")
     problems = {}
     for path in ("/", f"/?township={session.venue.township_id}", "/schedule",
                  f"/sessions/{session.id}",
@@ -80,7 +79,7 @@ def test_the_desk_page_has_no_serious_violations_and_stays_light(db, site, phone
     coordinator = create_coordinator(session.venue, password=PASSWORD)
     db.session.commit()
     path = f"/console/sessions/{session.id}"
-    _sign_in(phone, site, coordinator, path)
+    sign_in(phone, site, coordinator, path)
     size, hosts = _load(phone, f"{site}{path}")
     assert hosts == {urlsplit(site).netloc} and size <= MAX_BYTES, (hosts, size)
     assert _serious(phone) == []

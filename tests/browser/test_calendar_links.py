@@ -4,10 +4,9 @@ the https form answers text/calendar."""
 
 from urllib.parse import urlsplit
 
+from tests.browser.conftest import sign_in
 from tests.factories import create_patient, create_user
 from tests.helpers import PASSWORD
-
-from .test_resident_journey import _sign_in
 
 
 def test_the_private_feed_page_copies_its_address(app, db, site, phone, monkeypatch):
@@ -15,7 +14,7 @@ def test_the_private_feed_page_copies_its_address(app, db, site, phone, monkeypa
     db.session.commit()
     monkeypatch.setitem(app.config, "SITE_URL", site)  # the address the links are made for
     phone.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    _sign_in(phone, site, resident.account, "/calendar")
+    sign_in(phone, site, resident.account, "/calendar")
 
     phone.get_by_role("button", name="生成我的日历链接").click()
     private = phone.locator("section.card").first

@@ -6,10 +6,9 @@ import re
 
 import pytest
 
+from tests.browser.conftest import sign_in
 from tests.factories import create_patient, create_user
 from tests.helpers import PASSWORD
-
-from .test_resident_journey import _sign_in
 
 ONE_ROW = 80  # CSS pixels: the name and one 48-pixel button, with padding
 
@@ -25,7 +24,7 @@ def test_one_row_header_and_a_tab_bar(db, site, phone, who):
     if who != "visitor":
         resident = create_patient(account=create_user(password=PASSWORD))
         db.session.commit()
-        _sign_in(phone, site, resident.account, "/")
+        sign_in(phone, site, resident.account, "/")
     if who == "english":
         phone.get_by_role("button", name="English").click()
         phone.wait_for_load_state()
@@ -57,7 +56,7 @@ def test_messages_and_me_take_a_visitor_to_log_in_first(db, site, phone):
 def test_me_holds_my_bookings_and_logging_out(db, site, phone):
     resident = create_patient(account=create_user(password=PASSWORD))
     db.session.commit()
-    _sign_in(phone, site, resident.account, "/")
+    sign_in(phone, site, resident.account, "/")
     phone.locator("nav.tab-bar").get_by_role("link", name="我的").click()
     phone.wait_for_url(f"{site}/account")
     assert phone.title() == "我的账号 · 乡情专家行"
