@@ -142,13 +142,30 @@ class SessionForm(FlaskForm):
 
     def fill(self, venues: list[Venue], experts: list[Expert], specialties) -> None:
         self.venue.choices = [SelectChoice(v.id, v.name) for v in venues]
-        self.experts.choices = [
-            SelectChoice(e.id, f"{e.name} {e.title} · {e.specialty.name} · {e.institution.name}")
-            for e in experts
-        ]
+        self._venues, self._experts = venues, experts
+        self.experts.choices = [self._expert_choice(e) for e in experts]
         self.specialty.choices = [SelectChoice("", _l("按第一位专家的科室"))] + [
             SelectChoice(s.id, s.name) for s in specialties
         ]
+
+    @staticmethod
+    def _expert_choice(expert: Expert, hometown: str = "") -> SelectChoice:
+        label = (f"{expert.name} {expert.title} · {expert.specialty.name} · "
+                 f"{expert.institution.name}")
+        return SelectChoice(expert.id, f"{label}（{hometown}）" if hometown else label)
+
+    def hometown_experts_first(self) -> None:
+        """乡情, the programme's point: when the venue is known (chosen, or the planner's
+        only one), the experts born in its township come first, marked so."""
+        venue = next((v for v in self._venues if v.id == self.venue.data), None) or (
+            self._venues[0] if len(self._venues) == 1 else None)
+        if venue is None:
+            return
+        home = [e for e in self._experts if e.native_township_id == venue.township_id]
+        others = [e for e in self._experts if e.native_township_id != venue.township_id]
+        marker = str(_l("%(town)s人", town=venue.township.name))
+        self.experts.choices = ([self._expert_choice(e, marker) for e in home]
+                                + [self._expert_choice(e) for e in others])
 
     def to_plan(self) -> SessionPlan:
         return SessionPlan(

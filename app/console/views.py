@@ -301,6 +301,7 @@ def new_session():
         form.day.data = local_today(request_now()) + timedelta(days=1)
         if request.args:  # planned from a cell of a venue's week: venue, day, times
             form.process(request.args, day=form.day.data)
+    form.hometown_experts_first()
     return render_template("console/new_session.html", form=form)
 
 

@@ -85,3 +85,23 @@ def test_only_the_venues_coordinators_and_admins_see_its_week(db, client):
     office = client.application.test_client()
     login(office, admin.phone)
     assert office.get(f"/console/venues/{venue.id}/week").status_code == 200
+
+
+def test_the_planner_lists_the_venues_hometown_experts_first(db, client):
+    """Issue #17, item 4 (part): 乡情 — experts born in the venue's township come first."""
+    from tests.factories import create_expert, create_township
+
+    home = create_township(name="官庄镇")
+    venue = create_venue(township=home)
+    elsewhere = create_expert(name="王外地")
+    native = create_expert(name="易本地", native_township=home)
+    coordinator = create_coordinator(venue, password=PASSWORD)
+    db.session.commit()
+    login(client, coordinator.phone)
+
+    form = client.get("/console/sessions/new").text
+    options = re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)</option>',
+                         re.search(r'<select[^>]*name="experts".*?</select>', form, re.S).group(0))
+
+    assert [int(i) for i, _label in options] == [native.id, elsewhere.id]
+    assert options[0][1].endswith("（官庄镇人）") and "（" not in options[1][1].split("·")[-1]
