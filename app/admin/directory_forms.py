@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth.forms import ServiceForm
-from app.core.coerce import optional_int
+from app.core.coerce import optional_int, strip
 from app.directory.models import (
     Expert,
     Institution,
@@ -20,12 +20,8 @@ from app.directory.models import (
 )
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _text(label, max_length: int, *, required: bool = False):
-    return StringField(label, filters=[_strip], validators=[
+    return StringField(label, filters=[strip], validators=[
         DataRequired(_l("请填写%(what)s", what=label)) if required else Optional(),
         Length(max=max_length)])
 
@@ -46,8 +42,9 @@ class DirectoryForm(ServiceForm):
         return self
 
     def values(self) -> dict:
-        return {name: field.data if not isinstance(field.data, str) else field.data.strip()
-                for name, field in self._fields.items() if name != "csrf_token"}
+        """The fields' data (text already stripped by the fields' filter)."""
+        return {name: field.data for name, field in self._fields.items()
+                if name != "csrf_token"}
 
 
 class TownshipForm(DirectoryForm):
@@ -81,7 +78,7 @@ class VenueForm(DirectoryForm):
                               validators=[DataRequired(_l("请选择乡镇"))])
     address = _text(_l("地址"), 200)
     phone = _text(_l("电话"), 20)
-    directions = TextAreaField(_l("怎么去（公交、停车等）"), filters=[_strip],
+    directions = TextAreaField(_l("怎么去（公交、停车等）"), filters=[strip],
                                validators=[Optional(), Length(max=300)])
 
 
@@ -97,7 +94,7 @@ class ExpertForm(DirectoryForm):
     native_township_id = SelectField(_l("家乡（乡镇）"), coerce=optional_int,
                                      validators=[Optional()])
     expertise = _text(_l("擅长（用“、”分开）"), 200)
-    bio = TextAreaField(_l("简介"), filters=[_strip], validators=[Optional(), Length(max=2000)])
+    bio = TextAreaField(_l("简介"), filters=[strip], validators=[Optional(), Length(max=2000)])
 
 
 FORMS = {Township: TownshipForm, Specialty: SpecialtyForm, Institution: InstitutionForm,

@@ -9,14 +9,12 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from app.core.coerce import strip
 from app.core.errors import DomainError
 from app.core.phones import InvalidPhone, normalize_mobile
 
 CODE = re.compile(r"\d{6}")
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def mobile_phone(_form, field) -> None:
@@ -34,7 +32,7 @@ def six_digits(_form, field) -> None:
 
 def phone_field(label=None) -> StringField:
     return StringField(
-        label or _l("手机号"), filters=[_strip],
+        label or _l("手机号"), filters=[strip],
         validators=[DataRequired(_l("请输入手机号")), mobile_phone],
         render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 20},
     )
@@ -42,7 +40,7 @@ def phone_field(label=None) -> StringField:
 
 def code_field() -> StringField:
     return StringField(
-        _l("短信验证码"), filters=[_strip],
+        _l("短信验证码"), filters=[strip],
         validators=[DataRequired(_l("请输入短信验证码")), six_digits],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
     )

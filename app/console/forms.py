@@ -27,7 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.core.coerce import optional_int
+from app.core.coerce import optional_int, strip
 from app.core.phones import InvalidPhone, normalize_desk_phone
 from app.directory.models import Expert, Venue
 from app.patients import idnumbers
@@ -43,9 +43,6 @@ def _compact(value):
     """'139 0000-0001' → '13900000001'; what staff type at a busy desk."""
     return SEPARATORS.sub("", value) if isinstance(value, str) else value
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _between(low: int, high: int) -> NumberRange:
@@ -73,12 +70,12 @@ class CheckInForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = StringField(_l("取消原因"), filters=[_strip], validators=[
+    reason = StringField(_l("取消原因"), filters=[strip], validators=[
         DataRequired(message=_l("请填写取消原因")), Length(max=200)])
 
 
 class StopForm(FlaskForm):
-    reason = StringField(_l("停诊原因（会发给每位已预约的患者）"), filters=[_strip], validators=[
+    reason = StringField(_l("停诊原因（会发给每位已预约的患者）"), filters=[strip], validators=[
         DataRequired(message=_l("请填写停诊原因")), Length(max=200)])
 
 
@@ -86,7 +83,7 @@ class WalkInForm(FlaskForm):
     """A resident without an account, booked at the desk or on the phone."""
 
     slot = SelectField(_l("时段"), coerce=int, validators=[InputRequired(_l("请选择时段"))])
-    name = StringField(_l("姓名"), filters=[_strip], validators=[
+    name = StringField(_l("姓名"), filters=[strip], validators=[
         DataRequired(message=_l("请填写姓名")), Length(max=50)])
     id_number = StringField(_l("身份证号码（18位）"), filters=[_compact], validators=[
         DataRequired(message=_l("请填写身份证号码"))])
@@ -120,7 +117,7 @@ class SessionForm(FlaskForm):
     experts = SelectMultipleField(_l("专家（可多选）"), coerce=int,
                                   validators=[DataRequired(message=_l("请至少选择一位专家"))])
     specialty = SelectField(_l("科室"), coerce=optional_int, validators=[Optional()])
-    title = StringField(_l("标题（讲座、讲坛必填）"), filters=[_strip],
+    title = StringField(_l("标题（讲座、讲坛必填）"), filters=[strip],
                         validators=[Optional(), Length(max=120)])
     description = TextAreaField(_l("说明（可不填）"), validators=[Optional(), Length(max=2000)])
     day = DateField(_l("日期"), validators=[InputRequired(_l("请填写日期"))])

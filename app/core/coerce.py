@@ -6,3 +6,8 @@ def optional_int(value) -> int | None:
     if value in (None, ""):
         return None
     return int(value)
+
+
+def strip(value):
+    """A form filter: text without the spaces around it (anything else unchanged)."""
+    return value.strip() if isinstance(value, str) else value

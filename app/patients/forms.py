@@ -7,13 +7,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.auth.forms import ServiceForm, phone_field
+from app.core.coerce import strip
 from app.patients import idnumbers
 from app.patients.labels import RELATION_LABELS, id_number_problem
 from app.patients.models import Relation
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def resident_id_number(_form, field) -> None:
@@ -26,7 +23,7 @@ def resident_id_number(_form, field) -> None:
 
 def name_field(label=None) -> StringField:
     return StringField(
-        label or _l("姓名"), filters=[_strip],
+        label or _l("姓名"), filters=[strip],
         validators=[DataRequired(_l("请输入姓名")), Length(max=30, message=_l("姓名太长了"))],
         render_kw={"autocomplete": "name", "maxlength": 30},
     )
@@ -34,7 +31,7 @@ def name_field(label=None) -> StringField:
 
 def id_number_field() -> StringField:
     return StringField(
-        _l("身份证号"), filters=[_strip],
+        _l("身份证号"), filters=[strip],
         validators=[DataRequired(_l("请输入身份证号")), resident_id_number],
         render_kw={"autocomplete": "off", "maxlength": 22, "spellcheck": "false",
                    "autocapitalize": "characters"},
