@@ -48,6 +48,7 @@ from app.scheduling.models import (
     SessionKind,
     SessionStatus,
     Slot,
+    queue_ranges,
 )
 
 RANDOM_SEED = 20_261_129
@@ -552,10 +553,11 @@ class _Builder:
         for session in sessions:
             if session["id"] not in booked:
                 continue
-            for slot in slots_of[session["id"]]:  # in time order
-                slot["first_number"] = session["last_queue_number"] + 1
-                slot["numbers"] = max(slot["capacity"], 1)
-                session["last_queue_number"] += slot["numbers"]
+            own = slots_of[session["id"]]  # in time order
+            for slot, (first, count) in zip(
+                    own, queue_ranges(0, [slot["capacity"] for slot in own]), strict=True):
+                slot["first_number"], slot["numbers"] = first, count
+                session["last_queue_number"] = first + count - 1
 
     def _binomial(self, n: int, p: float) -> int:
         return sum(self.rng.random() < p for _ in range(n))

@@ -129,10 +129,10 @@ def _suspension(now: datetime) -> str:
     patient = _patient(SUSPENDED)
     today = local_today(now)
     slots = db.session.execute(
-        select(Slot.id, Slot.session_id, Slot.first_number, Slot.booked_count)
+        select(Slot.id, Slot.session_id, Slot.start_dt, Slot.first_number, Slot.booked_count)
         .join(Session, Session.id == Slot.session_id)
         .where(Session.status == SessionStatus.COMPLETED, Session.kind == SessionKind.CLINIC,
-               Slot.booked_count < Slot.capacity,
+               Slot.booked_count < Slot.capacity, Slot.numbers > 0,
                Slot.start_dt >= local_to_utc(today - timedelta(days=12), time.min))
         .order_by(Slot.start_dt, Slot.id)).all()
     chosen, seen = [], set()
@@ -148,8 +148,7 @@ def _suspension(now: datetime) -> str:
                                          "suspended_until": None}])
     rows = []
     for n, slot in enumerate(chosen):
-        rows.append(_booking_row(patient, slot, when=_day_of(slot.session_id),
-                                 status=BookingStatus.CONFIRMED if n == 2
+        rows.append(_booking_row(patient, slot, status=BookingStatus.CONFIRMED if n == 2
                                  else BookingStatus.NO_SHOW))
         db.session.execute(update(Slot).where(Slot.id == slot.id)
                            .values(booked_count=Slot.booked_count + 1))
@@ -163,21 +162,16 @@ def _suspension(now: datetime) -> str:
     return SUSPENDED
 
 
-def _day_of(session_id: int) -> datetime:
-    return db.session.scalar(select(Session.start_dt).where(Session.id == session_id))
-
-
-def _booking_row(patient: Patient, slot, *, when: datetime, status: BookingStatus) -> dict:
-    made = when - timedelta(days=3)
-    return {
-        "code": engine.new_code(), "slot_id": slot.id, "session_id": slot.session_id,
-        "patient_id": patient.id, "person_key": patient.id_number_hash,
-        "account_id": patient.account_id, "booked_by_id": patient.account_id,
-        "source": BookingSource.WEB, "status": status,
-        "queue_number": slot.first_number + slot.booked_count,
-        "one_per_session_guard": slot.session_id, "cancel_reason": "",
-        "created_dt": made, "updated_dt": when, "sequence": 0,
-    }
+def _booking_row(patient: Patient, slot, *, status: BookingStatus) -> dict:
+    """A web booking made three days before the slot, as the engine writes one; the
+    slot's next number (its bookings so far took the ones before)."""
+    row = engine.booking_row({
+        "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
+        "person_key": patient.id_number_hash, "account_id": patient.account_id,
+        "booked_by_id": patient.account_id, "source": BookingSource.WEB,
+        "idempotency_key": None}, now=slot.start_dt - timedelta(days=3), one_per_session=True)
+    return {**row, "status": status, "updated_dt": slot.start_dt, "code": engine.new_code(),
+            "queue_number": slot.first_number + slot.booked_count}
 
 
 def _stop(now: datetime) -> str:

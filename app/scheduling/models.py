@@ -161,6 +161,18 @@ class SessionExpert(db.Model):
     )
 
 
+def queue_ranges(after: int, capacities: list[int]) -> list[tuple[int, int]]:
+    """The queue-number ranges (first number, how many) of slots with these
+    capacities, in time order, after number ``after``: a slot owns as many numbers as
+    it has places (one at least)."""
+    ranges = []
+    for capacity in capacities:
+        count = max(capacity, 1)
+        ranges.append((after + 1, count))
+        after += count
+    return ranges
+
+
 class Places:
     """What a slot's ``capacity`` and ``booked_count`` say, for the model and for plain
     slot facts (app.bookings.queries.SlotFacts)."""

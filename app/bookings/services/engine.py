@@ -61,7 +61,7 @@ from app.core.phones import mask_phone
 from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.patients.models import Patient, Person, Relation
-from app.scheduling.models import Session, SessionKind, SessionStatus, Slot
+from app.scheduling.models import Session, SessionKind, SessionStatus, Slot, queue_ranges
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk
 CODE_LENGTH = 6
@@ -380,14 +380,13 @@ def give_ranges(session_id: int, *, after: int) -> None:
     number ``after`` (the session's last): a slot owns as many numbers as it has
     places. Under the session's lock (``next_queue_number``); three statements."""
     connection = db.session.connection()
-    ranges = []
-    for slot_id, capacity in connection.execute(_SLOTS_WITHOUT_RANGE,
-                                                {"b_session": session_id}):
-        count = max(capacity, 1)
-        ranges.append({"b_slot": slot_id, "b_first": after + 1, "b_count": count})
-        after += count
+    slots = connection.execute(_SLOTS_WITHOUT_RANGE, {"b_session": session_id}).all()
+    ranges = queue_ranges(after, [capacity for _id, capacity in slots])
     if ranges:
-        connection.execute(_GIVE_RANGE, ranges)
+        connection.execute(_GIVE_RANGE, [
+            {"b_slot": slot_id, "b_first": first, "b_count": count}
+            for (slot_id, _capacity), (first, count) in zip(slots, ranges, strict=True)])
+        after = ranges[-1][0] + ranges[-1][1] - 1
     connection.execute(_SET_LAST_NUMBER, {"b_session": session_id, "b_last": after})
 
 
