@@ -10,7 +10,7 @@ has published sessions still to come.
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from app.core import audit
 from app.core.errors import Conflict, DomainError, NotFound
@@ -75,7 +75,7 @@ def set_enabled(thing, enabled: bool, *, by_id: int | None, now: datetime) -> No
 
 def upcoming_sessions(thing, *, now: datetime) -> int:
     """How many published sessions still to come use ``thing``."""
-    query = select(Session.id).where(Session.status == SessionStatus.PUBLISHED,
+    query = select(func.count(Session.id)).where(Session.status == SessionStatus.PUBLISHED,
                                      Session.start_dt > now)
     if isinstance(thing, Township):
         query = query.join(Venue, Venue.id == Session.venue_id).where(
@@ -91,7 +91,7 @@ def upcoming_sessions(thing, *, now: datetime) -> int:
         query = query.where(Session.id.in_(
             select(SessionExpert.session_id).join(Expert, Expert.id == SessionExpert.expert_id)
             .where(Expert.institution_id == thing.id)))
-    return len(db.session.scalars(query).all())
+    return db.session.scalar(query)
 
 
 def get(model, thing_id: int):

@@ -12,6 +12,7 @@ the README can name them.
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.bookings.errors import BookingError
@@ -56,7 +57,10 @@ def _reminders(now: datetime) -> str:
     booking made now would have queued them."""
     bookings = db.session.scalars(
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
-        .where(Booking.status == BookingStatus.CONFIRMED, Slot.start_dt > now)).all()
+        .where(Booking.status == BookingStatus.CONFIRMED, Slot.start_dt > now)
+        # What facts_of reads, loaded in a few statements rather than per booking.
+        .options(selectinload(Booking.slot), selectinload(Booking.session),
+                 selectinload(Booking.patient), selectinload(Booking.account))).all()
     for booking in bookings:
         notices.schedule_reminders(notices.facts_of(booking), now=now)
     db.session.flush()
