@@ -11,9 +11,11 @@ from app.directory.models import (
     Expert,
     ExpertAssistant,
     Institution,
+    InstitutionAdmin,
     InstitutionKind,
     Specialty,
     Township,
+    TownshipDoctor,
     TownshipKind,
     Venue,
     VenueCoordinator,
@@ -164,6 +166,20 @@ def create_expert_user(expert: Expert, **kw) -> User:
     user = create_user(roles=(Role.EXPERT,), **kw)
     expert.user_id = user.id
     _save(expert)
+    return user
+
+
+def create_institution_admin(institution: Institution, **kw) -> User:
+    """An institution admin (医院管理员) of ``institution``."""
+    user = create_user(roles=(Role.INSTITUTION_ADMIN,), **kw)
+    _save(InstitutionAdmin(institution_id=institution.id, user_id=user.id))
+    return user
+
+
+def create_township_doctor(centre: Venue, **kw) -> User:
+    """A township doctor (乡镇医生) of the health centre ``centre``."""
+    user = create_user(roles=(Role.TOWNSHIP_DOCTOR,), **kw)
+    _save(TownshipDoctor(venue_id=centre.id, user_id=user.id))
     return user
 
 

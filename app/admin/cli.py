@@ -24,8 +24,13 @@ users_cli = AppGroup("users", help="Staff accounts.")
               help="Venue id a coordinator plans; repeat for several.")
 @click.option("--expert", "expert_ids", multiple=True, type=int,
               help="Expert id: an expert's own entry, or one an assistant serves.")
+@click.option("--institution", "institution_id", type=int,
+              help="Institution id whose experts an institution admin keeps.")
+@click.option("--centre", "centre_id", type=int,
+              help="Venue id of the township health centre a township doctor works at.")
 @click.option("--password", help="Prompted for (hidden, twice) when not given.")
-def create_command(phone, name, roles, venue_ids, expert_ids, password):
+def create_command(phone, name, roles, venue_ids, expert_ids, institution_id, centre_id,
+                   password):
     """Create a staff account with its roles and assignments."""
     try:
         phone = normalize_mobile(phone)
@@ -37,7 +42,8 @@ def create_command(phone, name, roles, venue_ids, expert_ids, password):
     try:
         user = create_staff(phone=phone, name=name, password=password,
                             roles=[Role(r) for r in roles], venue_ids=venue_ids,
-                            expert_ids=expert_ids, by_id=None, now=utcnow())
+                            expert_ids=expert_ids, institution_id=institution_id,
+                            centre_id=centre_id, by_id=None, now=utcnow())
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None

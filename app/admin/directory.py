@@ -5,6 +5,10 @@ audit log of the same unit of work. Services flush; the caller commits.
 Retiring (``is_enabled = False``) keeps history — past sessions keep their expert and
 venue — and takes the thing out of lists and new plans. It is refused while the thing
 has published sessions still to come.
+
+Who keeps what: an admin keeps everything; an institution admin (医院管理员) keeps the
+experts of their own institution — creates, edits, retires them, gives them a photo —
+and nothing else (``kept_institutions``, ``check_keeper``).
 """
 
 from datetime import datetime
@@ -12,9 +16,17 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 
+from app.auth.models import Role, User
 from app.core import audit
 from app.core.errors import Conflict, DomainError, NotFound
-from app.directory.models import Expert, Institution, Specialty, Township, Venue
+from app.directory.models import (
+    Expert,
+    Institution,
+    InstitutionAdmin,
+    Specialty,
+    Township,
+    Venue,
+)
 from app.extensions import db
 from app.scheduling.models import Session, SessionExpert, SessionStatus
 
@@ -92,6 +104,33 @@ def upcoming_sessions(thing, *, now: datetime) -> int:
             select(SessionExpert.session_id).join(Expert, Expert.id == SessionExpert.expert_id)
             .where(Expert.institution_id == thing.id)))
     return db.session.scalar(query)
+
+
+def kept_institutions(user: User) -> set[int] | None:
+    """The institutions whose experts ``user`` keeps; None for an admin (every row of
+    every kind), an empty set for someone who keeps nothing."""
+    if user.has_role(Role.ADMIN):
+        return None
+    if not user.has_role(Role.INSTITUTION_ADMIN):
+        return set()
+    return set(db.session.scalars(select(InstitutionAdmin.institution_id)
+                                  .where(InstitutionAdmin.user_id == user.id)))
+
+
+def check_keeper(user: User, model, thing=None, values: dict | None = None) -> None:
+    """Refuse what ``user`` does not keep: another institution's expert, or any other
+    kind, is NotFound (not revealed); with ``values`` (a create or a change), an
+    institution that is not theirs is a DomainError on ``institution_id``."""
+    institutions = kept_institutions(user)
+    if institutions is None:
+        return
+    if model is not Expert or (thing is not None and thing.institution_id not in institutions):
+        raise NotFound(_("找不到这一项"))
+    if values is None:
+        return
+    institution_id = values.get("institution_id")
+    if (institution_id is not None or thing is None) and institution_id not in institutions:
+        raise DomainError(_("只能选择本院"), code="institution_id")
 
 
 def get(model, thing_id: int):

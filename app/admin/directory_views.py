@@ -1,5 +1,6 @@
 """/admin/directory: the programme office keeps townships, institutions, specialties,
-venues and experts — list, create, edit, retire and restore (admins)."""
+venues and experts — list, create, edit, retire and restore (admins); an institution
+admin keeps their own institution's experts here (app.admin.directory.check_keeper)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from app.admin import directory, photos
 from app.admin.directory_forms import FORMS
 from app.admin.directory_import import COLUMNS, ImportRefused, import_file
 from app.admin.forms import EnabledForm
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.auth.views import role_required
 from app.core.clock import request_now
 from app.core.errors import DomainError, NotFound
@@ -35,6 +36,11 @@ KINDS = {
 
 
 IMPORTABLE = ("experts", "venues")
+keeper_required = role_required(Role.ADMIN, Role.INSTITUTION_ADMIN)
+
+
+def _me() -> User:
+    return db.session.get(User, current_user.id)
 
 
 def _kind(slug: str):
@@ -43,16 +49,32 @@ def _kind(slug: str):
     return KINDS[slug]
 
 
+def _kept(slug: str, thing_id: int | None = None):
+    """The kind and (with ``thing_id``) the row, when the signed-in account keeps it;
+    else 404 — another institution's expert is not revealed."""
+    model, label = _kind(slug)
+    try:
+        thing = directory.get(model, thing_id) if thing_id else None
+        directory.check_keeper(_me(), model, thing)
+    except NotFound:
+        abort(404)
+    return model, label, thing
+
+
 def _form(model, thing=None):
     """The kind's form, its selects offering enabled rows only — and, editing, the
-    retired row the thing refers to already, marked so."""
+    retired row the thing refers to already, marked so. An institution admin is
+    offered their own institutions only."""
     form = FORMS[model](obj=thing)
     choices = {}
+    kept = directory.kept_institutions(_me())
     for key, ref_model in directory.REFERENCES.items():
         if key not in form._fields:
             continue
-        options = list(db.session.execute(select(ref_model.id, ref_model.name)
-                                          .where(ref_model.is_enabled).order_by(ref_model.id)))
+        query = select(ref_model.id, ref_model.name).where(ref_model.is_enabled)
+        if key == "institution_id" and kept is not None:
+            query = query.where(ref_model.id.in_(kept))
+        options = list(db.session.execute(query.order_by(ref_model.id)))
         current = getattr(thing, key) if thing is not None else None
         if current is not None and current not in {i for i, _name in options}:
             retired = db.session.get(ref_model, current)
@@ -70,11 +92,13 @@ def index():
 
 
 @bp.get("/<slug>")
-@role_required(Role.ADMIN)
+@keeper_required
 def listing(slug: str):
-    model, label = _kind(slug)
+    model, label, _thing = _kept(slug)
     name = request.args.get("q", "").strip()[:50]
     query = select(model).order_by(model.is_enabled.desc(), model.id)
+    if (kept := directory.kept_institutions(_me())) is not None:
+        query = query.where(Expert.institution_id.in_(kept))
     if name:
         query = query.where(model.name.contains(name))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
@@ -84,26 +108,24 @@ def listing(slug: str):
 
 @bp.route("/<slug>/new", methods=["GET", "POST"])
 @limiter.limit(WRITE_LIMIT, methods=["POST"])
-@role_required(Role.ADMIN)
+@keeper_required
 def new(slug: str):
     return _edit(slug, None)
 
 
 @bp.route("/<slug>/<int:thing_id>", methods=["GET", "POST"])
 @limiter.limit(WRITE_LIMIT, methods=["POST"])
-@role_required(Role.ADMIN)
+@keeper_required
 def edit(slug: str, thing_id: int):
     return _edit(slug, thing_id)
 
 
 def _edit(slug: str, thing_id: int | None):
-    model, label = _kind(slug)
-    thing = db.session.get(model, thing_id) if thing_id else None
-    if thing_id and thing is None:
-        abort(404)
+    model, label, thing = _kept(slug, thing_id)
     form = _form(model, thing)
     if form.validate_on_submit():
         try:
+            directory.check_keeper(_me(), model, thing, form.values())
             saved = directory.save(model, form.values(), thing=thing, by_id=current_user.id,
                                    now=request_now())
         except DomainError as exc:
@@ -120,19 +142,16 @@ def _edit(slug: str, thing_id: int | None):
 
 @bp.post("/<slug>/<int:thing_id>/enabled")
 @limiter.limit(WRITE_LIMIT)
-@role_required(Role.ADMIN)
+@keeper_required
 def set_enabled(slug: str, thing_id: int):
-    model, _label = _kind(slug)
+    _model, _label, thing = _kept(slug, thing_id)
     form = EnabledForm()
     if not form.validate_on_submit():
         abort(400)
+    name = thing.name
     try:
-        thing = directory.get(model, thing_id)
-        name = thing.name
         directory.set_enabled(thing, form.enabled.data == "1", by_id=current_user.id,
                               now=request_now())
-    except NotFound:
-        abort(404)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -179,10 +198,10 @@ class PhotoForm(FlaskForm):
 
 @bp.post("/experts/<int:expert_id>/photo")
 @limiter.limit(WRITE_LIMIT)
-@role_required(Role.ADMIN)
+@keeper_required
 def expert_photo(expert_id: int):
     """Upload (or, with ``remove``, take away) an expert's photo."""
-    expert = db.session.get(Expert, expert_id) or abort(404)
+    _model, _label, expert = _kept("experts", expert_id)
     form = PhotoForm()
     if not form.validate_on_submit():
         abort(400)

@@ -2,13 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField
+from wtforms import HiddenField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.forms import ServiceForm, new_password_field, phone_field
 from app.auth.labels import ROLE_LABELS, STAFF_ROLES
+from app.core.coerce import optional_int
 from app.patients.forms import name_field
 
 
@@ -29,13 +30,20 @@ class StaffForm(ServiceForm):
                                  render_kw={"size": 8})
     experts = SelectMultipleField(_l("专家（专家本人选一位；助手选协助的专家）"), coerce=int,
                                   render_kw={"size": 8})
+    institution = SelectField(_l("所在医院（医院管理员）"), coerce=optional_int)
+    centre = SelectField(_l("所在卫生院（乡镇医生）"), coerce=optional_int)
 
     error_fields = {"phone_taken": "phone", "weak_password": "password", "bad_roles": "roles",
-                    "bad_venues": "venues", "bad_experts": "experts"}
+                    "bad_venues": "venues", "bad_experts": "experts",
+                    "bad_institution": "institution", "bad_centre": "centre"}
 
-    def fill_choices(self, venues: list[tuple[int, str]], experts: list[tuple[int, str]]):
+    def fill_choices(self, venues: list[tuple[int, str]], experts: list[tuple[int, str]],
+                     institutions: list[tuple[int, str]], centres: list[tuple[int, str]]):
         self.venues.choices = [SelectChoice(i, name) for i, name in venues]
         self.experts.choices = [SelectChoice(i, label) for i, label in experts]
+        none = [SelectChoice("", _l("（不选）"))]
+        self.institution.choices = none + [SelectChoice(i, n) for i, n in institutions]
+        self.centre.choices = none + [SelectChoice(i, n) for i, n in centres]
         return self
 
 

@@ -13,13 +13,25 @@ from app.auth.models import Role, User
 from app.core import audit
 from app.core.db import restart_as_write
 from app.core.errors import Conflict, DomainError, NotFound
-from app.directory.models import Expert, ExpertAssistant, Venue, VenueCoordinator
+from app.directory.models import (
+    Expert,
+    ExpertAssistant,
+    Institution,
+    InstitutionAdmin,
+    TownshipDoctor,
+    Venue,
+    VenueCoordinator,
+    VenueKind,
+)
 from app.extensions import db
 
 
-def check_assignments(roles: set[Role], venue_ids: set[int], expert_ids: set[int]) -> None:
+def check_assignments(roles: set[Role], venue_ids: set[int], expert_ids: set[int],
+                      institution_id: int | None = None, centre_id: int | None = None) -> None:
     """What each role needs: a coordinator plans at least one venue, an assistant serves
-    at least one expert, an expert account is exactly one expert of the directory."""
+    at least one expert, an expert account is exactly one expert of the directory, an
+    institution admin keeps one institution, a township doctor works at one township
+    health centre."""
     if not roles or not roles <= set(STAFF_ROLES):
         raise DomainError(_("请至少选择一个工作人员角色"), code="bad_roles")
     if Role.EXPERT in roles and Role.ASSISTANT in roles:
@@ -34,31 +46,49 @@ def check_assignments(roles: set[Role], venue_ids: set[int], expert_ids: set[int
         raise DomainError(_("专家账号要选择对应的一位专家"), code="bad_experts")
     if expert_ids and not roles & {Role.EXPERT, Role.ASSISTANT}:
         raise DomainError(_("只有专家和助手需要选择专家"), code="bad_experts")
+    if (Role.INSTITUTION_ADMIN in roles) != (institution_id is not None):
+        raise DomainError(_("医院管理员要选择一家医院，其他角色不选"), code="bad_institution")
+    if (Role.TOWNSHIP_DOCTOR in roles) != (centre_id is not None):
+        raise DomainError(_("乡镇医生要选择所在的卫生院，其他角色不选"), code="bad_centre")
 
 
 def create_staff(*, phone: str, name: str, password: str, roles: Iterable[Role],
                  venue_ids: Iterable[int] = (), expert_ids: Iterable[int] = (),
+                 institution_id: int | None = None, centre_id: int | None = None,
                  by_id: int | None, now: datetime) -> User:
     """A staff account holding ``roles``, linked to the venues it plans (coordinator),
-    the experts it assists (assistant) or its own directory entry (expert)."""
+    the experts it assists (assistant), its own directory entry (expert), the
+    institution whose experts it keeps (institution admin) or the township health
+    centre it works at (township doctor)."""
     roles, venue_ids, expert_ids = set(roles), set(venue_ids), set(expert_ids)
-    check_assignments(roles, venue_ids, expert_ids)
+    check_assignments(roles, venue_ids, expert_ids, institution_id, centre_id)
     restart_as_write(db.session)
     venues = _load(Venue, venue_ids, _("找不到编号为%(ids)s的地点"), "bad_venues")
     experts = _load(Expert, expert_ids, _("找不到编号为%(ids)s的专家"), "bad_experts")
     if Role.EXPERT in roles and experts[0].user_id is not None:
         raise Conflict(_("这位专家已经有账号了"), code="bad_experts")
+    if institution_id is not None:
+        _load(Institution, {institution_id}, _("找不到编号为%(ids)s的医院"), "bad_institution")
+    if centre_id is not None:
+        centre = _load(Venue, {centre_id}, _("找不到编号为%(ids)s的地点"), "bad_centre")[0]
+        if centre.kind is not VenueKind.TOWNSHIP_CENTRE:
+            raise DomainError(_("乡镇医生要选择一家乡镇卫生院"), code="bad_centre")
     user = auth.create_account(phone=phone, name=name, password=password, roles=roles, now=now)
     db.session.add_all(VenueCoordinator(venue_id=v.id, user_id=user.id) for v in venues)
     if Role.ASSISTANT in roles:
         db.session.add_all(ExpertAssistant(expert_id=e.id, user_id=user.id) for e in experts)
     if Role.EXPERT in roles:
         experts[0].user_id = user.id
+    if institution_id is not None:
+        db.session.add(InstitutionAdmin(institution_id=institution_id, user_id=user.id))
+    if centre_id is not None:
+        db.session.add(TownshipDoctor(venue_id=centre_id, user_id=user.id))
     db.session.flush()
-    audit.record("user.create", user, actor_id=by_id, now=now, after={
-        "phone": user.phone, "name": user.name, "roles": sorted(r.value for r in roles),
-        "venue_ids": sorted(venue_ids), "expert_ids": sorted(expert_ids),
-    })
+    after = {"phone": user.phone, "name": user.name, "roles": sorted(r.value for r in roles),
+             "venue_ids": sorted(venue_ids), "expert_ids": sorted(expert_ids)}
+    after |= {key: value for key, value in (("institution_id", institution_id),
+                                            ("centre_id", centre_id)) if value is not None}
+    audit.record("user.create", user, actor_id=by_id, now=now, after=after)
     return user
 
 

@@ -29,13 +29,15 @@ def users():
 @limiter.limit(WRITE_LIMIT, methods=["POST"])
 @role_required(Role.ADMIN)
 def new_user():
-    form = StaffForm().fill_choices(queries.venue_choices(), queries.expert_choices())
+    form = StaffForm().fill_choices(queries.venue_choices(), queries.expert_choices(),
+                                    queries.institution_choices(), queries.centre_choices())
     if form.validate_on_submit():
         try:
             user = services.create_staff(
                 phone=form.phone.data, name=form.name.data, password=form.password.data,
                 roles=[Role(r) for r in form.roles.data], venue_ids=form.venues.data,
-                expert_ids=form.experts.data, by_id=current_user.id, now=request_now(),
+                expert_ids=form.experts.data, institution_id=form.institution.data,
+                centre_id=form.centre.data, by_id=current_user.id, now=request_now(),
             )
         except DomainError as exc:
             db.session.rollback()

@@ -61,16 +61,25 @@ def staff_required(view):
     return bearer_required(wrapped)
 
 
-def admin_required(view):
-    """A Bearer token of a programme admin's account."""
+def roles_required(*roles: Role):
+    """A Bearer token of an account holding one of ``roles``."""
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not api_user().has_role(Role.ADMIN):
-            raise Forbidden()
-        return view(*args, **kwargs)
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not any(api_user().has_role(role) for role in roles):
+                raise Forbidden()
+            return view(*args, **kwargs)
 
-    return bearer_required(wrapped)
+        return bearer_required(wrapped)
+
+    return decorator
+
+
+# A programme admin's account.
+admin_required = roles_required(Role.ADMIN)
+# An admin, or an institution admin (who keeps their own institution's experts).
+keeper_required = roles_required(Role.ADMIN, Role.INSTITUTION_ADMIN)
 
 
 def api_caller() -> Caller:

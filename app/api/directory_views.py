@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.admin import directory, photos
-from app.api.auth import admin_required, api_user
+from app.api.auth import admin_required, api_user, keeper_required
 from app.api.core import PageArgsSchema, api_blueprint, page_of, page_schema
 from app.api.directory_schemas import (
     ExpertUpdateSchema,
@@ -101,6 +101,7 @@ def _write(model, data: dict, thing_id: int | None = None):
     user, now = api_user(), request_now()
     enabled = data.pop("is_enabled", None)
     thing = directory.get(model, thing_id) if thing_id else None
+    directory.check_keeper(user, model, thing, data)
     if data or thing is None:
         thing = directory.save(model, data, thing=thing, by_id=user.id, now=now)
     if enabled is not None:
@@ -109,16 +110,19 @@ def _write(model, data: dict, thing_id: int | None = None):
 
 
 def _write_routes(path: str, model, write_schema, update_schema, read_schema) -> None:
-    """POST {path} and PATCH {path}/<id> for ``model``, admins only."""
+    """POST {path} and PATCH {path}/<id> for ``model``: admins; for experts also an
+    institution admin, within their institution."""
     name = model.__tablename__
+    required = keeper_required if model is Expert else admin_required
 
     @blp.post(f"/{path}", endpoint=f"create_{name}")
-    @admin_required
+    @required
     @blp.arguments(write_schema)
     @blp.response(201, read_schema)
     def create(data):
-        """Create one (admins). A name its kind has already is a 409 ``name_taken``; a
-        township, institution or specialty that does not exist or is retired, a 422."""
+        """Create one (admins; an expert also by an institution admin, at their own
+        institution). A name its kind has already is a 409 ``name_taken``; a township,
+        institution or specialty that does not exist or is retired, a 422."""
         return _write(model, data)
 
     id_name = {"townships": "township_id", "institutions": "institution_id",
@@ -126,11 +130,12 @@ def _write_routes(path: str, model, write_schema, update_schema, read_schema) ->
                "experts": "expert_id"}[path]  # as the GET of one names it
 
     @blp.patch(f"/{path}/<{ID_PATH}:{id_name}>", endpoint=f"update_{name}")
-    @admin_required
+    @required
     @blp.arguments(update_schema(partial=True), required=False)
     @blp.response(200, read_schema)
     def update(data, **ids):
-        """Change one (admins): only the fields sent change; ``is_enabled: false``
+        """Change one (admins; an expert also by their institution's admin — another
+        institution's expert is a 404): only the fields sent change; ``is_enabled: false``
         retires it — a 409 ``in_use`` while published sessions still to come use it —
         and ``true`` restores it. Every change is in the audit log."""
         return _write(model, data, ids[id_name])
@@ -152,15 +157,16 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 @blp.put(f"/experts/<{ID_PATH}:expert_id>/photo")
-@admin_required
+@keeper_required
 @blp.doc(requestBody={"required": True, "content": {
     kind: {"schema": {"type": "string", "format": "binary"}} for kind in PHOTO_TYPES}})
 @blp.response(200, ExpertSchema)
 def put_expert_photo(expert_id: int):
-    """Give an expert a photo (admins): the body is a JPEG, PNG or WebP of at most 2 MB,
-    re-encoded by the site as a 240-pixel JPEG; anything else is a 422 ``photo`` and
-    nothing changes."""
+    """Give an expert a photo (admins, and the expert's institution admin): the body is
+    a JPEG, PNG or WebP of at most 2 MB, re-encoded by the site as a 240-pixel JPEG;
+    anything else is a 422 ``photo`` and nothing changes."""
     expert = directory.get(Expert, expert_id)
+    directory.check_keeper(api_user(), Expert, expert)
     if request.mimetype not in PHOTO_TYPES:
         raise DomainError(_("请上传 JPEG、PNG 或 WebP 格式的照片"), code="photo")
     photos.set_photo(expert, request.get_data(cache=False), by_id=api_user().id,
@@ -169,9 +175,10 @@ def put_expert_photo(expert_id: int):
 
 
 @blp.delete(f"/experts/<{ID_PATH}:expert_id>/photo")
-@admin_required
+@keeper_required
 @blp.response(204)
 def delete_expert_photo(expert_id: int):
-    """Take an expert's photo away (admins)."""
-    photos.set_photo(directory.get(Expert, expert_id), None, by_id=api_user().id,
-                     now=request_now())
+    """Take an expert's photo away (admins, and the expert's institution admin)."""
+    expert = directory.get(Expert, expert_id)
+    directory.check_keeper(api_user(), Expert, expert)
+    photos.set_photo(expert, None, by_id=api_user().id, now=request_now())

@@ -10,6 +10,9 @@ ROLE_LABELS = {
     Role.ASSISTANT: _l("助手"),
     Role.COORDINATOR: _l("排班员"),
     Role.ADMIN: _l("管理员"),
+    Role.INSTITUTION_ADMIN: _l("医院管理员"),
+    Role.TOWNSHIP_DOCTOR: _l("乡镇医生"),
 }
 
-STAFF_ROLES = (Role.EXPERT, Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN)
+STAFF_ROLES = (Role.EXPERT, Role.ASSISTANT, Role.COORDINATOR, Role.ADMIN,
+               Role.INSTITUTION_ADMIN, Role.TOWNSHIP_DOCTOR)

@@ -18,6 +18,11 @@ class Role(StrEnum):
     ASSISTANT = "assistant"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    # Keeps the profiles of one institution's experts (app.admin.directory).
+    INSTITUTION_ADMIN = "institution_admin"
+    # 乡镇医生: works at one township health centre; books referral places for patients
+    # (转诊号源) and the sessions for local doctors.
+    TOWNSHIP_DOCTOR = "township_doctor"
 
 
 class User(UserMixin, db.Model):

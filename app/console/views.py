@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth.labels import STAFF_ROLES
 from app.auth.models import Role, User
 from app.auth.views import role_required
 from app.bookings.labels import BOOKING_STATUS_LABELS
@@ -120,8 +121,11 @@ def _checked_in(booking) -> str:
 
 
 @bp.get("/console")
-@staff_required
+@role_required(*STAFF_ROLES)
 def index():
+    if not any(_me().has_role(role) for role in access.STAFF_ROLES) and _me().has_role(
+            Role.INSTITUTION_ADMIN):
+        return redirect(url_for("directory_admin.listing", slug="experts"))
     form = DateRangeForm(request.args)
     first = local_today(request_now())
     last = first + timedelta(days=DEFAULT_DAYS)

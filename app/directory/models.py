@@ -92,6 +92,33 @@ class VenueCoordinator(db.Model):
     )
 
 
+class InstitutionAdmin(db.Model):
+    """An institution admin (医院管理员) keeps the profiles of their institution's experts."""
+
+    __tablename__ = "institution_admins"
+
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class TownshipDoctor(db.Model):
+    """A township doctor (乡镇医生) works at one township health centre: they refer its
+    patients to reserved places at the venues of its township."""
+
+    __tablename__ = "township_doctors"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+
+    venue: Mapped[Venue] = relationship(lazy="joined", innerjoin=True)
+
+
 class Specialty(db.Model):
     """A department or specialty (心血管内科 …); clinics are found by it."""
 

@@ -2,12 +2,20 @@
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.core.models import AuditEntry
-from app.directory.models import Expert, ExpertAssistant, VenueCoordinator
-from tests.factories import NOW, create_expert, create_user, create_venue
+from app.directory.models import (
+    Expert,
+    ExpertAssistant,
+    InstitutionAdmin,
+    TownshipDoctor,
+    VenueCoordinator,
+    VenueKind,
+)
+from tests.factories import NOW, create_expert, create_institution, create_user, create_venue
 from tests.helpers import PASSWORD, login, login_as, post_form
 
 
@@ -104,7 +112,7 @@ def test_staff_form_refusals_are_form_errors_and_create_nothing(db, client):
         response = _create(client, **overrides)
 
         assert response.status_code == 200, overrides
-        assert message in response.text, overrides
+        assert message in response.text, (overrides, re.findall(r"error[^>]*>[^<]+", response.text))
     assert db.session.scalar(select(User.id).where(User.phone == "13810000001")) is None
 
 
@@ -156,3 +164,59 @@ def test_staff_list_shows_staff_with_roles_not_residents(db, client):
 
     assert re.findall(r"<strong>(\S+) <span", html) == ["管理员", "排班乙"]
     assert "居民甲" not in html
+
+
+def test_admin_creates_an_institution_admin_and_a_township_doctor(db, client):
+    admin = _admin(db)
+    institution = create_institution(name="中南大学湘雅医院")
+    centre = create_venue(name="官庄镇卫生院")
+    db.session.commit()
+    login_as(client, admin)
+
+    first = _create(client, phone="13830000001", name="湘雅小周",
+                    roles=["institution_admin"], institution=str(institution.id))
+    second = _create(client, phone="13840000001", name="官庄刘医生",
+                     roles=["township_doctor"], centre=str(centre.id))
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    keeper = db.session.scalar(select(User).where(User.phone == "13830000001"))
+    doctor = db.session.scalar(select(User).where(User.phone == "13840000001"))
+    assert keeper.roles == {Role.INSTITUTION_ADMIN} and doctor.roles == {Role.TOWNSHIP_DOCTOR}
+    assert db.session.scalars(select(InstitutionAdmin.institution_id).where(
+        InstitutionAdmin.user_id == keeper.id)).all() == [institution.id]
+    assert db.session.get(TownshipDoctor, doctor.id).venue_id == centre.id
+    html = client.get("/admin/users").text
+    assert "医院：中南大学湘雅医院" in html and "卫生院：官庄镇卫生院" in html
+
+
+def test_the_new_roles_need_their_place_and_only_they_take_one(db, client):
+    admin = _admin(db)
+    institution = create_institution()
+    hospital = create_venue(kind=VenueKind.CITY_HOSPITAL)
+    db.session.commit()
+    login_as(client, admin)
+    cases = [
+        ({"roles": ["institution_admin"]}, "医院管理员要选择一家医院，其他角色不选"),
+        ({"roles": ["admin"], "institution": str(institution.id)},
+         "医院管理员要选择一家医院，其他角色不选"),
+        ({"roles": ["township_doctor"]}, "乡镇医生要选择所在的卫生院，其他角色不选"),
+        ({"roles": ["township_doctor"], "centre": str(hospital.id)}, "不是有效的选择"),
+    ]
+    for overrides, message in cases:
+        response = _create(client, **overrides)
+
+        assert response.status_code == 200, overrides
+        assert message in response.text, (overrides, re.findall(r"error[^>]*>[^<]+", response.text))
+    assert db.session.scalar(select(User.id).where(User.phone == "13810000001")) is None
+
+
+def test_a_township_doctor_works_at_a_township_health_centre(db):
+    from app.admin.services import create_staff
+    from app.core.errors import DomainError
+
+    hospital = create_venue(kind=VenueKind.CITY_HOSPITAL)
+    db.session.commit()
+
+    with pytest.raises(DomainError, match="乡镇医生要选择一家乡镇卫生院"):
+        create_staff(phone="13840000002", name="某医生", password="first-password",
+                     roles=[Role.TOWNSHIP_DOCTOR], centre_id=hospital.id, by_id=None, now=NOW)
