@@ -88,7 +88,12 @@ def register_blueprints(app: Flask) -> None:
     from app.bookings.views import bp as bookings_bp
     from app.calendar.feeds import register_attachments
     from app.calendar.views import bp as calendar_bp
-    from app.console import delivery_views, import_views, series_views  # noqa: F401  (routes join the bp)
+    from app.console import (  # noqa: F401  (routes join the bp)
+        delivery_views,
+        import_views,
+        referral_views,
+        series_views,
+    )
     from app.console.views import bp as console_bp
     from app.patients.views import bp as patients_bp
     from app.scheduling.views import bp as scheduling_bp

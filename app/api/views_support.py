@@ -1,6 +1,7 @@
 """Small helpers the API's handlers share."""
 
 from app.bookings.services.policy import current_policy
+from app.core.clock import request_now
 from app.scheduling.queries import places_left
 
 
@@ -17,7 +18,7 @@ class Annotated:
 
 def with_places(sessions) -> list[Annotated]:
     """Sessions with their live availability, read in one statement."""
-    places = places_left([s.id for s in sessions])
+    places = places_left([s.id for s in sessions], now=request_now())
     return [Annotated(s, places_left=places.get(s.id, (0, 0))[0],
                       capacity=places.get(s.id, (0, 0))[1]) for s in sessions]
 

@@ -51,6 +51,7 @@ class BookingSource(StrEnum):
     WEB = "web"
     API = "api"
     FRONT_DESK = "front_desk"
+    REFERRAL = "referral"  # a township doctor or coordinator, into a referral place
 
 
 class Booking(db.Model):
@@ -87,6 +88,8 @@ class Booking(db.Model):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     booked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     source: Mapped[BookingSource] = mapped_column(enum_column(BookingSource, "booking_source"))
+    # Why a township doctor refers the patient (转诊说明), for the expert's list.
+    referral_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
     status: Mapped[BookingStatus] = mapped_column(
         enum_column(BookingStatus, "booking_status"), default=BookingStatus.CONFIRMED
     )
@@ -172,6 +175,10 @@ class BookingPolicy(db.Model):
         CheckConstraint("release_days >= 0 AND release_minute BETWEEN 0 AND 1439",
                         name="release_sane"),
         CheckConstraint("max_active_per_person >= 1", name="limits_positive"),
+        CheckConstraint("(max_per_day IS NULL OR max_per_day >= 1) AND "
+                        "(max_per_week IS NULL OR max_per_week >= 1) AND "
+                        "(max_per_month IS NULL OR max_per_month >= 1)",
+                        name="period_limits_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -181,6 +188,11 @@ class BookingPolicy(db.Model):
     cancel_cutoff_minutes: Mapped[int] = mapped_column(Integer, default=120)
     one_per_session: Mapped[bool] = mapped_column(Boolean, default=True)
     max_active_per_person: Mapped[int] = mapped_column(Integer, default=3)
+    # Clinic bookings per person whose session falls on one local day, in one week
+    # (Monday to Sunday) and in one calendar month; None: no such limit (the default).
+    max_per_day: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_per_week: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_per_month: Mapped[int | None] = mapped_column(Integer, default=None)
     noshow_limit: Mapped[int] = mapped_column(Integer, default=3)
     noshow_window_days: Mapped[int] = mapped_column(Integer, default=90)
     suspension_days: Mapped[int] = mapped_column(Integer, default=30)
@@ -198,6 +210,13 @@ class BookingPolicy(db.Model):
             values = {column.key: column.default.arg for column in cls.__table__.columns
                       if column.default is not None and column.default.is_scalar}
         return cls(**values)
+
+    @property
+    def period_limits(self) -> dict[str, int]:
+        """The limits per person per ``day``, ``week`` and ``month`` that are set."""
+        limits = {"day": self.max_per_day, "week": self.max_per_week,
+                  "month": self.max_per_month}
+        return {period: limit for period, limit in limits.items() if limit}
 
     # The time rules of SPEC §4 that follow from the policy; refusals say why.
 

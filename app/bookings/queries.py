@@ -134,6 +134,9 @@ class SlotFacts(Places):
     audience: Audience = Audience.PUBLIC
     numbers: tuple[int, int] = (0, 0)  # the slot's queue-number range: first, how many
     policy: BookingPolicy | None = None  # the booking policy in force, read with it
+    reserved: int = 0  # referral places (Places.public_left)
+    referred_count: int = 0
+    reserved_until: datetime | None = None
 
     @property
     def is_public(self) -> bool:
@@ -148,7 +151,8 @@ _SLOT_FACTS = (
            Session.kind, Session.title, Venue.name, Specialty.name, Venue.id, Venue.address,
            Township.id, Township.name, Township.kind, Slot.capacity, Slot.booked_count,
            Expert.id, Expert.name, Expert.title, Session.audience, Slot.first_number,
-           Slot.numbers, *_POLICY.columns)
+           Slot.numbers, Slot.reserved, Slot.referred_count, Slot.reserved_until,
+           *_POLICY.columns)
     .join(Session, Session.id == Slot.session_id)
     .join(Venue, Venue.id == Session.venue_id)
     .join(Township, Township.id == Venue.township_id)
@@ -159,7 +163,7 @@ _SLOT_FACTS = (
     .where(Slot.id == bindparam("slot_id"))
     .order_by(Expert.id)
 )
-_FIRST_POLICY_COLUMN = 22
+_FIRST_POLICY_COLUMN = 25
 
 
 def slot_facts(slot_id: int) -> SlotFacts | None:
@@ -179,7 +183,8 @@ def slot_facts(slot_id: int) -> SlotFacts | None:
                      venue_id=row[9], venue_address=row[10],
                      township={"id": row[11], "name": row[12], "kind": row[13]},
                      experts=experts, capacity=row[14], booked_count=row[15],
-                     audience=row[19], numbers=(row[20], row[21]), policy=policy)
+                     audience=row[19], numbers=(row[20], row[21]), policy=policy,
+                     reserved=row[22], referred_count=row[23], reserved_until=row[24])
 
 
 @functools.lru_cache(maxsize=8)

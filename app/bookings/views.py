@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from app.auth.models import Role
 from app.bookings import queries
 from app.bookings.forms import ActionForm, BookForm, CancelForm, RescheduleForm, WaitlistForm
 from app.bookings.models import BookingStatus
@@ -53,7 +54,8 @@ def book(slot_id: int):
         try:
             booked = engine.book(slot_id, _my_patient(form.patient.data, patients),
                                  by=current_user, now=request_now(),
-                                 idempotency_key=form.nonce.data)
+                                 idempotency_key=form.nonce.data,
+                                 professional=_professional())
             db.session.commit()
             return redirect(url_for("bookings.detail", booking_id=booked.id, new=1))
         except DomainError as error:
@@ -64,12 +66,18 @@ def book(slot_id: int):
         abort(404)
     policy = slot.policy
     wait_form = None
-    if slot.is_full:
+    if slot.public_left(request_now()) <= 0:
         wait_form = WaitlistForm()
         wait_form.fill(patients, preferred)
     return render_template("bookings/book.html", slot=slot, form=form, wait_form=wait_form,
                            patients=patients, times=policy.slot_times(slot.start_dt),
-                           offer_minutes=policy.waitlist_offer_minutes, now=request_now())
+                           offer_minutes=policy.waitlist_offer_minutes, now=request_now(),
+                           professional=_professional())
+
+
+def _professional() -> bool:
+    """Township doctors book the sessions for local doctors (讲座 for 医务人员) online."""
+    return current_user.has_role(Role.TOWNSHIP_DOCTOR)
 
 
 @bp.post("/slots/<int:slot_id>/waitlist")

@@ -132,6 +132,10 @@ class SessionForm(FlaskForm):
     per_slot = IntegerField(_l("门诊：每个时段几人"), default=5,
                             validators=[Optional(), _between(1, 100)])
     seats = IntegerField(_l("讲座、讲坛、送教：座位数"), validators=[Optional(), _between(1, 5000)])
+    referral_places = IntegerField(_l("门诊：每个时段留几个转诊号（给乡镇医生转诊的病人）"),
+                                   default=0, validators=[Optional(), _between(0, 100)])
+    referral_hours = IntegerField(_l("转诊号没用完的，开诊前几小时放给大家"), default=24,
+                                  validators=[Optional(), _between(1, 14 * 24)])
     status = SelectField(_l("保存为"), default=SessionStatus.DRAFT.value, choices=[
         SelectChoice(SessionStatus.DRAFT.value, STATUS_LABELS[SessionStatus.DRAFT]),
         SelectChoice(SessionStatus.PUBLISHED.value, _l("立即发布")),
@@ -173,6 +177,8 @@ class SessionForm(FlaskForm):
             audience=Audience(self.audience.data),
             slot_minutes=self.slot_minutes.data or 30, per_slot=self.per_slot.data or 5,
             seats=self.seats.data, status=SessionStatus(self.status.data),
+            referral_places=self.referral_places.data or 0,
+            referral_hours=self.referral_hours.data or 24,
         )
 
 
@@ -190,6 +196,12 @@ class PolicyForm(FlaskForm):
     one_per_session = BooleanField(_l("同一场次每人只能预约一个号"))
     max_active_per_person = IntegerField(_l("每人最多几个未就诊的预约"), validators=[
         InputRequired(_l("请填写")), _between(1, 50)])
+    max_per_day = IntegerField(_l("每人每天最多几个门诊预约（不填：不限）"), validators=[
+        Optional(), _between(1, 50)])
+    max_per_week = IntegerField(_l("每人每周（周一至周日）最多几个门诊预约（不填：不限）"),
+                                validators=[Optional(), _between(1, 50)])
+    max_per_month = IntegerField(_l("每人每月最多几个门诊预约（不填：不限）"), validators=[
+        Optional(), _between(1, 200)])
     noshow_limit = IntegerField(_l("爽约几次暂停网上预约"), validators=[
         InputRequired(_l("请填写")), _between(1, 50)])
     noshow_window_days = IntegerField(_l("统计最近几天的爽约"), validators=[
@@ -204,14 +216,15 @@ class PolicyForm(FlaskForm):
                "max_active_per_person", "noshow_limit", "noshow_window_days",
                "suspension_days", "waitlist_offer_minutes")
     SWITCHES = ("one_per_session", "waitlist_auto_confirm")
+    OPTIONAL = ("max_per_day", "max_per_week", "max_per_month")  # blank: no limit
 
     def load(self, policy) -> None:
-        for name in self.NUMBERS + self.SWITCHES:
+        for name in self.NUMBERS + self.SWITCHES + self.OPTIONAL:
             self[name].data = getattr(policy, name)
         self.release_time.data = time(policy.release_minute // 60, policy.release_minute % 60)
 
     def values(self) -> dict:
-        values = {name: self[name].data for name in self.NUMBERS}
+        values = {name: self[name].data for name in self.NUMBERS + self.OPTIONAL}
         values.update({name: bool(self[name].data) for name in self.SWITCHES})
         values["release_minute"] = self.release_time.data.hour * 60 + self.release_time.data.minute
         return values
@@ -230,3 +243,10 @@ class AuditFilterForm(FlaskForm):
         self.object_type.choices = [SelectChoice("", _l("全部"))] + [
             SelectChoice(t, labels.get(t, t)) for t in object_types
         ]
+
+
+class ReferralForm(WalkInForm):
+    """A township doctor refers a patient into one of a session's referral places."""
+
+    note = StringField(_l("转诊说明（病情、为什么转诊；专家会看到）"), filters=[strip], validators=[
+        DataRequired(message=_l("请写一句转诊说明")), Length(max=200)])

@@ -10,6 +10,7 @@ SOURCE_LABELS = {
     BookingSource.WEB: _l("网上"),
     BookingSource.API: _l("接口"),
     BookingSource.FRONT_DESK: _l("现场/电话"),
+    BookingSource.REFERRAL: _l("转诊"),
 }
 
 OBJECT_LABELS = {
@@ -95,4 +96,7 @@ FIELD_LABELS = {
     "noshow_limit": _l("爽约几次暂停"), "noshow_window_days": _l("统计爽约的天数"),
     "suspension_days": _l("暂停天数"), "waitlist_offer_minutes": _l("候补保留分钟"),
     "waitlist_auto_confirm": _l("候补自动确认"),
+    "max_per_day": _l("每人每天门诊上限"), "max_per_week": _l("每人每周门诊上限"),
+    "max_per_month": _l("每人每月门诊上限"),
+    "institution_id": _l("医院"), "centre_id": _l("卫生院"),
 }

@@ -45,7 +45,7 @@ def booking_in(session: Session, booking_id: int) -> Booking | None:
 
 def walk_in_slots(session: Session, *, now: datetime) -> list[Slot]:
     """Slots the front desk can still fill: places left and not over yet."""
-    return [s for s in session.slots if s.places_left > 0 and s.end_dt > now]
+    return [s for s in session.slots if s.public_left(now) > 0 and s.end_dt > now]
 
 
 def audit_object_types() -> list[str]:

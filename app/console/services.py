@@ -19,10 +19,11 @@ POLICY_FIELDS = (
     "release_days", "release_minute", "booking_cutoff_minutes", "cancel_cutoff_minutes",
     "one_per_session", "max_active_per_person", "noshow_limit", "noshow_window_days",
     "suspension_days", "waitlist_offer_minutes", "waitlist_auto_confirm",
+    "max_per_day", "max_per_week", "max_per_month",
 )
 # Settings that count something and so must be at least 1 (the rest at least 0).
 AT_LEAST_ONE = ("max_active_per_person", "noshow_limit", "noshow_window_days",
-                "waitlist_offer_minutes")
+                "waitlist_offer_minutes", "max_per_day", "max_per_week", "max_per_month")
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -63,9 +64,14 @@ def _check_policy(values: dict) -> None:
     if unknown:
         raise ValueError(f"not policy settings: {sorted(unknown)}")
     for key, value in values.items():
-        if isinstance(value, bool):
+        if isinstance(value, bool) or value is None:  # None: a per-period limit that is off
             continue
         if value < (1 if key in AT_LEAST_ONE else 0):
             raise DomainError(_("预约规则中的数值不能为负，次数和上限至少为 1"))
     if not 0 <= values.get("release_minute", 0) < MINUTES_PER_DAY:
         raise DomainError(_("放号时间不正确"))
+    day, week, month = (values.get(k) for k in ("max_per_day", "max_per_week",
+                                                 "max_per_month"))
+    if (day and week and day > week) or (week and month and week > month) or (
+            day and month and day > month):
+        raise DomainError(_("每天的上限不能大于每周的，每周的不能大于每月的"))

@@ -110,7 +110,7 @@ def _act(session_id: int, action, success):
 def _slot_label(slot) -> str:
     start, end = to_local(slot.start_dt), to_local(slot.end_dt)
     return _("%(start)s–%(end)s（余 %(left)s 个号）", start=start.strftime("%H:%M"),
-             end=end.strftime("%H:%M"), left=slot.places_left)
+             end=end.strftime("%H:%M"), left=slot.public_left(request_now()))
 
 
 def _checked_in(booking) -> str:
@@ -123,8 +123,9 @@ def _checked_in(booking) -> str:
 @bp.get("/console")
 @role_required(*STAFF_ROLES)
 def index():
-    if not any(_me().has_role(role) for role in access.STAFF_ROLES) and _me().has_role(
-            Role.INSTITUTION_ADMIN):
+    if not any(_me().has_role(role) for role in access.STAFF_ROLES):  # no sessions to run
+        if _me().has_role(Role.TOWNSHIP_DOCTOR):
+            return redirect(url_for("console.referral_list"))
         return redirect(url_for("directory_admin.listing", slug="experts"))
     form = DateRangeForm(request.args)
     first = local_today(request_now())
@@ -136,7 +137,8 @@ def index():
     sessions = access.console_sessions(_me(), first=first, last=last)
     return render_template(
         "console/index.html", form=form, first=first, last=last,
-        days=queries.by_local_day(sessions), places=places_left([s.id for s in sessions]),
+        days=queries.by_local_day(sessions),
+        places=places_left([s.id for s in sessions], now=request_now()),
         may_plan=access.may_plan(_me()),
         week_venues=access.planning_venues(_me()) if access.may_plan(_me()) else [],
     )
@@ -329,7 +331,7 @@ def venue_week(venue_id: int):
     return render_template(
         "console/venue_week.html", venue=venue, first=first,
         days=[first + timedelta(days=n) for n in range(7)], parts=queries.DAY_PARTS,
-        cells=cells, places=places_left([s.id for s in sessions]), today=today,
+        cells=cells, places=places_left([s.id for s in sessions], now=request_now()), today=today,
         part_labels={"morning": _("上午"), "afternoon": _("下午"), "evening": _("晚上")})
 
 

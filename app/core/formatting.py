@@ -1,6 +1,6 @@
 """Dates in messages and pages: "12月3日 08:00" in Chinese, "Dec 3 08:00" in English."""
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 from babel.dates import format_skeleton
@@ -24,6 +24,16 @@ def _short_datetime(dt: datetime, locale: str) -> str:
     local = to_local(dt)
     day = format_skeleton("MMMd", local, locale=locale)
     return f"{day} {local:%H:%M}"
+
+
+def short_date(day: date, locale: str | None = None) -> str:
+    """Month and day ("12月8日", "Dec 8") in ``locale`` (by default the current one)."""
+    return format_skeleton("MMMd", day, locale=locale or str(get_locale() or DEFAULT_LOCALE))
+
+
+def month_name(day: date, locale: str | None = None) -> str:
+    """The month of ``day`` ("2026年12月", "Dec 2026")."""
+    return format_skeleton("yMMM", day, locale=locale or str(get_locale() or DEFAULT_LOCALE))
 
 
 def localized(thing, field: str = "name") -> str:

@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -14,6 +15,8 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -177,13 +180,29 @@ class Places:
     """What a slot's ``capacity`` and ``booked_count`` say, for the model and for plain
     slot facts (app.bookings.queries.SlotFacts)."""
 
+    reserved: int = 0
+    referred_count: int = 0
+    reserved_until: datetime | None = None
+
     @property
     def places_left(self) -> int:
+        """Every place not booked, referral places included (what the desk sees)."""
         return self.capacity - self.booked_count
 
     @property
     def is_full(self) -> bool:
         return self.places_left <= 0
+
+    def held_for_referrals(self, now: datetime) -> int:
+        """The referral places (转诊号) still unused and not yet released at ``now``."""
+        if self.reserved_until is None or now >= self.reserved_until:
+            return 0
+        return max(self.reserved - self.referred_count, 0)
+
+    def public_left(self, now: datetime) -> int:
+        """The places the public may book at ``now`` (余 N): the unbooked ones but the
+        referral places held until their release."""
+        return max(self.places_left - self.held_for_referrals(now), 0)
 
 
 class Slot(Places, db.Model):
@@ -198,6 +217,8 @@ class Slot(Places, db.Model):
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         CheckConstraint("booked_count >= 0", name="booked_not_negative"),
         CheckConstraint("booked_count <= capacity", name="booked_within_capacity"),
+        CheckConstraint("reserved >= 0 AND reserved <= capacity AND referred_count >= 0 "
+                        "AND referred_count <= reserved", name="referrals_within_reserved"),
         CheckConstraint("end_dt > start_dt", name="end_after_start"),
         Index("ix_slots_session_start", "session_id", "start_dt"),
     )
@@ -214,8 +235,23 @@ class Slot(Places, db.Model):
     # after the session's last (app.bookings.services.engine.next_queue_number).
     first_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     numbers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Referral places (转诊号源): ``reserved`` of the capacity are kept for patients that
+    # township doctors and the venue's coordinators refer, until ``reserved_until``;
+    # ``referred_count`` of them are booked. Unused ones join the public pool at that
+    # time by the clock, inside the update that takes a place (no job runs).
+    reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    referred_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reserved_until: Mapped[datetime | None]
 
     session: Mapped[Session] = relationship(back_populates="slots")
+
+    @classmethod
+    def has_public_place(cls, now) -> ColumnElement[bool]:
+        """A condition: the slot has a place the public may book at ``now`` (a
+        datetime or a bound parameter) — SQL's ``public_left(now) > 0``."""
+        return and_(cls.booked_count < cls.capacity,
+                    or_(cls.reserved_until.is_(None), cls.reserved_until <= now,
+                        cls.booked_count - cls.referred_count < cls.capacity - cls.reserved))
 
 
 class SessionSeries(db.Model):

@@ -91,19 +91,23 @@ class SessionPlaces(NamedTuple):
     slots: tuple[tuple[datetime, int], ...]  # (start, places left) of each slot, in order
 
 
-def places_left(session_ids: list[int]) -> dict[int, SessionPlaces]:
-    """Places left and capacity per session, and per slot, in one statement."""
+def places_left(session_ids: list[int], *, now: datetime) -> dict[int, SessionPlaces]:
+    """Places the public may book at ``now`` and capacity, per session and per slot, in
+    one statement: referral places held until their release are not among those left
+    (Places.public_left)."""
     if not session_ids:
         return {}
     rows = db.session.execute(
-        select(Slot.session_id, Slot.start_dt, Slot.capacity - Slot.booked_count,
-               Slot.capacity)
+        select(Slot.session_id, Slot.start_dt, Slot.capacity, Slot.booked_count,
+               Slot.reserved, Slot.referred_count, Slot.reserved_until)
         .where(Slot.session_id.in_(session_ids))
         .order_by(Slot.session_id, Slot.start_dt)
     )
     slots: dict[int, list] = {}
-    for session_id, start_dt, left, capacity in rows:
-        slots.setdefault(session_id, []).append((start_dt, max(left, 0), capacity))
+    for session_id, start_dt, capacity, booked, reserved, referred, until in rows:
+        held = max(reserved - referred, 0) if until is not None and now < until else 0
+        slots.setdefault(session_id, []).append(
+            (start_dt, max(capacity - booked - held, 0), capacity))
     return {sid: SessionPlaces(sum(s[1] for s in own), sum(s[2] for s in own),
                                tuple((s[0], s[1]) for s in own))
             for sid, own in slots.items()}
@@ -239,6 +243,6 @@ def nearest_alternatives(session: Session, *, now: datetime,
                Session.kind == session.kind, Session.specialty_id == session.specialty_id,
                Session.start_dt > now,
                select(Slot.id).where(Slot.session_id == Session.id,
-                                     Slot.booked_count < Slot.capacity).exists())
+                                     Slot.has_public_place(now)).exists())
         .order_by(Session.start_dt).limit(limit)
     ).all()

@@ -67,6 +67,10 @@ class SessionPlan:
     per_slot: int = 5  # clinics
     seats: int | None = None  # lectures, forums, teaching visits
     status: SessionStatus = SessionStatus.DRAFT
+    # Clinics: places of each slot kept for referred patients (转诊号), released to the
+    # public ``referral_hours`` before the session starts.
+    referral_places: int = 0
+    referral_hours: int = 24
 
 
 def create_session(plan: SessionPlan, *, by: User, now: datetime) -> Session:
@@ -270,6 +274,9 @@ def _specialty_id(plan: SessionPlan, experts: list[Expert]) -> int:
     return plan.specialty_id
 
 
+MIN_REFERRAL_HOURS, MAX_REFERRAL_HOURS = 1, 14 * 24
+
+
 def build_slots(plan, start_dt: datetime, end_dt: datetime) -> list[Slot]:
     """The slots of one session (or one occurrence of a series): ``plan`` is anything
     with ``kind``, ``slot_minutes``, ``per_slot`` and ``seats``."""
@@ -294,9 +301,18 @@ def _clinic_slots(plan, start_dt: datetime, end_dt: datetime) -> list[Slot]:
         raise PlanError(
             _("开诊时长 %(total)s 分钟不能平均分成每段 %(m)s 分钟，请调整时间或时段长度",
               total=total, m=minutes), field="slot_minutes")
+    reserved = getattr(plan, "referral_places", 0) or 0
+    if not 0 <= reserved <= plan.per_slot:
+        raise PlanError(_("每个时段的转诊号应为 0 到 %(n)s 个", n=plan.per_slot),
+                        field="referral_places")
+    hours = getattr(plan, "referral_hours", 24)
+    if reserved and not MIN_REFERRAL_HOURS <= hours <= MAX_REFERRAL_HOURS:
+        raise PlanError(_("转诊号应在开诊前 %(a)s 到 %(b)s 小时放出", a=MIN_REFERRAL_HOURS,
+                          b=MAX_REFERRAL_HOURS), field="referral_hours")
+    until = start_dt - timedelta(hours=hours) if reserved else None
     step = timedelta(minutes=minutes)
     return [
         Slot(start_dt=start_dt + i * step, end_dt=start_dt + (i + 1) * step,
-             capacity=plan.per_slot)
+             capacity=plan.per_slot, reserved=reserved, reserved_until=until)
         for i in range(total // minutes)
     ]

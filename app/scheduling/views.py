@@ -49,7 +49,7 @@ def _schedule_listing(now) -> str:
             flt, now=now, page=form.page.data or 1,
             per_page=current_app.config["SCHEDULE_PAGE_SIZE"],
         )
-        places = queries.places_left([s.id for s in pagination.items])
+        places = queries.places_left([s.id for s in pagination.items], now=request_now())
         page_args = flt.as_args()
     searched = any(value for key, value in request.args.items() if key != "page")
     return render_template("scheduling/_schedule.html", form=form, pagination=pagination,
@@ -105,7 +105,7 @@ def expert(expert_id: int):
     found = directory.expert(expert_id) or abort(404)
     sessions = queries.expert_upcoming(found.id, now=request_now())
     return render_template("scheduling/expert.html", expert=found, sessions=sessions,
-                           places=queries.places_left([s.id for s in sessions]))
+                           places=queries.places_left([s.id for s in sessions], now=request_now()))
 
 
 @bp.get("/experts/<int:expert_id>/photo-<int:version>.jpg")
@@ -129,4 +129,4 @@ def venue(venue_id: int):
     found = directory.venue(venue_id) or abort(404)
     sessions = queries.venue_upcoming(found.id, now=request_now())
     return render_template("scheduling/venue.html", venue=found, sessions=sessions,
-                           places=queries.places_left([s.id for s in sessions]))
+                           places=queries.places_left([s.id for s in sessions], now=request_now()))

@@ -43,6 +43,7 @@ def init_web(app: Flask) -> None:
             "booking_status_labels": BOOKING_STATUS_LABELS,
             "slot_state": slot_state,
             "session_state": session_state,
+            "public_left": public_left,
         }
 
 
@@ -57,6 +58,11 @@ def slot_state(start_dt: datetime, left: int) -> SlotState:
     """A slot's state for residents now — 放号 time, open, full or closed — for the
     pages to show before the tap."""
     return _policy().slot_state(start_dt, left, now=request_now())
+
+
+def public_left(slot) -> int:
+    """The places of ``slot`` the public may book now (referral places held back)."""
+    return slot.public_left(request_now())
 
 
 def session_state(places: SessionPlaces) -> SlotState:

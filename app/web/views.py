@@ -54,10 +54,11 @@ def home():
         if mine is not None:
             shown = [s for d, sessions in mine.days if day in (None, d) for s in sessions]
             return render_template("web/_township.html", mine=mine, day=day, today=today,
-                                   townships=choices, places=places_left([s.id for s in shown]),
+                                   townships=choices,
+                                   places=places_left([s.id for s in shown], now=now),
                                    shown_days=[(d, s) for d, s in mine.days if day in (None, d)])
         groups = week_by_township(now=now)
-        places = places_left([s.id for group in groups for s in group.sessions])
+        places = places_left([s.id for group in groups for s in group.sessions], now=now)
         return render_template("web/_week.html", groups=groups, places=places, today=today,
                                townships=choices)
 

@@ -86,6 +86,31 @@ def test_policy_refuses_negative_numbers_and_zero_limits(db, client, login_as):
     assert db.session.scalar(select(AuditEntry.id)) is None
 
 
+def test_the_admin_sets_limits_per_day_week_and_month(db, client, login_as):
+    _admin(db, login_as)
+
+    page = _save_policy(client, max_per_day="2", max_per_week="4", max_per_month="8")
+
+    assert "预约规则已保存" in page.text
+    policy = db.session.get(BookingPolicy, 1)
+    assert policy.period_limits == {"day": 2, "week": 4, "month": 8}
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "policy.update"))
+    assert entry.after == {"max_per_day": 2, "max_per_week": 4, "max_per_month": 8}
+
+    page = _save_policy(client, max_per_day="", max_per_week="4", max_per_month="8")
+    db.session.refresh(policy)
+    assert policy.period_limits == {"week": 4, "month": 8}  # blank: no limit per day
+
+    for bad, message in [({"max_per_day": "5", "max_per_week": "4"},
+                          "每天的上限不能大于每周的，每周的不能大于每月的"),
+                         ({"max_per_month": "0"}, "请填写 1 到 200 之间的整数"),
+                         ({"max_per_week": "two"}, "不是有效的整数")]:
+        page = _save_policy(client, **{"max_per_week": "4", "max_per_month": "8", **bad})
+        assert message in page.text, bad
+    db.session.refresh(policy)
+    assert policy.period_limits == {"week": 4, "month": 8}
+
+
 def test_policy_and_audit_are_for_admins_only(db, client, login_as):
     coordinator = create_coordinator(create_venue(), password=PASSWORD)
     db.session.commit()

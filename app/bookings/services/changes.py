@@ -19,11 +19,12 @@ from app.bookings.errors import (
     NotBookable,
     SlotFull,
 )
-from app.bookings.models import Booking, BookingPolicy, BookingStatus
+from app.bookings.models import Booking, BookingPolicy, BookingSource, BookingStatus
 from app.bookings.services import engine, notices, refusals, waitlist
 from app.bookings.services import policy as rules
 from app.core import audit
 from app.core.db import restart_as_write
+from app.core.time import to_local
 from app.extensions import db
 from app.notifications.services import cancel_pending_for_booking
 from app.patients.queries import own_person_key
@@ -86,7 +87,9 @@ def cancel_booking(booking: Booking, *, by: User, now: datetime, reason: str = "
     if not changed:
         raise NotBookable(_("该预约已不能取消（已取消、已就诊或已停诊）"))
     booking = db.session.get(Booking, booking_id)
-    free_place(booking.slot_id, now=now, policy=policy)
+    if booking.source != BookingSource.REFERRAL or not engine.release_referral(
+            booking.slot_id, now=now):
+        free_place(booking.slot_id, now=now, policy=policy)
     engine.release_person_place(booking.person_key, booking.session.kind)
     cancel_pending_for_booking(booking.id)
     notices.booking_cancelled(notices.facts_of(booking), now=now)
@@ -115,7 +118,7 @@ def reschedule_targets(booking: Booking, *, now: datetime,
     candidates = db.session.scalars(
         select(Slot).join(Slot.session)
         .where(Session.status == SessionStatus.PUBLISHED, Slot.id != booking.slot_id,
-               Slot.booked_count < Slot.capacity, Slot.start_dt > now,
+               Slot.has_public_place(now), Slot.start_dt > now,
                Session.kind == booking.session.kind,
                Session.audience == booking.session.audience,
                (Slot.session_id == booking.session_id) | Slot.session_id.in_(same_experts))
@@ -134,6 +137,8 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
     policy = policy or rules.current_policy()
     if booking.status != BookingStatus.CONFIRMED:
         raise NotBookable(_("该预约已不能改约"))
+    if booking.source == BookingSource.REFERRAL:
+        raise NotBookable(_("转诊预约不能改约；要换时间，请联系转诊的医生"))
     policy.check_cancel_window(booking.slot.start_dt, now=now)
     if new_slot_id not in {s.id for s in reschedule_targets(booking, now=now, policy=policy)}:
         raise NotBookable(_("只能改约到同一场次或同一位专家其他场次中可预约的时段"))
@@ -142,6 +147,7 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
     new_session_id, name, key, by_id = (new_slot.session_id, booking.patient.name,
                                         booking.person_key, by.id)
     one_per_session = policy.one_per_session
+    counted, new_day = new_slot.session.kind.counts_toward_limit, to_local(new_slot.start_dt).date()
     restart_as_write(db.session)
     engine.lock_sessions(old_session_id, new_session_id)
     # Another slot (reschedule_targets leaves the booking's own out): a number of its range.
@@ -150,8 +156,13 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
               "queue_number": engine.next_queue_number(new_session_id, new_slot_id)}
     if new_session_id != old_session_id:
         values["one_per_session_guard"] = new_session_id if one_per_session else None
-    if not engine.take_capacity(new_slot_id):
+    if not engine.take_capacity(new_slot_id, now=now):
         raise SlotFull(_("新时段刚刚约满，原预约保持不变"))
+    if counted and policy.period_limits:  # at the new slot's day, under the person's lock
+        engine.lock_person(key)
+        engine.check_periods({"person_key": key, "source": BookingSource.WEB,
+                              "booked_by_id": by_id}, name, day=new_day, policy=policy,
+                             moving=booking_id)
     try:
         with db.session.begin_nested():  # the transaction stays usable to say why
             moved = db.session.execute(

@@ -16,7 +16,9 @@ waitlist all book through it. A booking is two steps in one unit of work:
       slot's range that no active booking holds (``next_queue_number``);
    c. ``slots.booked_count + 1 WHERE booked_count < capacity`` — the place;
    d. ``persons.active_count + 1 WHERE active_count < max`` and, online, not suspended
-      — the per-person limit and the no-show suspension;
+      — the per-person limit and the no-show suspension; that update is also the
+      person's row lock, under which their clinic bookings in the session's day, week
+      and month are counted against the per-period limits (``check_periods``);
    e. the booking row, under its unique indexes (one active booking per person and
       session; one active booking per queue number and session; one booking per
       idempotency key);
@@ -30,7 +32,7 @@ cancellations and stops never deadlock.
 
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, select, text, update
@@ -56,12 +58,20 @@ from app.bookings.models import (
 )
 from app.bookings.services import notices, refusals
 from app.core.db import insert_ignore, restart_as_write
-from app.core.formatting import short_datetime
+from app.core.formatting import month_name, short_date, short_datetime
 from app.core.phones import mask_phone
+from app.core.time import local_day_bounds, to_local
 from app.extensions import db
 from app.notifications.compose import recipient_of
 from app.patients.models import Patient, Person, Relation
-from app.scheduling.models import Session, SessionKind, SessionStatus, Slot, queue_ranges
+from app.scheduling.models import (
+    COUNTED_KINDS,
+    Session,
+    SessionKind,
+    SessionStatus,
+    Slot,
+    queue_ranges,
+)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk
 CODE_LENGTH = 6
@@ -104,7 +114,8 @@ class PatientFacts:
 
 def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datetime,
          source: BookingSource = BookingSource.WEB, idempotency_key: str | None = None,
-         held: bool = False) -> Booked:
+         held: bool = False, referral_note: str = "", professional: bool = False
+         ) -> Booked:
     """Book ``patient`` into a slot on behalf of ``by``; the caller commits.
 
     Returns the new booking — or, when ``by`` made one with this ``idempotency_key``
@@ -114,13 +125,17 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
     suspensions; the front desk books until the slot ends. ``held``: the place is one a
     waitlist offer holds (counted in the slot already, no window to check).
     ``patient``: the model or a row of its plain values (``patient_facts``). After a
-    refusal the unit of work holds the attempt's writes: the caller rolls back."""
+    refusal the unit of work holds the attempt's writes: the caller rolls back.
+    ``source`` REFERRAL takes one of the slot's referral places (app.bookings.services.
+    referrals decides who may) with ``referral_note``, before public release too;
+    ``professional``: ``by`` may book sessions for local doctors online (a township
+    doctor)."""
     slot = queries.slot_facts(slot_id)
     if slot is None:
         raise BookingNotFound(_("找不到这个号源"))
     policy = slot.policy
     if not held:
-        _check_rules(slot, policy, source=source, now=now)
+        _check_rules(slot, policy, source=source, now=now, professional=professional)
     to = recipient_of(by if patient.account_id == by.id else
                       db.session.get(User, patient.account_id) if patient.account_id else None)
     tell = whom_to_tell(patient, by=by, source=source)
@@ -134,10 +149,12 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
         "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
         "person_key": patient.id_number_hash, "account_id": patient.account_id,
         "booked_by_id": by_id, "source": source, "idempotency_key": idempotency_key,
+        "referral_note": referral_note[:200],
     }, now=now, one_per_session=policy.one_per_session)
     try:
         booked = write_booking(row, name=patient.name, now=now, policy=policy, held=held,
-                               counted=slot.kind.counts_toward_limit, numbers=slot.numbers)
+                               counted=slot.kind.counts_toward_limit, numbers=slot.numbers,
+                               day=to_local(slot.start_dt).date())
     except Repeated:
         # A twin request with the same key committed between the look above and the
         # row (PostgreSQL; SQLite's write lock makes the look exact): this attempt is
@@ -155,13 +172,18 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
 
 
 def _check_rules(slot: queries.SlotFacts, policy: BookingPolicy, *,
-                 source: BookingSource, now: datetime) -> None:
-    """The rules that need no lock; the writes re-check what can race."""
+                 source: BookingSource, now: datetime, professional: bool = False) -> None:
+    """The rules that need no lock; the writes re-check what can race (a referral
+    place's release time among them)."""
     policy.check_bookable(slot.session_status, slot.kind.has_public_slots)
     if source == BookingSource.FRONT_DESK:
         policy.check_desk_window(slot.end_dt, now=now)
         return
-    policy.check_open_online(slot.audience)
+    if source == BookingSource.REFERRAL:
+        policy.check_desk_window(slot.start_dt, now=now)  # referred before it begins
+        return
+    if not professional:
+        policy.check_open_online(slot.audience)
     policy.check_online_window(slot.start_dt, now=now)
 
 
@@ -198,8 +220,8 @@ def first_booking(user_id: int, key: str | None) -> Booked | None:
 def booking_row(who_where: dict, *, now: datetime, one_per_session: bool) -> dict:
     """A new booking's columns but its id, queue number and code, from ``who_where``:
     its slot_id, session_id, patient_id, person_key, account_id, booked_by_id, source
-    and idempotency_key."""
-    return {**who_where, "status": BookingStatus.CONFIRMED,
+    and idempotency_key (and a referral's referral_note)."""
+    return {"referral_note": "", **who_where, "status": BookingStatus.CONFIRMED,
             "one_per_session_guard": who_where["session_id"] if one_per_session else None,
             "cancel_reason": "", "created_dt": now, "updated_dt": now,
             "cancelled_dt": None, "checked_in_dt": None, "sequence": 0}
@@ -214,15 +236,19 @@ class Repeated(Exception):  # noqa: N818 (a signal, not a failure)
 
 def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPolicy,
                   held: bool = False, counted: bool = True,
-                  numbers: tuple[int, int] = (0, 0)) -> Booked:
+                  numbers: tuple[int, int] = (0, 0), day: date | None = None) -> Booked:
     """The writes of a booking (module docstring, b–e), of the row ``booking_row``
     made. ``held``: the place is already counted in the slot; ``counted``: the booking
-    counts toward the person's limit (a lecture's seat does not; online, a suspension
+    counts toward the person's limits (a lecture's seat does not; online, a suspension
     still applies); ``numbers``: the slot's queue-number range as read before the lock
-    (a range once given never changes; (0, 0): read it under the lock)."""
+    (a range once given never changes; (0, 0): read it under the lock); ``day``: the
+    session's local day, for the per-period limits."""
     queue_number = next_queue_number(planned["session_id"], planned["slot_id"],
                                      numbers=numbers)
-    if not held and not take_capacity(planned["slot_id"]):
+    referral = planned["source"] == BookingSource.REFERRAL
+    if not held and not take_capacity(planned["slot_id"], now=now, referral=referral):
+        if referral:
+            raise SlotFull(_("这个时段的转诊号已用完或已放出，请选择其他时段"))
         raise SlotFull(_("该时段已约满，可以登记候补"))
     online = planned["source"] != BookingSource.FRONT_DESK
     max_active = policy.max_active_per_person
@@ -239,6 +265,8 @@ def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPol
             LimitReached(_("%(name)s已有%(n)s个未就诊的预约，达到上限，请先就诊或取消一个",
                            name=name, n=max_active)),
             planned, name, counted_by=queries.active_booked_by(planned["person_key"]))
+    if counted and day is not None and policy.period_limits:
+        check_periods(planned, name, day=day, policy=policy)
     row = {**planned, "queue_number": queue_number}
     for _attempt in range(CODE_ATTEMPTS):
         code = new_code()
@@ -251,6 +279,67 @@ def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPol
         # Else the code: another booking holds it already, so it is drawn again (1 in
         # 10⁹ per booking and stored code: rare, but a busy year's bookings make it).
     raise RuntimeError(f"no free booking code in {CODE_ATTEMPTS} draws")
+
+
+# --- limits per day, week and month -----------------------------------------------------
+
+# What a period limit counts: the person's clinic bookings but cancelled or stopped ones.
+PERIOD_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.COMPLETED,
+                   BookingStatus.NO_SHOW)
+_BOOKED_IN = (
+    select(Booking.id, Booking.booked_by_id, Session.start_dt)
+    .join(Session, Session.id == Booking.session_id)
+    .where(Booking.person_key == bindparam("b_key"), Booking.status.in_(PERIOD_STATUSES),
+           Session.kind.in_(COUNTED_KINDS), Session.start_dt >= bindparam("b_from"),
+           Session.start_dt < bindparam("b_to"))
+)
+
+
+def periods_of(day: date) -> dict[str, tuple[date, date]]:
+    """The first and last local day of the day, the week (Monday to Sunday) and the
+    calendar month that hold ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    first = day.replace(day=1)
+    last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    return {"day": (day, day), "week": (monday, monday + timedelta(days=6)),
+            "month": (first, last)}
+
+
+def check_periods(planned: dict, name: str, *, day: date, policy: BookingPolicy,
+                  moving: int | None = None) -> None:
+    """Refuse a clinic booking on local ``day`` that would pass the admin's limit per
+    person per day, week or month (LimitReached, naming the period); ``moving``: the
+    booking a reschedule moves there, which does not count. Run under the person's row
+    lock (module docstring, d; ``lock_person``), so two bookings racing for the last
+    place of a period are counted one after the other: one of them is refused.
+    ``planned`` names the person_key, the source and booked_by_id (the asker)."""
+    limits = policy.period_limits
+    periods = {name_: bounds for name_, bounds in periods_of(day).items() if name_ in limits}
+    if not periods:
+        return
+    start_dt, end_dt = local_day_bounds(min(f for f, _l in periods.values()),
+                                        max(last for _f, last in periods.values()))
+    booked = [(by_id, to_local(start).date()) for booking_id, by_id, start
+              in db.session.connection().execute(_BOOKED_IN, {
+                  "b_key": planned["person_key"], "b_from": start_dt, "b_to": end_dt})
+              if booking_id != moving]
+    for period, (first, last) in periods.items():
+        counted_by = [by_id for by_id, booked_day in booked if first <= booked_day <= last]
+        if len(counted_by) >= limits[period]:
+            raise _about_person(LimitReached(_period_message(
+                period, name=name, first=first, last=last, n=limits[period])),
+                planned, name, counted_by=counted_by)
+
+
+def _period_message(period: str, *, name: str, first: date, last: date, n: int) -> str:
+    if period == "day":
+        return _("%(name)s在%(when)s已有%(n)s个门诊预约，每人每天最多%(n)s个，请换一天",
+                 name=name, when=short_date(first), n=n)
+    if period == "week":
+        return _("%(name)s在%(first)s至%(last)s这一周已有%(n)s个门诊预约，每人每周最多%(n)s个，"
+                 "请换一周", name=name, first=short_date(first), last=short_date(last), n=n)
+    return _("%(name)s在%(month)s已有%(n)s个门诊预约，每人每月最多%(n)s个，请换一个月",
+             name=name, month=month_name(first), n=n)
 
 
 def _explain_clash(planned: dict, name: str) -> None:
@@ -319,10 +408,19 @@ _NUMBER_AFTER_THE_RANGES = (
     .values(last_queue_number=Session.last_queue_number + 1)
     .returning(Session.last_queue_number)
 )
+# A public place: one not booked, but not one of the referral places held until their
+# release — computed from the clock here, in the update that takes the place.
 _TAKE_CAPACITY = (
     update(Slot)
-    .where(Slot.id == bindparam("b_slot"), Slot.booked_count < Slot.capacity)
+    .where(Slot.id == bindparam("b_slot"), Slot.has_public_place(bindparam("b_now")))
     .values(booked_count=Slot.booked_count + 1)
+)
+# A referral place (转诊号): one of the reserved ones, before their release.
+_TAKE_REFERRAL_PLACE = (
+    update(Slot)
+    .where(Slot.id == bindparam("b_slot"), Slot.booked_count < Slot.capacity,
+           Slot.referred_count < Slot.reserved, Slot.reserved_until > bindparam("b_now"))
+    .values(booked_count=Slot.booked_count + 1, referred_count=Slot.referred_count + 1)
 )
 _TAKE_PERSON_PLACE = (
     update(Person)
@@ -396,15 +494,33 @@ def lock_sessions(*session_ids: int) -> None:
         db.session.execute(select(Session.id).where(Session.id == session_id).with_for_update())
 
 
-def take_capacity(slot_id: int) -> bool:
-    """One place in the slot if one is left; the database decides, atomically."""
-    return db.session.connection().execute(_TAKE_CAPACITY, {"b_slot": slot_id}).rowcount == 1
+def take_capacity(slot_id: int, *, now: datetime, referral: bool = False) -> bool:
+    """One place in the slot if one is left — a public one, or with ``referral`` one of
+    its referral places before their release; the database decides, atomically."""
+    query = _TAKE_REFERRAL_PLACE if referral else _TAKE_CAPACITY
+    return db.session.connection().execute(query, {"b_slot": slot_id, "b_now": now}
+                                           ).rowcount == 1
 
 
 def release_capacity(slot_id: int) -> None:
     db.session.execute(
         update(Slot).where(Slot.id == slot_id).values(booked_count=Slot.booked_count - 1)
     )
+
+
+def release_referral(slot_id: int, *, now: datetime) -> bool:
+    """A cancelled referral booking's place: back among the slot's referral places
+    while they are held (True: nothing more to do), else counted as a public place
+    (False: the caller passes it on, to a waiter or the slot)."""
+    connection = db.session.connection()
+    back = connection.execute(
+        update(Slot).where(Slot.id == slot_id, Slot.reserved_until > now)
+        .values(booked_count=Slot.booked_count - 1, referred_count=Slot.referred_count - 1)
+    ).rowcount == 1
+    if not back:
+        connection.execute(update(Slot).where(Slot.id == slot_id)
+                           .values(referred_count=Slot.referred_count - 1))
+    return back
 
 
 def _take_person_place(key: str, *, max_active: int, now: datetime, online: bool) -> bool:
@@ -415,6 +531,16 @@ def _take_person_place(key: str, *, max_active: int, now: datetime, online: bool
         return False
     insert_ignore(db.session, Person, {"key": key, "active_count": 0})
     return take_person_place(key, max_active=max_active, now=now, online=online)
+
+
+_LOCK_PERSON = (update(Person).where(Person.key == bindparam("b_key"))
+                .values(active_count=Person.active_count))
+
+
+def lock_person(key: str) -> None:
+    """The person's row lock (PostgreSQL; SQLite's one writer holds it already), taken
+    after the session's and slot's as the lock order says."""
+    db.session.connection().execute(_LOCK_PERSON, {"b_key": key})
 
 
 def take_person_place(key: str, *, max_active: int, now: datetime, online: bool) -> bool:

@@ -82,7 +82,8 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
         notices.session_stopped(notices.facts_of(booking), reason=reason,
                                 alternatives=alternatives, link=link, now=now)
     _tell_experts(session, reason=reason, count=len(bookings), link=link, now=now)
-    db.session.execute(update(Slot).where(Slot.session_id == session.id).values(booked_count=0))
+    db.session.execute(update(Slot).where(Slot.session_id == session.id)
+                       .values(booked_count=0, referred_count=0))
     close_waitlist(session.id, WaitlistStatus.CANCELLED)
     audit.record("session.stop", session, actor_id=by_id, now=now,
                  before={"status": before},

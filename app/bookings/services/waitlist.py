@@ -49,7 +49,7 @@ def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
     policy.check_bookable(slot.session.status, slot.session.kind.has_public_slots)
     policy.check_open_online(slot.session.audience)
     policy.check_online_window(slot.start_dt, now=now)
-    if slot.booked_count < slot.capacity:
+    if slot.public_left(now) > 0:
         raise WaitlistError(_("该时段还有空位，请直接预约"))
     key, name = patient.id_number_hash, patient.name
     booked_by = queries.active_booked_by(key, session_id=slot.session_id)

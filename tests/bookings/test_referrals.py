@@ -1,0 +1,248 @@
+"""Issue #17, item 6: referral places (转诊号源). A clinic keeps part of its places for
+patients that township doctors refer; the public neither sees nor books them until
+their release time, when unused ones join the public pool by the clock; township
+doctors refer only into sessions at venues of their own township, coordinators only
+at their venues; the expert reads the referral note in the patient list."""
+
+import re
+from datetime import time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.bookings.errors import BookingError
+from app.bookings.models import Booking, BookingSource, BookingStatus
+from app.bookings.services import changes, referrals
+from app.extensions import db
+from app.scheduling.models import Audience, SessionKind, Slot
+from app.scheduling.queries import places_left
+from tests.factories import (
+    NOW,
+    TODAY,
+    book_slot,
+    create_coordinator,
+    create_expert,
+    create_expert_user,
+    create_patient,
+    create_policy,
+    create_session,
+    create_township,
+    create_township_doctor,
+    create_user,
+    create_venue,
+    make_id_number,
+)
+from tests.helpers import login_as, post_form
+
+DAY = TODAY + timedelta(days=3)  # Friday 4 December, open for online booking at NOW
+RELEASE = NOW + timedelta(days=2)  # the referral places' release
+
+
+@pytest.fixture
+def world(db):
+    township = create_township(name="官庄镇")
+    centre = create_venue(name="官庄镇卫生院", township=township)
+    hospital = create_venue(name="醴陵市中医院", township=township)
+    expert = create_expert(name="易建华")
+    session = create_session(day=DAY, venue=hospital, slots=1, capacity=3, hours=0.5,
+                             experts=[expert])
+    slot = session.slots[0]
+    slot.reserved, slot.reserved_until = 2, RELEASE
+    doctor = create_township_doctor(centre, name="刘医生")
+    db.session.commit()
+    return {"township": township, "centre": centre, "session": session, "slot": slot,
+            "doctor": doctor, "expert": expert, "hospital": hospital}
+
+
+def _refer(world, n: int, *, now=NOW, note="胸闷两周，心电图 ST 段改变"):
+    booking = referrals.book_referral(
+        world["slot"].id, name=f"病人{n}", id_number=make_id_number(seq=300 + n),
+        phone=f"1370000{n:04d}", note=note, by=world["doctor"], now=now)
+    db.session.commit()
+    return booking
+
+
+def _public(world, n: int, *, now=NOW):
+    patient = create_patient(id_number=make_id_number(seq=400 + n))
+    db.session.commit()
+    booking = book_slot(world["slot"].id, patient, by=patient.account, now=now)
+    db.session.commit()
+    return booking
+
+
+def _refused(fn) -> str:
+    with pytest.raises(BookingError) as info:
+        fn()
+    db.session.rollback()
+    return info.value.message
+
+
+def test_the_public_sees_and_books_only_the_places_not_kept(world):
+    assert places_left([world["session"].id], now=NOW)[world["session"].id].left == 1
+    _public(world, 1)
+
+    assert _refused(lambda: _public(world, 2)) == "该时段已约满，可以登记候补"
+    slot = db.session.get(Slot, world["slot"].id)
+    assert (slot.booked_count, slot.referred_count, slot.public_left(NOW)) == (1, 0, 0)
+
+
+def test_unused_referral_places_join_the_public_pool_at_their_release(world):
+    _public(world, 1)
+    _refer(world, 1)
+
+    later = RELEASE
+    assert places_left([world["session"].id], now=later)[world["session"].id].left == 1
+    _public(world, 2, now=later)
+    assert _refused(lambda: _public(world, 3, now=later)) == "该时段已约满，可以登记候补"
+    assert db.session.get(Slot, world["slot"].id).booked_count == 3  # never above capacity
+
+
+def test_a_township_doctor_refers_before_public_release_with_a_note(world):
+    slot = db.session.get(Slot, world["slot"].id)
+    early = NOW - timedelta(days=5)  # online booking is not open yet
+    assert _refused(lambda: _public(world, 1, now=early)).startswith("该时段将于")
+
+    booking = _refer(world, 1, now=early)
+
+    assert (booking.source, booking.referral_note, booking.status) == (
+        BookingSource.REFERRAL, "胸闷两周，心电图 ST 段改变", BookingStatus.CONFIRMED)
+    db.session.refresh(slot)
+    assert (slot.booked_count, slot.referred_count) == (1, 1)
+    _refer(world, 2)
+    assert _refused(lambda: _refer(world, 3)) == "这个时段的转诊号已用完或已放出，请选择其他时段"
+    assert _refused(lambda: _refer(world, 4, note="  ")) == "请写一句转诊说明（病情、为什么转诊）"
+
+
+def test_no_referral_after_the_release(world):
+    assert _refused(lambda: _refer(world, 1, now=RELEASE)) == (
+        "这个时段的转诊号已用完或已放出，请选择其他时段")
+
+
+def test_a_cancelled_referral_goes_back_to_the_kept_places_before_release(world):
+    booking = _refer(world, 1)
+    clerk = create_user()
+    db.session.commit()
+    changes.cancel_booking(booking, by=clerk, now=NOW, reason="病人改期", staff=True)
+    db.session.commit()
+
+    slot = db.session.get(Slot, world["slot"].id)
+    assert (slot.booked_count, slot.referred_count, slot.public_left(NOW)) == (0, 0, 1)
+
+
+def test_a_referral_is_not_rescheduled_online(world):
+    booking = _refer(world, 1)
+    other = create_session(day=DAY, start=time(14, 0), experts=[world["expert"]],
+                           venue=world["hospital"])
+    db.session.commit()
+
+    assert _refused(lambda: changes.reschedule_booking(
+        booking, other.slots[0].id, by=world["doctor"], now=NOW)) == (
+        "转诊预约不能改约；要换时间，请联系转诊的医生")
+
+
+def test_who_may_refer_where(world, client):
+    elsewhere = create_venue(name="浦口镇卫生院", township=create_township(name="浦口镇"))
+    far_session = create_session(day=DAY, venue=elsewhere, slots=1, capacity=3)
+    far_session.slots[0].reserved, far_session.slots[0].reserved_until = 1, RELEASE
+    other_doctor = create_township_doctor(elsewhere)
+    coordinator = create_coordinator(world["hospital"])
+    other_coordinator = create_coordinator(elsewhere)
+    db.session.commit()
+    here, there = world["session"].id, far_session.id
+
+    def listed(user):
+        return [s.id for s in referrals.referral_sessions(user, now=NOW)]
+
+    assert listed(world["doctor"]) == [here] and listed(other_doctor) == [there]
+    assert listed(coordinator) == [here] and listed(other_coordinator) == [there]
+    login_as(client, world["doctor"])
+    assert client.get(f"/console/referrals/{there}").status_code == 404
+    assert client.get(f"/console/referrals/{here}").status_code == 200
+    assert client.get("/console").headers["Location"] == "/console/referrals"
+    login_as(client, create_user())  # a resident
+    assert client.get(f"/console/referrals/{here}").status_code == 403
+
+
+def test_the_referral_page_books_and_the_expert_reads_the_note(world, client):
+    login_as(client, world["doctor"])
+    page = client.get("/console/referrals").text
+    assert "醴陵市中医院" in page and "转诊号余 2 个" in page
+
+    response = post_form(client, f"/console/referrals/{world['session'].id}", {
+        "slot": world["slot"].id, "name": "王秀兰", "id_number": make_id_number(seq=501),
+        "phone": "13700000001", "note": "血压控制不佳，请专家调药",
+        "nonce": re.search(r'name="nonce"[^>]*value="([^"]+)"', client.get(
+            f"/console/referrals/{world['session'].id}").text).group(1)})
+
+    assert response.status_code == 302
+    booking = db.session.scalar(select(Booking))
+    assert (booking.referral_note, booking.booked_by_id) == ("血压控制不佳，请专家调药",
+                                                            world["doctor"].id)
+    expert_account = create_expert_user(world["expert"])
+    login_as(client, expert_account)
+    page = client.get(f"/console/sessions/{world['session'].id}").text
+    assert "转诊说明：血压控制不佳，请专家调药" in page and "已转诊 1 / 2" in page
+
+
+def test_the_referral_form_refuses_bad_input_and_books_nothing(world, client):
+    login_as(client, world["doctor"])
+    path = f"/console/referrals/{world['session'].id}"
+    response = post_form(client, path, {"slot": world["slot"].id, "name": "王秀兰",
+                                        "id_number": "430281", "phone": "", "note": "",
+                                        "nonce": "n1"})
+    assert response.status_code == 200
+    assert "身份证号码不正确" in response.text and "请写一句转诊说明" in response.text
+    assert db.session.scalar(select(Booking)) is None
+
+
+def test_planning_a_clinic_with_referral_places(world, client):
+    from app.scheduling.models import Session
+
+    login_as(client, create_coordinator(world["hospital"]))
+    response = post_form(client, "/console/sessions/new", {
+        "venue": world["hospital"].id, "kind": "clinic", "experts": [world["expert"].id],
+        "day": (TODAY + timedelta(days=10)).isoformat(), "start": "08:00", "end": "09:00",
+        "audience": "public", "slot_minutes": "30", "per_slot": "5",
+        "referral_places": "2", "referral_hours": "48", "status": "published"})
+    assert response.status_code == 302
+    session = db.session.scalars(select(Session).order_by(Session.id.desc())).first()
+    assert [(s.reserved, s.reserved_until) for s in session.slots] == [
+        (2, session.start_dt - timedelta(hours=48))] * 2
+
+    response = post_form(client, "/console/sessions/new", {
+        "venue": world["hospital"].id, "kind": "clinic", "experts": [world["expert"].id],
+        "day": (TODAY + timedelta(days=11)).isoformat(), "start": "08:00", "end": "09:00",
+        "audience": "public", "slot_minutes": "30", "per_slot": "5",
+        "referral_places": "6", "referral_hours": "24", "status": "draft"}, page=(
+            "/console/sessions/new"))
+    assert response.status_code == 200 and "每个时段的转诊号应为 0 到 5 个" in response.text
+
+
+def test_township_doctors_book_sessions_for_local_doctors_online(world, client):
+    lecture = create_session(day=DAY, kind=SessionKind.LECTURE, title="基层高血压诊治",
+                             audience=Audience.PROFESSIONAL, slots=1, capacity=30,
+                             venue=world["hospital"])
+    create_policy()
+    doctor_self = create_patient(account=world["doctor"], id_number=make_id_number(seq=601))
+    resident = create_patient(id_number=make_id_number(seq=602))
+    db.session.commit()
+    slot_id = lecture.slots[0].id
+
+    booking = book_slot(slot_id, doctor_self, by=world["doctor"], now=NOW, professional=True)
+    db.session.commit()
+    assert booking.status == BookingStatus.CONFIRMED
+    assert _refused(lambda: book_slot(slot_id, resident, by=resident.account, now=NOW)) == (
+        "本场面向医务人员，不在网上报名；请通过所在卫生院报名")
+    login_as(client, world["doctor"])
+    assert "不在网上报名" not in client.get(f"/slots/{slot_id}/book").text
+
+
+def test_a_referral_cancelled_after_the_release_is_a_public_place(world):
+    booking = _refer(world, 1)
+    clerk = create_user()
+    db.session.commit()
+    changes.cancel_booking(booking, by=clerk, now=RELEASE, reason="病人改期", staff=True)
+    db.session.commit()
+
+    slot = db.session.get(Slot, world["slot"].id)
+    assert (slot.booked_count, slot.referred_count, slot.public_left(RELEASE)) == (0, 0, 3)
