@@ -56,16 +56,21 @@ directory_cli = AppGroup("directory", help="The directory: townships, venues, ex
 
 
 @directory_cli.command("import")
-@click.argument("kind", type=click.Choice(["experts", "venues"]))
+@click.argument("kind", type=click.Choice(["experts", "venues", "travel"]))
 @click.argument("file", type=click.File("rb"))
 def import_command(kind, file):
-    """Import experts or venues from a CSV file (UTF-8 or GB18030), all or nothing."""
+    """Import experts, venues or travel minutes between townships (乡镇甲, 乡镇乙, 分钟)
+    from a CSV file (UTF-8 or GB18030), all or nothing."""
+    from app.admin import travel
     from app.admin.directory_import import ImportRefused, import_file
     from app.core.db import begin_write
 
     begin_write(db.session)
     try:
-        count = import_file(kind, file.read(), by_id=None, now=utcnow())
+        if kind == "travel":
+            count = travel.import_file(file.read(), by_id=None, now=utcnow())
+        else:
+            count = import_file(kind, file.read(), by_id=None, now=utcnow())
     except ImportRefused as exc:
         db.session.rollback()
         for problem in exc.problems:

@@ -90,14 +90,18 @@ def _decode(data: bytes) -> str:
 
 
 def _read(kind: str, data: bytes) -> tuple[list[_Row], list[str]]:
-    """The rows as {field: stripped cell}, and the problems of the file's shape."""
+    return read_rows(COLUMNS[kind], data)
+
+
+def read_rows(columns: dict, data: bytes) -> tuple[list[_Row], list[str]]:
+    """The rows of a CSV file with ``columns`` (field → (headers, required, longest))
+    as {field: stripped cell}, and the problems of the file's shape and cells."""
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         raise ImportRefused([_("文件是空的")]) from None
-    columns = COLUMNS[kind]
     index, problems = {}, []
     names = [h.strip().lower() for h in header]
     for field, (headers, required, _length) in columns.items():

@@ -2,9 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf
+from wtforms.validators import AnyOf, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.forms import ServiceForm, new_password_field, phone_field
@@ -44,6 +44,22 @@ class StaffForm(ServiceForm):
         none = [SelectChoice("", _l("（不选）"))]
         self.institution.choices = none + [SelectChoice(i, n) for i, n in institutions]
         self.centre.choices = none + [SelectChoice(i, n) for i, n in centres]
+        return self
+
+
+class TravelForm(ServiceForm):
+    """Set (or, with no minutes, clear) the minutes between two townships."""
+
+    a = SelectField(_l("乡镇甲"), coerce=int)
+    b = SelectField(_l("乡镇乙"), coerce=int)
+    minutes = IntegerField(_l("分钟（不填：清除，按默认）"),
+                           validators=[Optional(), NumberRange(
+                               min=1, max=600, message=_l("请填写 1 到 600 之间的整数"))])
+
+    error_fields = {"a": "a", "b": "b", "minutes": "minutes"}
+
+    def fill(self, townships: list[tuple[int, str]]):
+        self.a.choices = self.b.choices = [SelectChoice(i, n) for i, n in townships]
         return self
 
 

@@ -1,16 +1,18 @@
 """/admin/users: the programme admin lists, creates, enables and disables staff accounts."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
-from app.admin import queries, services
-from app.admin.forms import EnabledForm, StaffForm
+from app.admin import queries, services, travel
+from app.admin.forms import EnabledForm, StaffForm, TravelForm
 from app.auth.labels import ROLE_LABELS
 from app.auth.models import Role
 from app.auth.views import role_required
 from app.core.clock import request_now
 from app.core.errors import DomainError, NotFound
+from app.directory.models import Township
 from app.extensions import db, limiter
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -69,3 +71,27 @@ def set_enabled(user_id: int):
         db.session.commit()
         flash(_("已启用") if form.enabled.data == "1" else _("已停用"), "success")
     return redirect(url_for(".users"))
+
+
+@bp.route("/travel", methods=["GET", "POST"])
+@limiter.limit(WRITE_LIMIT, methods=["POST"])
+@role_required(Role.ADMIN)
+def travel_times():
+    """The township × township travel-time table: every pair set, and a form to set or
+    clear one (the conflict check and the experts' circuits read it)."""
+    townships = db.session.execute(select(Township.id, Township.name)
+                                   .order_by(Township.id)).all()
+    form = TravelForm().fill(townships)
+    if form.validate_on_submit():
+        try:
+            travel.set_minutes(form.a.data, form.b.data, form.minutes.data,
+                               by_id=current_user.id, now=request_now())
+        except DomainError as exc:
+            db.session.rollback()
+            form.add_domain_error(exc)
+        else:
+            db.session.commit()
+            flash(_("已保存"), "success")
+            return redirect(url_for(".travel_times"))
+    return render_template("admin/travel.html", form=form, rows=travel.rows(),
+                           default=current_app.config["TRAVEL_MINUTES"])

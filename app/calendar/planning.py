@@ -16,7 +16,7 @@ from app.calendar.icsread import Occurrence, Problem
 from app.core.time import to_local
 from app.directory.models import Expert
 from app.extensions import db
-from app.scheduling.conflicts import find_conflicts_many, travel_minutes
+from app.scheduling.conflicts import find_conflicts_many, travel_times
 from app.scheduling.models import SessionKind, Slot
 from app.scheduling.services import (
     SEATED_KINDS,
@@ -156,10 +156,9 @@ def stored_clashes(items: list[Planned], venue_id: int) -> list[Problem]:
     """Clashes with the experts' sessions and busy times in the database (a few
     statements for the whole file)."""
     holding = _holding(items)
-    travel = travel_minutes()
     found = find_conflicts_many([(p.expert.id, p.occ.start_dt, p.occ.end_dt) for p in holding],
-                                venue_id, travel_minutes=travel)
-    return [Problem(item.occ.line, item.occ.label, clash_message(clash, travel))
+                                venue_id, travel=travel_times())
+    return [Problem(item.occ.line, item.occ.label, clash_message(clash))
             for item, clashes in zip(holding, found, strict=True) for clash in clashes]
 
 

@@ -171,6 +171,17 @@ def can_plan(user: User, venue_id: int, expert_ids: list[int]) -> bool:
     return False
 
 
+def can_see_circuit(user: User, expert_id: int) -> bool:
+    """An expert's circuit: admins and coordinators (who plan with any expert), the
+    expert's assistants and the expert."""
+    if user.has_role(Role.ADMIN) or user.has_role(Role.COORDINATOR):
+        return True
+    return db.session.scalar(
+        select(Expert.id).where(Expert.id == expert_id, or_(
+            Expert.id.in_(_own_experts(user.id)), Expert.id.in_(_assisted_experts(user.id))))
+    ) is not None
+
+
 def import_venues(user: User) -> list[Venue]:
     """The venues ``user`` may import a schedule into: an admin's every venue, a
     coordinator's own (not retired ones)."""

@@ -40,8 +40,11 @@ from app.core.errors import DomainError
 from app.core.formatting import short_datetime
 from app.core.phones import is_mobile
 from app.core.time import local_today, to_local
+from app.directory.models import Expert
 from app.directory.queries import specialties
 from app.extensions import db
+from app.scheduling.circuit import circuit as expert_circuit
+from app.scheduling.conflicts import travel_times
 from app.scheduling.labels import STATUS_LABELS
 from app.scheduling.models import Session
 from app.scheduling.queries import places_left
@@ -60,6 +63,12 @@ planner_required = role_required(*access.MANAGER_ROLES)
 admin_required = role_required(Role.ADMIN)
 DEFAULT_DAYS = 7
 AUDIT_PER_PAGE = 50
+
+
+@bp.app_template_global()
+def my_experts() -> list[Expert]:
+    """For the console's links: the expert the signed-in account is, or assists."""
+    return access.busy_experts(_me()) if not _me().has_role(Role.ADMIN) else []
 
 
 @bp.app_template_global()
@@ -333,6 +342,37 @@ def venue_week(venue_id: int):
         days=[first + timedelta(days=n) for n in range(7)], parts=queries.DAY_PARTS,
         cells=cells, places=places_left([s.id for s in sessions], now=request_now()), today=today,
         part_labels={"morning": _("上午"), "afternoon": _("下午"), "evening": _("晚上")})
+
+
+@bp.get("/console/experts/<int:expert_id>/circuit")
+@staff_required
+def circuit(expert_id: int):
+    """An expert's sessions across every venue for a week (``span=week``, from Monday)
+    or a month (``span=month``), with the travel leg between consecutive sessions of a
+    day; clashes and too-short legs marked. Prints for the expert's assistant."""
+    expert = db.session.get(Expert, expert_id)
+    if expert is None or not access.can_see_circuit(_me(), expert_id):
+        abort(404)
+    today = local_today(request_now())
+    try:
+        start = date.fromisoformat(request.args.get("start", ""))
+    except ValueError:
+        start = today
+    month = request.args.get("span") == "month"
+    if month:
+        first = start.replace(day=1)
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        before, after = (first - timedelta(days=1)).replace(day=1), last + timedelta(days=1)
+    else:
+        first = start - timedelta(days=start.weekday())
+        last = first + timedelta(days=6)
+        before, after = first - timedelta(days=7), first + timedelta(days=7)
+    days = expert_circuit(expert_id, first=first, last=last, travel=travel_times())
+    legs = [stop.leg for _day, stops in days for stop in stops if stop.leg]
+    return render_template(
+        "console/circuit.html", expert=expert, days=days, first=first, last=last,
+        month=month, before=before, after=after,
+        clashes=sum(leg.clash for leg in legs), short=sum(leg.too_short for leg in legs))
 
 
 # --- the admin's pages ---------------------------------------------------------------

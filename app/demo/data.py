@@ -4,6 +4,9 @@ Everything here is plain data; ``app.demo.seed`` decides how it is combined. Pla
 institutions are real; people, addresses and phone numbers are made up.
 """
 
+import csv
+from pathlib import Path
+
 # --- Townships (乡镇/街道) of Liling -------------------------------------------------
 
 TOWNS = [
@@ -315,3 +318,15 @@ TITLES_EN = {
     "教授": "Professor",
     "副教授": "Associate Professor",
 }
+
+
+# --- Travel minutes between townships (app/demo/travel/README.md: how estimated) -----
+
+TRAVEL_FILE = Path(__file__).parent / "travel" / "liling_travel_minutes.csv"
+
+
+def travel_minutes() -> list[tuple[str, str, int]]:
+    """(township, other township, minutes) of every pair, from ``TRAVEL_FILE``."""
+    with TRAVEL_FILE.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.reader(file))[1:]
+    return [(a, b, int(minutes)) for a, b, minutes in rows]

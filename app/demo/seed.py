@@ -35,6 +35,7 @@ from app.directory.models import (
     Specialty,
     Township,
     TownshipKind,
+    TravelTime,
     Venue,
     VenueCoordinator,
     VenueKind,
@@ -188,6 +189,9 @@ class _Builder:
 
     def build(self) -> Tables:
         townships = self._townships()
+        travel = [{"from_township_id": min(ids), "to_township_id": max(ids), "minutes": minutes}
+                  for a, b, minutes in data.travel_minutes()
+                  for ids in [(self.township_ids[a], self.township_ids[b])]]
         institutions = self._institutions()
         specialties = [{"id": i, "name": name, "name_en": data.SPECIALTIES_EN[name]}
                        for i, name in enumerate(data.SPECIALTIES, 1)]
@@ -202,6 +206,7 @@ class _Builder:
         persons, bookings = self._bookings(sessions, slots, patients)
         return [
             (Township, townships),
+            (TravelTime, travel),
             (Institution, institutions),
             (Specialty, specialties),
             (User, self.users),

@@ -2,7 +2,16 @@
 
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, true
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -29,6 +38,24 @@ class Township(db.Model):
 
     def __repr__(self) -> str:
         return f"<Township {self.name}>"
+
+
+class TravelTime(db.Model):
+    """Minutes by road between two townships' seats, as the programme office keeps them
+    (one row per pair, the smaller township id first). Pairs not in the table take the
+    ``TRAVEL_MINUTES`` setting (app.scheduling.conflicts.TravelTimes)."""
+
+    __tablename__ = "travel_times"
+    __table_args__ = (
+        CheckConstraint("from_township_id < to_township_id", name="ordered_pair"),
+        CheckConstraint("minutes BETWEEN 1 AND 600", name="minutes_sane"),
+    )
+
+    from_township_id: Mapped[int] = mapped_column(
+        ForeignKey("townships.id", ondelete="CASCADE"), primary_key=True)
+    to_township_id: Mapped[int] = mapped_column(
+        ForeignKey("townships.id", ondelete="CASCADE"), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)
 
 
 class InstitutionKind(StrEnum):

@@ -2,8 +2,9 @@
 
 A new or moved session clashes with an expert's other sessions (drafts and published
 ones; stopped and completed ones no longer hold the expert) and with the busy times
-uploaded from the expert's own calendar when they overlap, or when they are in a
-different township and leave less than the travel time between them.
+uploaded from the expert's own calendar when they overlap, or when they leave less
+than the travel time between their townships (``TravelTimes``: the admin's township ×
+township table, ``TRAVEL_MINUTES`` for pairs not in it, nothing within a township).
 """
 
 from bisect import bisect_left
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app.directory.models import Expert, Venue
+from app.directory.models import Expert, TravelTime, Venue
 from app.extensions import db
 from app.scheduling.models import ExpertBusy, Session, SessionExpert, SessionStatus
 
@@ -23,8 +24,42 @@ HOLDING = (SessionStatus.DRAFT, SessionStatus.PUBLISHED)
 
 
 def travel_minutes() -> int:
-    """The ``TRAVEL_MINUTES`` setting: minutes between venues in different townships."""
+    """The ``TRAVEL_MINUTES`` setting: minutes between venues in different townships
+    whose pair is not in the travel-time table."""
     return int(current_app.config.get("TRAVEL_MINUTES", DEFAULT_TRAVEL_MINUTES))
+
+
+class TravelTimes:
+    """Minutes from one township to another: the table's, else ``default``; none
+    within one township."""
+
+    def __init__(self, table: dict[tuple[int, int], int] | None = None,
+                 default: int = DEFAULT_TRAVEL_MINUTES):
+        self.table, self.default = table or {}, default
+        self.longest = timedelta(minutes=max([default, *self.table.values()]))
+
+    def minutes(self, a: int, b: int) -> int:
+        if a == b:
+            return 0
+        return self.table.get((min(a, b), max(a, b)), self.default)
+
+    def leaves_too_little(self, a: int, b: int, gap: timedelta) -> bool:
+        """Whether ``gap`` between a session in township ``a`` and one in ``b`` is
+        shorter than the way from one to the other."""
+        return gap < timedelta(minutes=self.minutes(a, b))
+
+
+def travel_times() -> TravelTimes:
+    """The admin's travel-time table (one statement) with the setting for the rest."""
+    table = {(a, b): minutes for a, b, minutes in db.session.execute(
+        select(TravelTime.from_township_id, TravelTime.to_township_id, TravelTime.minutes))}
+    return TravelTimes(table, travel_minutes())
+
+
+def _gap(start_dt: datetime, end_dt: datetime, other_start: datetime,
+         other_end: datetime) -> timedelta:
+    """The time between two sessions that do not overlap (zero when they do)."""
+    return max(other_start - end_dt, start_dt - other_end, timedelta(0))
 
 
 @dataclass(frozen=True)
@@ -36,15 +71,17 @@ class Conflict:
     what: str  # the other session's title and venue, or the busy time's summary
     session_id: int | None
     reason: str  # "overlap" or "travel"
+    travel_minutes: int = 0  # for "travel": the way between the two townships
 
 
 def find_conflicts(expert_ids: list[int], start_dt: datetime, end_dt: datetime,
-                   venue_id: int, *, travel_minutes: int = DEFAULT_TRAVEL_MINUTES,
+                   venue_id: int, *, travel: TravelTimes | None = None,
                    exclude_session_ids: tuple[int, ...] = ()) -> list[Conflict]:
     """Every clash the planned time would make for these experts (empty: none)."""
     if not expert_ids:
         return []
-    travel = timedelta(minutes=travel_minutes)
+    times = travel or TravelTimes()
+    travel = times.longest
     township = db.session.scalar(select(Venue.township_id).where(Venue.id == venue_id))
     names = dict(db.session.execute(
         select(Expert.id, Expert.name).where(Expert.id.in_(expert_ids))).all())
@@ -60,11 +97,14 @@ def find_conflicts(expert_ids: list[int], start_dt: datetime, end_dt: datetime,
     conflicts = []
     for other, expert_id in db.session.execute(nearby).all():
         overlap = other.start_dt < end_dt and other.end_dt > start_dt
-        if _clash(overlap, other.venue.township_id, township):
+        if overlap or times.leaves_too_little(
+                other.venue.township_id, township,
+                _gap(start_dt, end_dt, other.start_dt, other.end_dt)):
             conflicts.append(Conflict(
                 expert_id, names.get(expert_id, ""), other.start_dt, other.end_dt,
                 f"{other.display_title} · {other.venue.name}", other.id,
-                "overlap" if overlap else "travel"))
+                "overlap" if overlap else "travel",
+                times.minutes(other.venue.township_id, township)))
     busy = db.session.scalars(
         select(ExpertBusy).where(ExpertBusy.expert_id.in_(expert_ids),
                                  ExpertBusy.start_dt < end_dt, ExpertBusy.end_dt > start_dt)
@@ -77,20 +117,16 @@ def find_conflicts(expert_ids: list[int], start_dt: datetime, end_dt: datetime,
     return conflicts
 
 
-def _clash(overlap: bool, other_township: int, township: int) -> bool:
-    """Overlapping, or too close (within the travel time) in another township."""
-    return overlap or other_township != township
-
-
 def find_conflicts_many(plans: list[tuple[int, datetime, datetime]], venue_id: int, *,
-                        travel_minutes: int = DEFAULT_TRAVEL_MINUTES) -> list[list[Conflict]]:
+                        travel: TravelTimes | None = None) -> list[list[Conflict]]:
     """:func:`find_conflicts` for many (expert id, start, end) at one venue — an
     import's thousands — in a handful of statements instead of three each: every
     plan's clashes, sessions by start and then busy times. Only the clashing sessions
     load as objects (for their titles)."""
     if not plans:
         return []
-    travel = timedelta(minutes=travel_minutes)
+    times = travel or TravelTimes()
+    travel = times.longest
     expert_ids = sorted({expert_id for expert_id, _start, _end in plans})
     first = min(start for _e, start, _end in plans) - travel
     last = max(end for _e, _start, end in plans) + travel
@@ -103,13 +139,16 @@ def find_conflicts_many(plans: list[tuple[int, datetime, datetime]], venue_id: i
         near = [(row, row.start_dt < end_dt and row.end_dt > start_dt)
                 for row in sessions.near(expert_id, start_dt - travel, end_dt + travel)]
         found.append(([(row, overlap) for row, overlap in near
-                       if _clash(overlap, row.township_id, township)],
+                       if overlap or times.leaves_too_little(
+                           row.township_id, township,
+                           _gap(start_dt, end_dt, row.start_dt, row.end_dt))],
                       busy.near(expert_id, start_dt, end_dt)))
     others = _sessions_by_id([row.id for clashes, _busy in found for row, _o in clashes])
     return [
         [Conflict(row.expert_id, names.get(row.expert_id, ""), row.start_dt, row.end_dt,
                   f"{others[row.id].display_title} · {others[row.id].venue.name}", row.id,
-                  "overlap" if overlap else "travel") for row, overlap in clashes]
+                  "overlap" if overlap else "travel", times.minutes(row.township_id, township))
+         for row, overlap in clashes]
         + [Conflict(b.expert_id, names.get(b.expert_id, ""), b.start_dt, b.end_dt, b.summary,
                     None, "overlap") for b in busy_rows]
         for clashes, busy_rows in found]

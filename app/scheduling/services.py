@@ -19,7 +19,7 @@ from app.core.formatting import short_datetime
 from app.core.time import local_to_utc, to_local
 from app.directory.models import Expert, Specialty, Venue
 from app.extensions import db
-from app.scheduling.conflicts import Conflict, find_conflicts, travel_minutes
+from app.scheduling.conflicts import Conflict, find_conflicts, travel_times
 from app.scheduling.models import Audience, Session, SessionKind, SessionStatus, Slot
 
 TITLED_KINDS = (SessionKind.LECTURE, SessionKind.FORUM)
@@ -233,16 +233,16 @@ def check_experts_free(expert_ids: list[int], start_dt: datetime, end_dt: dateti
                        venue_id: int, *, exclude_session_ids: tuple[int, ...] = ()) -> None:
     """Refuse a time at which an expert is not free (SPEC §4): another of their draft or
     published sessions overlaps it, or is at a venue in a different township and leaves
-    less than ``TRAVEL_MINUTES`` between them, or a busy time from their own calendar
-    overlaps it. The message names every clash: who, when, what and why."""
-    travel = travel_minutes()
-    conflicts = find_conflicts(expert_ids, start_dt, end_dt, venue_id, travel_minutes=travel,
+    less than the travel time between the two townships (the admin's table, else
+    ``TRAVEL_MINUTES``), or a busy time from their own calendar overlaps it. The message
+    names every clash: who, when, what and why."""
+    conflicts = find_conflicts(expert_ids, start_dt, end_dt, venue_id, travel=travel_times(),
                                exclude_session_ids=exclude_session_ids)
     if conflicts:
-        raise ClashError([clash_message(c, travel) for c in conflicts], conflicts)
+        raise ClashError([clash_message(c) for c in conflicts], conflicts)
 
 
-def clash_message(conflict: Conflict, travel: int) -> str:
+def clash_message(conflict: Conflict) -> str:
     """One clash for people: '张医生 12月3日 08:00–11:30 已有安排：… （时间重叠）'."""
     when = f"{short_datetime(conflict.start_dt)}–{to_local(conflict.end_dt):%H:%M}"
     if conflict.session_id is None:
@@ -252,7 +252,8 @@ def clash_message(conflict: Conflict, travel: int) -> str:
         return _("%(expert)s %(when)s 已有安排：%(what)s（时间重叠）",
                  expert=conflict.expert_name, when=when, what=conflict.what)
     return _("%(expert)s %(when)s 在另一个乡镇有安排：%(what)s（两地之间至少要留 %(n)s 分钟路程）",
-             expert=conflict.expert_name, when=when, what=conflict.what, n=travel)
+             expert=conflict.expert_name, when=when, what=conflict.what,
+             n=conflict.travel_minutes)
 
 
 def _experts(expert_ids: list[int]) -> list[Expert]:

@@ -25,6 +25,7 @@ from app.directory.models import (
     Institution,
     Specialty,
     Township,
+    TravelTime,
     Venue,
     VenueCoordinator,
     VenueKind,
@@ -32,6 +33,7 @@ from app.directory.models import (
 from app.extensions import db
 from app.patients import idnumbers
 from app.patients.models import Patient, Person, Relation, person_key
+from app.scheduling.conflicts import travel_times
 from app.scheduling.models import (
     COUNTED_KINDS,
     Session,
@@ -43,7 +45,6 @@ from app.scheduling.models import (
 from tests.conftest import make_app
 
 TODAY = date(2026, 12, 1)
-TRAVEL = timedelta(minutes=30)  # between venues in different townships
 
 
 def _quiet(*args, **kwargs) -> None:
@@ -124,7 +125,9 @@ def _booking_listing() -> list[tuple]:
 
 
 def _expert_clashes() -> list[tuple]:
-    """Pairs of sessions of one expert that overlap, counting travel between townships."""
+    """Pairs of sessions of one expert that overlap, counting travel between townships
+    (the seeded travel-time table, the default for the rest)."""
+    travel = travel_times()
     rows = db.session.execute(
         select(SessionExpert.expert_id, Session.id, Session.start_dt, Session.end_dt,
                Venue.township_id)
@@ -136,8 +139,8 @@ def _expert_clashes() -> list[tuple]:
     for before, after in pairwise(rows):
         if before.expert_id != after.expert_id:
             continue
-        travel = TRAVEL if before.township_id != after.township_id else timedelta(0)
-        if after.start_dt < before.end_dt + travel:
+        way = timedelta(minutes=travel.minutes(before.township_id, after.township_id))
+        if after.start_dt < before.end_dt + way:
             clashes.append((before.expert_id, before.id, after.id))
     return clashes
 
@@ -162,6 +165,9 @@ def test_seed_places_and_institutions_counts(seeded):
                            VenueKind.LECTURE_HALL: 1}
     assert {"浦口镇", "白兔潭镇", "嘉树乡", "来龙门街道", "国瓷街道"} <= towns
     assert {"浦口镇卫生院", "白兔潭镇中心卫生院"} <= centres
+    # Every pair of the 27 townships has its travel minutes (app/demo/travel/README.md).
+    minutes = list(db.session.scalars(select(TravelTime.minutes)))
+    assert (len(minutes), min(minutes), max(minutes)) == (27 * 26 // 2, 10, 120)
 
 
 def test_seed_venue_ids_follow_city_hospitals_centres_hall(seeded):
