@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from app.console import (  # noqa: F401  (routes join the bp)
         delivery_views,
         import_views,
+        proposal_views,
         referral_views,
         series_views,
     )

@@ -26,6 +26,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.core.coerce import optional_int, strip
 from app.core.phones import InvalidPhone, normalize_desk_phone
@@ -136,6 +137,8 @@ class SessionForm(FlaskForm):
                                    default=0, validators=[Optional(), _between(0, 100)])
     referral_hours = IntegerField(_l("转诊号没用完的，开诊前几小时放给大家"), default=24,
                                   validators=[Optional(), _between(1, 14 * 24)])
+    # Planned from an expert's proposal (app.console.proposals): marked planned on save.
+    proposal = IntegerField(widget=HiddenInput(), validators=[Optional()])
     status = SelectField(_l("保存为"), default=SessionStatus.DRAFT.value, choices=[
         SelectChoice(SessionStatus.DRAFT.value, STATUS_LABELS[SessionStatus.DRAFT]),
         SelectChoice(SessionStatus.PUBLISHED.value, _l("立即发布")),
@@ -250,3 +253,28 @@ class ReferralForm(WalkInForm):
 
     note = StringField(_l("转诊说明（病情、为什么转诊；专家会看到）"), filters=[strip], validators=[
         DataRequired(message=_l("请写一句转诊说明")), Length(max=200)])
+
+
+WEEKDAYS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))
+
+
+class ProposalForm(FlaskForm):
+    """An expert offers time: a day, or some weekdays between two dates; a half-day;
+    the townships they would like to serve."""
+
+    expert = SelectField(_l("专家"), coerce=int, validators=[InputRequired(_l("请选择专家"))])
+    first_day = DateField(_l("日期（或从哪天起）"), validators=[InputRequired(_l("请填写日期"))])
+    last_day = DateField(_l("到哪天（只提一天可不填）"), validators=[Optional()])
+    weekdays = SelectMultipleField(
+        _l("每周哪几天（提一段时间时选）"), coerce=int, validators=[Optional()],
+        choices=[SelectChoice(i, label) for i, label in enumerate(WEEKDAYS)],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    half = SelectField(_l("上午还是下午"), choices=[SelectChoice("morning", _l("上午")),
+                                                  SelectChoice("afternoon", _l("下午"))])
+    townships = SelectMultipleField(_l("想去的乡镇（可多选；不选：哪里都可以）"), coerce=int,
+                                    validators=[Optional()], render_kw={"size": 8})
+    note = StringField(_l("备注（可不填）"), filters=[strip], validators=[Length(max=300)])
+
+    def fill(self, experts, townships) -> None:
+        self.expert.choices = [SelectChoice(e.id, f"{e.name} {e.title}") for e in experts]
+        self.townships.choices = [SelectChoice(t.id, t.name) for t in townships]

@@ -67,6 +67,7 @@ MESSAGE_KIND_LABELS = {
     "waitlist_expired": _l("候补保留已过期"),
     "session_stopped_expert": _l("出诊已停诊"),
     "feed_link_reset": _l("日历订阅链接已重置"),
+    "proposal_planned": _l("出诊提议已排定"),
 }
 
 

@@ -1,12 +1,12 @@
 """Console pages for recurring series: plan one, see its occurrences, change its future.
 Routes on the console blueprint; the rules are in ``app.scheduling.series``."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.bookings.services import stopping
-from app.console import access
+from app.console import access, proposals
 from app.console.series_forms import SeriesForm
 from app.console.views import _me, bp, planner_required
 from app.core.clock import request_now
@@ -61,11 +61,20 @@ def _save(form: SeriesForm, action, template: str, **context):
 def new_series():
     form = _form()
     if form.validate_on_submit():
-        return _save(form, lambda plan: create_series(plan, by=_me(), now=request_now()),
-                     "console/series_form.html", series=None)
+        def action(plan):
+            series = create_series(plan, by=_me(), now=request_now())
+            if form.proposal.data:
+                proposals.mark_planned(form.proposal.data, series=series, by=_me(),
+                                       now=request_now())
+            return series
+
+        return _save(form, action, "console/series_form.html", series=None)
     if not form.is_submitted():
         form.first_day.data = local_today(request_now())
         form.skip_holidays.data = True
+        if request.args:  # planned from an expert's proposal: the form filled in
+            form.process(request.args, first_day=form.first_day.data, skip_holidays=True)
+    form.hometown_experts_first()
     return render_template("console/series_form.html", form=form, series=None)
 
 

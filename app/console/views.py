@@ -16,7 +16,7 @@ from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.bookings.models import BookingStatus
 from app.bookings.services import desk, stopping
 from app.bookings.services.policy import current_policy
-from app.console import access, queries
+from app.console import access, proposals, queries
 from app.console.forms import (
     AuditFilterForm,
     CancelForm,
@@ -304,6 +304,9 @@ def new_session():
         else:
             try:
                 created = create_session(plan, by=me, now=request_now())
+                if form.proposal.data:
+                    proposals.mark_planned(form.proposal.data, session=created, by=me,
+                                           now=request_now())
                 db.session.commit()
                 flash(_("场次已创建。"), "success")
                 return redirect(url_for("console.session", session_id=created.id))

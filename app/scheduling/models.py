@@ -305,3 +305,53 @@ class ExpertBusy(db.Model):
     summary: Mapped[str] = mapped_column(String(200), default="")
     uid: Mapped[str] = mapped_column(String(255), default="")
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"  # waiting for a coordinator
+    PLANNED = "planned"  # turned into a session or a series
+    WITHDRAWN = "withdrawn"  # by the expert or their assistant
+
+
+class HalfDay(StrEnum):
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+
+
+class Proposal(db.Model):
+    """An expert's (or their assistant's) offer of time: these weekdays' mornings or
+    afternoons from ``first_day`` to ``last_day`` (one day when they are equal), at the
+    preferred townships (none: anywhere). A coordinator turns it into a session or a
+    series in one step (app.scheduling.proposals)."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint("last_day >= first_day", name="days_in_order"),
+        Index("ix_proposals_status_first_day", "status", "first_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"),
+                                           index=True)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    weekdays: Mapped[list] = mapped_column(JSON, default=list)  # 0 = Monday … 6 = Sunday
+    half: Mapped[HalfDay] = mapped_column(enum_column(HalfDay, "half_day"))
+    township_ids: Mapped[list] = mapped_column(JSON, default=list)  # preferred; [] = any
+    note: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[ProposalStatus] = mapped_column(
+        enum_column(ProposalStatus, "proposal_status"), default=ProposalStatus.OPEN)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id",
+                                                              ondelete="SET NULL"))
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("session_series.id",
+                                                             ondelete="SET NULL"))
+    planned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    expert: Mapped[Expert] = relationship()
+
+    @property
+    def one_day(self) -> bool:
+        return self.first_day == self.last_day
