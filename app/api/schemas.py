@@ -148,7 +148,9 @@ class SlotSchema(Schema):
     ends_at = LocalDateTime(required=True, attribute="end_dt")
     capacity = fields.Integer(required=True)
     booked = fields.Integer(required=True, attribute="booked_count")
-    places_left = fields.Integer(required=True)
+    places_left = fields.Integer(required=True, metadata={
+        "description": "places the public may book now (referral places held until "
+                       "their release are left out)"})
     opens_at = LocalDateTime(required=True, metadata={
         "description": "when online booking opens (放号)"})
     booking_closes_at = LocalDateTime(required=True)

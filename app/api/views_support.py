@@ -24,12 +24,14 @@ def with_places(sessions) -> list[Annotated]:
 
 
 def with_times(slots) -> list[Annotated]:
-    """Slots with when online booking opens and closes under the current policy."""
-    policy = current_policy()
+    """Slots with when online booking opens and closes under the current policy, and
+    the places the public may book now (referral places held back)."""
+    policy, now = current_policy(), request_now()
     result = []
     for slot in slots:
         times = policy.slot_times(slot.start_dt)
         result.append(Annotated(slot, opens_at=times.opens_dt,
                                 booking_closes_at=times.booking_closes_dt,
-                                cancel_closes_at=times.cancel_closes_dt))
+                                cancel_closes_at=times.cancel_closes_dt,
+                                places_left=slot.public_left(now)))
     return result

@@ -246,3 +246,12 @@ def test_a_referral_cancelled_after_the_release_is_a_public_place(world):
 
     slot = db.session.get(Slot, world["slot"].id)
     assert (slot.booked_count, slot.referred_count, slot.public_left(RELEASE)) == (0, 0, 3)
+
+
+def test_the_api_leaves_kept_places_out_until_their_release(world, client):
+    session_id = world["session"].id
+
+    session = client.get(f"/api/v1/sessions/{session_id}").json
+    slots = client.get(f"/api/v1/sessions/{session_id}/slots").json
+    assert session["places_left"] == 1 and slots[0]["places_left"] == 1
+    assert slots[0]["capacity"] == 3
