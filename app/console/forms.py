@@ -278,3 +278,10 @@ class ProposalForm(FlaskForm):
     def fill(self, experts, townships) -> None:
         self.expert.choices = [SelectChoice(e.id, f"{e.name} {e.title}") for e in experts]
         self.townships.choices = [SelectChoice(t.id, t.name) for t in townships]
+
+
+class OutcomeForm(FlaskForm):
+    """A held session's outcome: one count, its label set by the session's kind."""
+
+    count = IntegerField(_l("人数或台数"), validators=[
+        InputRequired(_l("请填写一个整数")), _between(0, 100_000)])

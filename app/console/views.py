@@ -16,12 +16,13 @@ from app.bookings.labels import BOOKING_STATUS_LABELS
 from app.bookings.models import BookingStatus
 from app.bookings.services import desk, stopping
 from app.bookings.services.policy import current_policy
-from app.console import access, proposals, queries
+from app.console import access, outcomes, proposals, queries
 from app.console.forms import (
     AuditFilterForm,
     CancelForm,
     CheckInForm,
     DateRangeForm,
+    OutcomeForm,
     PolicyForm,
     SessionForm,
     StopForm,
@@ -46,7 +47,7 @@ from app.extensions import db
 from app.scheduling.circuit import circuit as expert_circuit
 from app.scheduling.conflicts import travel_times
 from app.scheduling.labels import STATUS_LABELS
-from app.scheduling.models import Session
+from app.scheduling.models import Session, SessionOutcome
 from app.scheduling.queries import places_left
 from app.scheduling.services import create_session
 
@@ -159,13 +160,21 @@ def session(session_id: int):
     return _session_page(_load(session_id))
 
 
-def _session_page(session, *, check_in_form=None, walk_in_form=None, matches=None):
+def _session_page(session, *, check_in_form=None, walk_in_form=None, matches=None,
+                  outcome_form=None):
     now = request_now()
     if walk_in_form is None:
         walk_in_form = WalkInForm(formdata=None)
     walk_in_form.fill(queries.walk_in_slots(session, now=now), _slot_label)
+    outcome = db.session.get(SessionOutcome, session.id)
+    if outcome_form is None:
+        outcome_form = OutcomeForm(formdata=None, count=outcome.count if outcome else None)
+    if session.kind in outcomes.LABELS:
+        outcome_form.count.label.text = outcomes.LABELS[session.kind]
     return render_template(
-        "console/session.html", session=session, now=now,
+        "console/session.html", session=session, now=now, outcome=outcome,
+        outcome_form=outcome_form, outcome_window=outcomes.window(session, now=now),
+        outcome_label=outcomes.LABELS.get(session.kind),
         check_in=desk.check_in_window(session.start_dt, now=now),
         bookings=queries.session_bookings(session.id),
         manage=access.can_manage(_me(), session), matches=matches,
@@ -173,6 +182,25 @@ def _session_page(session, *, check_in_form=None, walk_in_form=None, matches=Non
         check_in_form=check_in_form or CheckInForm(formdata=None),
         walk_in_form=walk_in_form, source_labels=SOURCE_LABELS,
     )
+
+
+@bp.post("/console/sessions/<int:session_id>/outcome")
+@staff_required
+def record_outcome(session_id: int):
+    """The session's outcome (operations, ward-round patients, walk-in head count)."""
+    session = _load(session_id, manage=True)
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        return _session_page(session, outcome_form=form)
+    try:
+        outcomes.record(session, form.count.data, by=_me(), now=request_now())
+    except DomainError as error:
+        db.session.rollback()
+        form.count.errors.append(error.message)
+        return _session_page(session, outcome_form=form)
+    db.session.commit()
+    flash(_("已记录"), "success")
+    return _back(session_id)
 
 
 @bp.post("/console/sessions/<int:session_id>/check-in")

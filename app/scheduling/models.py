@@ -355,3 +355,25 @@ class Proposal(db.Model):
     @property
     def one_day(self) -> bool:
         return self.first_day == self.last_day
+
+
+# What a held session achieved beyond its bookings, by kind (app.console.outcomes):
+# operations done, ward-round patients seen, people who came to a lecture, forum or
+# teaching visit without booking (booked attendees are the check-ins).
+OUTCOME_KINDS = (SessionKind.SURGERY, SessionKind.WARD_ROUND, SessionKind.LECTURE,
+                 SessionKind.FORUM, SessionKind.TEACHING)
+
+
+class SessionOutcome(db.Model):
+    """The recorded outcome of one held session (``OUTCOME_KINDS``): one count whose
+    meaning follows the session's kind."""
+
+    __tablename__ = "session_outcomes"
+    __table_args__ = (CheckConstraint("count BETWEEN 0 AND 100000", name="count_sane"),)
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
