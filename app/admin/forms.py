@@ -2,11 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.admin.statistics import GROUPS
 from app.auth.forms import ServiceForm, new_password_field, phone_field
 from app.auth.labels import ROLE_LABELS, STAFF_ROLES
 from app.core.coerce import optional_int
@@ -65,3 +66,21 @@ class TravelForm(ServiceForm):
 
 class EnabledForm(FlaskForm):
     enabled = HiddenField(validators=[AnyOf(["0", "1"])])
+
+
+class StatisticsForm(FlaskForm):
+    """The statistics page's range and grouping (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("从"), validators=[Optional()])
+    end = DateField(_l("到"), validators=[Optional()])
+    group = SelectField(_l("分组"), default="township", choices=[
+        SelectChoice(key, label) for key, label in GROUPS.items()])
+
+
+class SavingForm(ServiceForm):
+    saving_per_visit = IntegerField(_l("每人次为居民节省（元）"), validators=[
+        InputRequired(_l("请填写金额")),
+        NumberRange(min=0, max=100_000, message=_l("请填写 0 到 100000 之间的整数"))])

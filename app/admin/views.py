@@ -1,17 +1,30 @@
 """/admin/users: the programme admin lists, creates, enables and disables staff accounts."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.admin import queries, services, travel
-from app.admin.forms import EnabledForm, StaffForm, TravelForm
+from app.admin import queries, services, statistics, travel
+from app.admin.forms import EnabledForm, SavingForm, StaffForm, StatisticsForm, TravelForm
 from app.auth.labels import ROLE_LABELS
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.auth.views import role_required
 from app.core.clock import request_now
+from app.core.csv_export import csv_response
 from app.core.errors import DomainError, NotFound
+from app.core.time import local_today
 from app.directory.models import Township
 from app.extensions import db, limiter
 
@@ -95,3 +108,46 @@ def travel_times():
             return redirect(url_for(".travel_times"))
     return render_template("admin/travel.html", form=form, rows=travel.rows(),
                            default=current_app.config["TRAVEL_MINUTES"])
+
+
+@bp.get("/statistics")
+@role_required(Role.ADMIN, Role.COORDINATOR, Role.INSTITUTION_ADMIN)
+def statistics_page():
+    """The programme's figures for a range, grouped; ``format=csv`` downloads the table
+    (UTF-8 with a BOM, so that Excel opens the Chinese intact)."""
+    me = db.session.get(User, current_user.id)
+    form = StatisticsForm(request.args)
+    today = local_today(request_now())
+    first, last = date(today.year, 1, 1), today
+    if form.validate():
+        first, last = form.start.data or first, form.end.data or last
+    if last < first:
+        form.end.errors.append(_("结束日期不能早于开始日期"))
+        last = first
+    group = form.group.data if form.group.data in statistics.GROUPS else "township"
+    rows, total, saving = statistics.report(me, first=first, last=last, group=group,
+                                            now=request_now())
+    if request.args.get("format") == "csv":
+        return csv_response(statistics.csv_rows(rows, total, group),
+                            f"statistics-{group}-{first}-{last}.csv")
+    saving_form = SavingForm(formdata=None, saving_per_visit=saving)
+    return render_template("admin/statistics.html", form=form, rows=rows, total=total,
+                           saving=saving, saving_form=saving_form, first=first, last=last,
+                           group=group, definitions=statistics.DEFINITIONS,
+                           group_label=statistics.GROUPS[group])
+
+
+@bp.post("/statistics/saving")
+@limiter.limit(WRITE_LIMIT)
+@role_required(Role.ADMIN)
+def statistics_saving():
+    form = SavingForm()
+    if form.validate_on_submit():
+        statistics.set_saving(form.saving_per_visit.data, by_id=current_user.id,
+                              now=request_now())
+        db.session.commit()
+        flash(_("已保存"), "success")
+    else:
+        for error in form.saving_per_visit.errors:
+            flash(error, "error")
+    return redirect(url_for(".statistics_page"))

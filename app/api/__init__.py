@@ -33,6 +33,7 @@ def init_api(app: Flask) -> None:
         resident_views,
         session_views,
         staff_views,
+        statistics_views,
     )
     from app.extensions import csrf
 
@@ -40,7 +41,8 @@ def init_api(app: Flask) -> None:
         app.config.setdefault(key, value)
     api = JsonApi(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
-    for module in (auth_views, directory_views, session_views, resident_views, staff_views):
+    for module in (auth_views, directory_views, session_views, resident_views, staff_views,
+                   statistics_views):
         csrf.exempt(module.blp)  # Bearer tokens, never cookies: nothing to forge
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_views.bp)

@@ -377,3 +377,18 @@ class SessionOutcome(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProgrammeSettings(db.Model):
+    """The programme office's settings for its statistics: a single row, id 1."""
+
+    __tablename__ = "programme_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),
+                      CheckConstraint("saving_per_visit >= 0", name="saving_not_negative"))
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    # Yuan a resident saves per clinic visit at home instead of travelling to Changsha
+    # (fares, a day's wages, the provincial registration fee): the statistics multiply.
+    saving_per_visit: Mapped[int] = mapped_column(Integer, default=0)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
