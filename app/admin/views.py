@@ -27,6 +27,7 @@ from app.core.errors import DomainError, NotFound
 from app.core.time import local_today
 from app.directory.models import Township
 from app.extensions import db, limiter
+from app.scheduling import posters
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -151,3 +152,16 @@ def statistics_saving():
         for error in form.saving_per_visit.errors:
             flash(error, "error")
     return redirect(url_for(".statistics_page"))
+
+
+@bp.get("/posters")
+@role_required(Role.ADMIN)
+def posters_all():
+    """A week's posters for every township in one document: print it once."""
+    monday = posters.parse_week(request.args.get("week"), local_today(request_now()))
+    townships = db.session.scalars(select(Township).where(Township.is_enabled)
+                                   .order_by(Township.id)).all()
+    base = current_app.config["SITE_URL"].rstrip("/")
+    return render_template("scheduling/poster.html", posters=[
+        posters.township_poster(t, monday, base + url_for("web.home", township=t.id))
+        for t in townships])

@@ -20,7 +20,9 @@ from app.core.fragments import public, public_fragment
 from app.core.time import local_today
 from app.directory import queries as directory
 from app.directory.forms import ExpertSearchForm
-from app.scheduling import queries
+from app.directory.models import Township
+from app.extensions import db
+from app.scheduling import posters, queries
 from app.scheduling.forms import ScheduleFilterForm
 from app.scheduling.models import SessionStatus
 
@@ -130,3 +132,30 @@ def venue(venue_id: int):
     sessions = queries.venue_upcoming(found.id, now=request_now())
     return render_template("scheduling/venue.html", venue=found, sessions=sessions,
                            places=queries.places_left([s.id for s in sessions], now=request_now()))
+
+
+# --- posters for the notice board ------------------------------------------------------
+
+
+def _site(path: str) -> str:
+    return current_app.config["SITE_URL"].rstrip("/") + path
+
+
+@bp.get("/venues/<int:venue_id>/poster")
+def venue_poster(venue_id: int):
+    """A4 portrait: the venue's sessions of ``?week=2026-W49`` (default: this week)."""
+    found = directory.venue(venue_id) or abort(404)
+    monday = posters.parse_week(request.args.get("week"), local_today(request_now()))
+    return render_template("scheduling/poster.html", posters=[posters.venue_poster(
+        found, monday, _site(url_for("scheduling.venue", venue_id=found.id)))])
+
+
+@bp.get("/townships/<int:township_id>/poster")
+def township_poster(township_id: int):
+    """A4 portrait: the sessions of ``?week=`` at every venue of the township."""
+    township = db.session.get(Township, township_id)
+    if township is None or not township.is_enabled:
+        abort(404)
+    monday = posters.parse_week(request.args.get("week"), local_today(request_now()))
+    return render_template("scheduling/poster.html", posters=[posters.township_poster(
+        township, monday, _site(url_for("web.home", township=township.id)))])
