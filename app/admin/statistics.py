@@ -10,7 +10,7 @@ add up to more than the total, which counts it once).
 """
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, case, distinct, false, func, literal, or_, select, true
@@ -138,9 +138,25 @@ def may_see(user: User) -> bool:
     return any(user.has_role(r) for r in (Role.ADMIN, Role.COORDINATOR, Role.INSTITUTION_ADMIN))
 
 
-def _dimension(group: str | None, where: list):
-    """(session id, group key, group name) of every session in range and scope."""
-    if group is None:
+def month_starts(first: date, last: date) -> list[date]:
+    """The first day of each calendar month from ``first``'s to ``last``'s."""
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = (day + timedelta(days=31)).replace(day=1)
+    return months
+
+
+def _dimension(group: str | None, where: list, *, first: date | None = None,
+               last: date | None = None):
+    """(session id, group key, group name) of every session in range and scope; the
+    ``month`` group keys a session by its local month (0 = ``first``'s month)."""
+    if group == "month":
+        bounds = [local_day_bounds(m, m)[0] for m in month_starts(first, last)[1:]]
+        month = case(*[(Session.start_dt < bound, i) for i, bound in enumerate(bounds)],
+                     else_=len(bounds)) if bounds else literal(0)
+        query = select(Session.id.label("sid"), month.label("key"), month.label("name"))
+    elif group is None:
         query = select(Session.id.label("sid"), literal(0).label("key"),
                        literal("").label("name"))
     elif group == "kind":
@@ -173,12 +189,13 @@ def compute(user: User, *, first: date, last: date, group: str | None,
     """The figures of ``group``'s rows (None: one row, the total), ordered by name."""
     start_dt, end_dt = local_day_bounds(first, last)
     dim = _dimension(group, [Session.start_dt >= start_dt, Session.start_dt < end_dt,
-                             scope_clause(user)])
+                             scope_clause(user)], first=first, last=last)
     rows: dict = {}
 
     def row(key, name) -> Figures:
         if key not in rows:
-            label = KIND_LABELS[SessionKind(name)] if group == "kind" else name
+            label = (KIND_LABELS[SessionKind(name)] if group == "kind" else
+                     f"{month_starts(first, last)[key]:%Y-%m}" if group == "month" else name)
             rows[key] = Figures(key=key, name=str(label) if label is not None else "")
         return rows[key]
 
@@ -262,3 +279,44 @@ def csv_rows(rows: list[Figures], total: Figures, group: str) -> list[list]:
                 DEFINITIONS]
     header = [str(GROUPS[group])] + [str(label) for _n, label, _d in DEFINITIONS]
     return [header] + [[f.name, *cells(f)] for f in rows] + [[str(_l("合计")), *cells(total)]]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Horizontal bars: per category, one bar for each series."""
+
+    title: str
+    categories: list[str]
+    series: list[tuple[str, list[float]]]  # (name, a value per category)
+    percent: bool = False
+
+    @property
+    def largest(self) -> float:
+        return max([v for _n, values in self.series for v in values] + [0]) or 1
+
+
+CHARTS = ("months", "townships", "kinds")
+
+
+def chart(user: User, name: str, *, first: date, last: date) -> Chart:
+    """``months`` — sessions held and clinic visits per month; ``townships`` — clinic
+    visits per township, largest first; ``kinds`` — each kind's share of the sessions
+    held."""
+    if name == "months":
+        rows = {f.key: f for f in compute(user, first=first, last=last, group="month",
+                                          saving=0)}
+        months = month_starts(first, last)
+        figures = [rows.get(i) or Figures(key=i, name="") for i in range(len(months))]
+        return Chart(str(_l("每月开展场次与门诊人次")), [f"{m:%Y-%m}" for m in months], [
+            (str(_l("开展场次")), [f.sessions_held for f in figures]),
+            (str(_l("门诊人次")), [f.clinic_visits for f in figures])])
+    if name == "townships":
+        rows = sorted(compute(user, first=first, last=last, group="township", saving=0),
+                      key=lambda f: (-f.clinic_visits, f.name))
+        return Chart(str(_l("各乡镇门诊人次")), [f.name for f in rows],
+                     [(str(_l("门诊人次")), [f.clinic_visits for f in rows])])
+    rows = sorted(compute(user, first=first, last=last, group="kind", saving=0),
+                  key=lambda f: (-f.sessions_held, f.name))
+    held = sum(f.sessions_held for f in rows) or 1
+    return Chart(str(_l("各类场次所占比例")), [f.name for f in rows],
+                 [(str(_l("开展场次")), [f.sessions_held / held for f in rows])], percent=True)

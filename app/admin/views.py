@@ -132,10 +132,36 @@ def statistics_page():
         return csv_response(statistics.csv_rows(rows, total, group),
                             f"statistics-{group}-{first}-{last}.csv")
     saving_form = SavingForm(formdata=None, saving_per_visit=saving)
+    charts = {name: statistics.chart(me, name, first=first, last=last)
+              for name in statistics.CHARTS}
     return render_template("admin/statistics.html", form=form, rows=rows, total=total,
                            saving=saving, saving_form=saving_form, first=first, last=last,
                            group=group, definitions=statistics.DEFINITIONS,
-                           group_label=statistics.GROUPS[group])
+                           group_label=statistics.GROUPS[group], charts=charts)
+
+
+CHART_COLOURS = ("#0b4f8a", "#c0392b")  # the site's blue and red, dark enough on white
+
+
+@bp.get("/statistics/<any(months, townships, kinds):name>.<any(svg, csv):kind>")
+@role_required(Role.ADMIN, Role.COORDINATOR, Role.INSTITUTION_ADMIN)
+def statistics_chart(name: str, kind: str):
+    """A chart of the statistics page as SVG (drawn by a template: no script, no style,
+    nothing fetched) or its data table as CSV, for ``?start=&end=``."""
+    me = db.session.get(User, current_user.id)
+    form = StatisticsForm(request.args)
+    today = local_today(request_now())
+    first, last = date(today.year, 1, 1), today
+    if form.validate():
+        first, last = form.start.data or first, max(form.end.data or last, first)
+    chart = statistics.chart(me, name, first=first, last=last)
+    if kind == "csv":
+        header = [""] + [series for series, _values in chart.series]
+        body = [[category, *(values[i] for _s, values in chart.series)]
+                for i, category in enumerate(chart.categories)]
+        return csv_response([header, *body], f"chart-{name}-{first}-{last}.csv")
+    svg = render_template("admin/chart.svg", chart=chart, colours=CHART_COLOURS)
+    return current_app.response_class(svg, mimetype="image/svg+xml")
 
 
 @bp.post("/statistics/saving")

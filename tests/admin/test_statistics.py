@@ -209,3 +209,26 @@ def test_the_statement_count_does_not_grow_with_the_sessions(world):
                        experts=[world["e1"]], status=SessionStatus.COMPLETED)
     db.session.commit()
     assert statements() == before
+
+
+def test_charts_are_svg_with_a_title_and_nothing_from_another_host(world, client):
+    import xml.etree.ElementTree as ET
+
+    login_as(client, create_admin())
+    query = f"start={FIRST.isoformat()}&end={LAST.isoformat()}"
+    for name in statistics.CHARTS:
+        response = client.get(f"/admin/statistics/{name}.svg?{query}")
+        assert response.mimetype == "image/svg+xml"
+        root = ET.fromstring(response.data)
+        ns = "{http://www.w3.org/2000/svg}"
+        assert root.find(f"{ns}title").text
+        text = response.data.decode()
+        assert "<script" not in text and "style=" not in text and "<style" not in text
+        assert "href" not in text and text.count("http") == 1  # the SVG namespace only
+        table = client.get(f"/admin/statistics/{name}.csv?{query}").data
+        assert table.startswith(b"\xef\xbb\xbf")  # the BOM
+    townships = client.get(f"/admin/statistics/townships.csv?{query}").data.decode("utf-8-sig")
+    assert townships.splitlines()[1:] == ["东镇,2", "西镇,1"]  # largest first
+    kinds = statistics.chart(create_admin(), "kinds", first=FIRST, last=LAST)
+    assert dict(zip(kinds.categories, kinds.series[0][1], strict=True)) == {
+        "专家门诊": 0.4, "手术": 0.2, "查房": 0.2, "讲座": 0.2}
