@@ -84,3 +84,23 @@ class SavingForm(ServiceForm):
     saving_per_visit = IntegerField(_l("每人次为居民节省（元）"), validators=[
         InputRequired(_l("请填写金额")),
         NumberRange(min=0, max=100_000, message=_l("请填写 0 到 100000 之间的整数"))])
+
+
+def _count(label):
+    return IntegerField(label, default=0, validators=[
+        InputRequired(_l("请填写")),
+        NumberRange(min=0, max=1_000_000_000, message=_l("请填写不小于 0 的整数"))])
+
+
+class YearForm(ServiceForm):
+    """An earlier year's programme-wide totals, as the office's reports give them."""
+
+    year = IntegerField(_l("年份"), validators=[
+        InputRequired(_l("请填写年份")),
+        NumberRange(min=2000, max=2100, message=_l("请填写 2000 到 2100 之间的年份"))])
+    clinic_sessions = _count(_l("门诊场次"))
+    clinic_visits = _count(_l("门诊人次"))
+    surgeries = _count(_l("手术台数"))
+    lectures_forums = _count(_l("讲座、讲坛场次"))
+    attendance = _count(_l("讲座到场人数"))
+    savings = _count(_l("为居民节省（元）"))

@@ -33,6 +33,7 @@ from app.scheduling.labels import KIND_LABELS
 from app.scheduling.models import (
     Audience,
     ProgrammeSettings,
+    ProgrammeYear,
     Session,
     SessionExpert,
     SessionKind,
@@ -320,3 +321,67 @@ def chart(user: User, name: str, *, first: date, last: date) -> Chart:
     held = sum(f.sessions_held for f in rows) or 1
     return Chart(str(_l("各类场次所占比例")), [f.name for f in rows],
                  [(str(_l("开展场次")), [f.sessions_held / held for f in rows])], percent=True)
+
+
+# --- since the programme began -----------------------------------------------------------
+
+YEAR_FIELDS = {
+    "clinic_sessions": _l("门诊场次"), "clinic_visits": _l("门诊人次"),
+    "surgeries": _l("手术台数"), "lectures_forums": _l("讲座、讲坛场次"),
+    "attendance": _l("讲座到场人数"), "savings": _l("为居民节省（元）"),
+}
+
+
+@dataclass(frozen=True)
+class YearRow:
+    year: int
+    values: dict  # YEAR_FIELDS → int
+    entered: bool  # typed in by the office (a year before this system), else counted
+
+
+def set_year(year: int, values: dict, *, by_id: int, now: datetime) -> None:
+    """Enter (or correct) an earlier year's programme-wide totals (audited)."""
+    row = db.session.get(ProgrammeYear, year)
+    before = {k: getattr(row, k) for k in YEAR_FIELDS} if row is not None else None
+    if row is None:
+        row = ProgrammeYear(year=year)
+        db.session.add(row)
+    for key in YEAR_FIELDS:
+        setattr(row, key, int(values[key]))
+    row.updated_dt, row.updated_by_id = now, by_id
+    db.session.flush()
+    audit.record("programme.year", row, object_id=year, actor_id=by_id, now=now,
+                 before=before, after={k: int(values[k]) for k in YEAR_FIELDS})
+
+
+def cumulative(user: User, *, today: date) -> tuple[list[YearRow], dict]:
+    """Every year since the programme began: the years the office entered, then the
+    years this system counted (each year not entered, from its first session's year
+    to this one); and their sum. A year entered is never also counted."""
+    entered = {row.year: row for row in db.session.scalars(select(ProgrammeYear))}
+    first = db.session.scalar(select(func.min(Session.start_dt)))
+    first_year = to_local(first).year if first is not None else today.year
+    saving = saving_per_visit()
+    years = []
+    for year in sorted(set(entered) | set(range(first_year, today.year + 1))):
+        if year in entered:
+            row = entered[year]
+            years.append(YearRow(year, {k: getattr(row, k) for k in YEAR_FIELDS}, True))
+            continue
+        if year > today.year:
+            continue
+        kinds = {f.key: f for f in compute(user, first=date(year, 1, 1),
+                                           last=min(date(year, 12, 31), today),
+                                           group="kind", saving=saving)}
+        every = list(kinds.values())
+        held = {kind: kinds[kind].sessions_held if kind in kinds else 0 for kind in SessionKind}
+        years.append(YearRow(year, {
+            "clinic_sessions": held[SessionKind.CLINIC],
+            "clinic_visits": sum(f.clinic_visits for f in every),
+            "surgeries": sum(f.surgeries for f in every),
+            "lectures_forums": held[SessionKind.LECTURE] + held[SessionKind.FORUM],
+            "attendance": sum(f.attendance for f in every),
+            "savings": sum(f.savings for f in every),
+        }, False))
+    total = {k: sum(y.values[k] for y in years) for k in YEAR_FIELDS}
+    return years, total

@@ -17,7 +17,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.admin import queries, services, statistics, travel
-from app.admin.forms import EnabledForm, SavingForm, StaffForm, StatisticsForm, TravelForm
+from app.admin.forms import (
+    EnabledForm,
+    SavingForm,
+    StaffForm,
+    StatisticsForm,
+    TravelForm,
+    YearForm,
+)
 from app.auth.labels import ROLE_LABELS
 from app.auth.models import Role, User
 from app.auth.views import role_required
@@ -128,7 +135,11 @@ def statistics_page():
     group = form.group.data if form.group.data in statistics.GROUPS else "township"
     rows, total, saving = statistics.report(me, first=first, last=last, group=group,
                                             now=request_now())
+    years, since = (statistics.cumulative(me, today=today) if me.has_role(Role.ADMIN)
+                    else ([], {}))
     if request.args.get("format") == "csv":
+        if request.args.get("table") == "years":
+            return csv_response(_years_csv(years, since), "statistics-by-year.csv")
         return csv_response(statistics.csv_rows(rows, total, group),
                             f"statistics-{group}-{first}-{last}.csv")
     saving_form = SavingForm(formdata=None, saving_per_visit=saving)
@@ -137,7 +148,34 @@ def statistics_page():
     return render_template("admin/statistics.html", form=form, rows=rows, total=total,
                            saving=saving, saving_form=saving_form, first=first, last=last,
                            group=group, definitions=statistics.DEFINITIONS,
-                           group_label=statistics.GROUPS[group], charts=charts)
+                           group_label=statistics.GROUPS[group], charts=charts,
+                           years=years, since=since, year_fields=statistics.YEAR_FIELDS,
+                           year_form=YearForm(formdata=None, year=today.year - 1))
+
+
+def _years_csv(years, since) -> list[list]:
+    fields = statistics.YEAR_FIELDS
+    return ([[_("年份"), *(str(label) for label in fields.values())]]
+            + [[y.year, *(y.values[k] for k in fields)] for y in years]
+            + [[_("累计"), *(since[k] for k in fields)]])
+
+
+@bp.post("/statistics/year")
+@limiter.limit(WRITE_LIMIT)
+@role_required(Role.ADMIN)
+def statistics_year():
+    """Enter (or correct) an earlier year's programme-wide totals."""
+    form = YearForm()
+    if form.validate_on_submit():
+        statistics.set_year(form.year.data, {k: form[k].data for k in statistics.YEAR_FIELDS},
+                            by_id=current_user.id, now=request_now())
+        db.session.commit()
+        flash(_("已保存 %(year)s 年的数字", year=form.year.data), "success")
+    else:
+        for field in form:
+            for error in field.errors:
+                flash(f"{field.label.text}：{error}", "error")
+    return redirect(url_for(".statistics_page") + "#since")
 
 
 CHART_COLOURS = ("#0b4f8a", "#c0392b")  # the site's blue and red, dark enough on white

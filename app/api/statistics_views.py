@@ -47,6 +47,10 @@ class StatisticsSchema(Schema):
     definitions = fields.Dict(keys=fields.String(), values=fields.String())
     rows = fields.List(fields.Nested(FiguresSchema))
     total = fields.Nested(FiguresSchema)
+    years = fields.List(fields.Dict(), metadata={
+        "description": "admins: each year since the programme began (entered: typed in "
+                       "from the office's reports, else counted here)"})
+    since = fields.Dict(metadata={"description": "admins: the sum of ``years``"})
 
 
 @blp.get("/statistics")
@@ -64,6 +68,11 @@ def figures(args):
                                             group=args["group"], now=request_now())
     for row in rows:  # a kind's key is its code
         row.key = getattr(row.key, "value", row.key)
+    years, since = ([], {})
+    if api_user().has_role(Role.ADMIN):
+        years, since = statistics.cumulative(api_user(), today=today)
     return {"start": first, "end": last, "group": args["group"], "saving_per_visit": saving,
             "definitions": {name: str(text) for name, _l, text in statistics.DEFINITIONS},
-            "rows": [r.as_dict() for r in rows], "total": total.as_dict()}
+            "rows": [r.as_dict() for r in rows], "total": total.as_dict(),
+            "years": [{"year": y.year, "entered": y.entered, **y.values} for y in years],
+            "since": since}

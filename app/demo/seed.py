@@ -44,9 +44,13 @@ from app.extensions import db
 from app.patients import idnumbers
 from app.patients.models import ID_PURPOSE, Patient, Person, Relation, Sex, person_key
 from app.scheduling.models import (
+    OUTCOME_KINDS,
+    ProgrammeSettings,
+    ProgrammeYear,
     Session,
     SessionExpert,
     SessionKind,
+    SessionOutcome,
     SessionStatus,
     Slot,
     queue_ranges,
@@ -221,7 +225,27 @@ class _Builder:
             (Slot, slots),
             (Person, persons),
             (Booking, bookings),
+            (SessionOutcome, self._outcomes(sessions)),
+            (ProgrammeYear, self._programme_years()),
+            (ProgrammeSettings, [{"id": 1, "saving_per_visit": data.SAVING_PER_VISIT,
+                                  "updated_dt": self.staff_created}]),
         ]
+
+    def _outcomes(self, sessions: list[dict]) -> list[dict]:
+        """What the desks recorded on the held surgeries, ward rounds and lectures."""
+        counts = {SessionKind.SURGERY: (2, 8), SessionKind.WARD_ROUND: (8, 25)}
+        return [{"session_id": s["id"], "count": self.rng.randint(*counts.get(s["kind"], (5, 40))),
+                 "recorded_dt": s["end_dt"] + timedelta(hours=1),
+                 "updated_dt": s["end_dt"] + timedelta(hours=1)}
+                for s in sessions
+                if s["status"] == SessionStatus.COMPLETED and s["kind"] in OUTCOME_KINDS]
+
+    def _programme_years(self) -> list[dict]:
+        """The years before this one, as the office entered them from its reports."""
+        keys = ("year", "clinic_sessions", "clinic_visits", "surgeries", "lectures_forums",
+                "attendance", "savings")
+        return [{**dict(zip(keys, row, strict=True)), "updated_dt": self.staff_created}
+                for row in data.PROGRAMME_YEARS if row[0] < self.today.year]
 
     # -- places and institutions --
 

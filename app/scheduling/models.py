@@ -392,3 +392,26 @@ class ProgrammeSettings(db.Model):
     saving_per_visit: Mapped[int] = mapped_column(Integer, default=0)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ProgrammeYear(db.Model):
+    """A year of the programme before this system kept it, as the office's reports
+    give it (programme-wide totals), so that the cumulative figures match them."""
+
+    __tablename__ = "programme_years"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year_sane"),
+        CheckConstraint("clinic_sessions >= 0 AND clinic_visits >= 0 AND surgeries >= 0 "
+                        "AND lectures_forums >= 0 AND attendance >= 0 AND savings >= 0",
+                        name="not_negative"),
+    )
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    clinic_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    clinic_visits: Mapped[int] = mapped_column(Integer, default=0)
+    surgeries: Mapped[int] = mapped_column(Integer, default=0)
+    lectures_forums: Mapped[int] = mapped_column(Integer, default=0)
+    attendance: Mapped[int] = mapped_column(Integer, default=0)
+    savings: Mapped[int] = mapped_column(Integer, default=0)  # yuan
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -232,3 +232,42 @@ def test_charts_are_svg_with_a_title_and_nothing_from_another_host(world, client
     kinds = statistics.chart(create_admin(), "kinds", first=FIRST, last=LAST)
     assert dict(zip(kinds.categories, kinds.series[0][1], strict=True)) == {
         "专家门诊": 0.4, "手术": 0.2, "查房": 0.2, "讲座": 0.2}
+
+
+def test_cumulative_figures_add_the_years_entered_to_those_counted(world, client):
+    admin = create_admin()
+    login_as(client, admin)
+    for year, visits in ((2024, 1000), (2025, 2000)):
+        response = client.post("/admin/statistics/year", data={
+            "csrf_token": _token(client), "year": year, "clinic_sessions": 10,
+            "clinic_visits": visits, "surgeries": 5, "lectures_forums": 2,
+            "attendance": 300, "savings": visits * 300})
+        assert response.status_code == 302
+    bad = client.post("/admin/statistics/year", data={
+        "csrf_token": _token(client), "year": 1999, "clinic_sessions": -1,
+        "clinic_visits": 0, "surgeries": 0, "lectures_forums": 0, "attendance": 0,
+        "savings": 0}, follow_redirects=True)
+    assert "请填写 2000 到 2100 之间的年份" in bad.text
+
+    years, since = statistics.cumulative(admin, today=TODAY)
+    # 2026 is counted: S1, S2 and October's clinic; the surgery, the lecture.
+    assert [(y.year, y.entered, y.values["clinic_visits"]) for y in years] == [
+        (2024, True, 1000), (2025, True, 2000), (2026, False, 4)]
+    assert years[-1].values == {"clinic_sessions": 3, "clinic_visits": 4, "surgeries": 6,
+                                "lectures_forums": 1, "attendance": 7, "savings": 1200}
+    assert since == {"clinic_sessions": 23, "clinic_visits": 3004, "surgeries": 16,
+                     "lectures_forums": 5, "attendance": 607, "savings": 901200}
+    api = client.get("/api/v1/statistics", headers=bearer(admin)).json
+    assert api["since"] == since and [y["year"] for y in api["years"]] == [2024, 2025, 2026]
+    table = client.get("/admin/statistics?format=csv&table=years").data.decode("utf-8-sig")
+    assert table.splitlines()[-1] == "累计,23,3004,16,5,607,901200"
+    # A coordinator sees no programme-wide totals.
+    coordinator = create_coordinator(world["v1"])
+    db.session.commit()
+    assert client.get("/api/v1/statistics", headers=bearer(coordinator)).json["since"] == {}
+
+
+def _token(client) -> str:
+    from tests.helpers import csrf_token
+
+    return csrf_token(client.get("/admin/statistics").text)

@@ -676,3 +676,21 @@ def test_demo_has_a_stopped_session_whose_patients_were_told(showcased):
     notices = db.session.scalars(select(Message.booking_id).where(
         Message.kind == "session_stopped", Message.booking_id.in_(told))).all()
     assert set(notices) == set(told)
+
+
+def test_demo_statistics_show_a_programme_with_its_history(seeded):
+    """Issue #18, item 5: outcomes on the held sessions and the earlier years' totals,
+    so that the cumulative figures come near the programme's own report."""
+    from app.admin import statistics
+    from app.scheduling.models import OUTCOME_KINDS, SessionOutcome
+
+    admin = db.session.scalar(select(User).join(UserRole).where(UserRole.role == Role.ADMIN))
+    held = db.session.scalar(select(func.count(Session.id)).where(
+        Session.status == SessionStatus.COMPLETED, Session.kind.in_(OUTCOME_KINDS)))
+    assert _count(SessionOutcome) == held > 0
+
+    years, since = statistics.cumulative(admin, today=TODAY)
+    assert [y.year for y in years if y.entered] == list(range(2019, 2026))
+    assert years[-1].year == 2026 and not years[-1].entered
+    assert 9_000 < since["clinic_sessions"] < 11_000 and 6_000 < since["surgeries"] < 7_000
+    assert since["savings"] > 57_000_000
