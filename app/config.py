@@ -59,6 +59,8 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         # Seconds a worker keeps the rendered public lists (home, schedule, a session's
         # slots) before rendering them again: places-left counts may lag that long.
         "PUBLIC_PAGE_SECONDS": int(env.get("PUBLIC_PAGE_SECONDS", "5")),
+        # The statistics page's figures, kept per worker and staff member (0: never).
+        "STATISTICS_SECONDS": int(env.get("STATISTICS_SECONDS", "60")),
         # Minutes an expert needs between sessions at venues in different townships.
         "TRAVEL_MINUTES": int(env.get("TRAVEL_MINUTES", "30")),
         # Enabled patients (就诊人) per account, the holder included.

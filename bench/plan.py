@@ -10,9 +10,12 @@ divided by the /healthz rate measured just around it.
 from dataclasses import dataclass, field
 
 BOOKING_PATHS = ("api", "page")
-PAGE_PATHS = {"home": "/", "schedule": "/schedule", "session": "/sessions/<id>"}
+PAGE_PATHS = {"home": "/", "schedule": "/schedule", "session": "/sessions/<id>",
+              "statistics": "/admin/statistics"}
 ALL_PATHS = (*BOOKING_PATHS, *PAGE_PATHS)
 WHO = ("visitor", "resident")
+# Pages only staff see, and whom they are read as (whatever --as says).
+STAFF_PAGES = {"statistics": "admin"}
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,9 @@ def make_plan(paths: list[str], scales: list[int], who: list[str]) -> Plan:
         sites["booking"] = booking
     pages = [path for path in PAGE_PATHS if path in paths]
     for scale in scales if pages else []:
-        sites[site_name(scale)] = [Phase(path, site_name(scale), person, scale)
-                                   for path in pages for person in who]
+        sites[site_name(scale)] = [
+            Phase(path, site_name(scale), person, scale) for path in pages
+            for person in ([STAFF_PAGES[path]] if path in STAFF_PAGES else who)]
     return Plan(sites)
 
 

@@ -49,6 +49,7 @@ class Site:
     session_ids: list[int] = field(default_factory=list)  # pages read by a session phase
     tokens: list[str] = field(default_factory=list)
     cookies: list[str] = field(default_factory=list)
+    admin_cookies: list[str] = field(default_factory=list)  # the demo admin's
     runs: int = 0  # wrk runs of a booking path so far (each books in its own window)
 
 
@@ -98,6 +99,9 @@ def sign_in(site: Site, phases: list[Phase], args) -> None:
     if any(phase.who == "resident" for phase in phases):
         site.cookies = sites.sign_in_all(port, sites.demo_phones(args.connections),
                                          sites.DEMO_PASSWORD)
+    if any(phase.who == "admin" for phase in phases):
+        site.admin_cookies = sites.sign_in_all(port, [sites.DEMO_ADMIN_PHONE],
+                                               sites.DEMO_PASSWORD)
     print(f"{site.name}: signed in in {time.monotonic() - started:.1f} s")
 
 
@@ -110,8 +114,9 @@ def phase_data(site: Site, phase: Phase, args) -> dict:
     elif phase.path == "page":
         residents = [{"cookie": cookie} for cookie in site.cookies]
     else:
+        cookies = {"resident": site.cookies, "admin": site.admin_cookies}
         return {"paths": paths_data(phase, site.session_ids),
-                "cookies": site.cookies if phase.who == "resident" else []}
+                "cookies": cookies.get(phase.who, [])}
     runs_planned = 2 * 2 * args.rounds  # both paths, measured and warming up, each round
     site.runs += 1
     return {"residents": residents, "sessions": site.sessions, "run": site.runs,

@@ -26,6 +26,7 @@ from bench.workload import DATA_KEY, SECRET_KEY, SITE_URL, bench_app
 
 DEMO_PASSWORD = "xiangqing-demo"  # app.demo.seed's, for every demo account
 DEMO_RESIDENT_PHONE = 13900000000  # + the resident's number, 1…1000
+DEMO_ADMIN_PHONE = "13800000000"  # app.demo.seed.ADMIN_PHONE
 LOGIN_THREADS = 8
 
 

@@ -185,9 +185,15 @@ def _dimension(group: str | None, where: list, *, first: date | None = None,
     return query.where(*where).distinct().subquery()
 
 
+# The statements ``compute`` runs, by what they count: a caller that needs only some
+# figures (a chart, the yearly totals) names them and the rest are not read.
+PARTS = ("sessions", "bookings", "people", "offers", "outcomes", "expert_days")
+
+
 def compute(user: User, *, first: date, last: date, group: str | None,
-            saving: int) -> list[Figures]:
-    """The figures of ``group``'s rows (None: one row, the total), ordered by name."""
+            saving: int, parts: tuple[str, ...] = PARTS) -> list[Figures]:
+    """The figures of ``group``'s rows (None: one row, the total), ordered by name;
+    only the ``parts`` asked for are read (the others stay 0)."""
     start_dt, end_dt = local_day_bounds(first, last)
     dim = _dimension(group, [Session.start_dt >= start_dt, Session.start_dt < end_dt,
                              scope_clause(user)], first=first, last=last)
@@ -201,6 +207,10 @@ def compute(user: User, *, first: date, last: date, group: str | None,
         return rows[key]
 
     session_of = Session.id == dim.c.sid
+
+    def read(part: str, query) -> list:
+        return db.session.execute(query).all() if part in parts else []
+
     for key, name, held, stopped in db.session.execute(
             select(dim.c.key, dim.c.name,
                    func.sum(case((Session.status == SessionStatus.COMPLETED, 1), else_=0)),
@@ -208,7 +218,7 @@ def compute(user: User, *, first: date, last: date, group: str | None,
             .join(Session, session_of).group_by(dim.c.key, dim.c.name)):
         figures = row(key, name)
         figures.sessions_held, figures.sessions_stopped = int(held or 0), int(stopped or 0)
-    for key, kind, status, count in db.session.execute(
+    for key, kind, status, count in read("bookings",
             select(dim.c.key, Session.kind, Booking.status, func.count())
             .join(Session, session_of).join(Booking, Booking.session_id == Session.id)
             .group_by(dim.c.key, Session.kind, Booking.status)):
@@ -221,7 +231,7 @@ def compute(user: User, *, first: date, last: date, group: str | None,
                 figures.attendance += count
         elif status == BookingStatus.NO_SHOW:
             figures.no_shows += count
-    for key, residents, doctors in db.session.execute(
+    for key, residents, doctors in read("people",
             select(dim.c.key,
                    func.count(distinct(case((Session.kind == SessionKind.CLINIC,
                                              Booking.person_key)))),
@@ -230,14 +240,14 @@ def compute(user: User, *, first: date, last: date, group: str | None,
             .join(Session, session_of).join(Booking, Booking.session_id == Session.id)
             .where(Booking.status.in_(VISITED)).group_by(dim.c.key)):
         rows[key].residents_served, rows[key].doctors_trained = residents, doctors
-    for key, made, taken in db.session.execute(
+    for key, made, taken in read("offers",
             select(dim.c.key, func.count(WaitlistEntry.offered_dt),
                    func.sum(case((WaitlistEntry.status == WaitlistStatus.ACCEPTED, 1),
                                  else_=0)))
             .join(Slot, Slot.session_id == dim.c.sid)
             .join(WaitlistEntry, WaitlistEntry.slot_id == Slot.id).group_by(dim.c.key)):
         rows[key].offers_made, rows[key].offers_taken = made, int(taken or 0)
-    for key, kind, total in db.session.execute(
+    for key, kind, total in read("outcomes",
             select(dim.c.key, Session.kind, func.sum(SessionOutcome.count))
             .join(Session, session_of)
             .join(SessionOutcome, SessionOutcome.session_id == Session.id)
@@ -250,7 +260,7 @@ def compute(user: User, *, first: date, last: date, group: str | None,
         elif kind in GATHERINGS:
             figures.attendance += int(total)
     days: dict = {}
-    for key, expert_id, start in db.session.execute(
+    for key, expert_id, start in read("expert_days",
             select(dim.c.key, SessionExpert.expert_id, Session.start_dt)
             .join(Session, session_of)
             .join(SessionExpert, SessionExpert.session_id == Session.id)
@@ -305,19 +315,20 @@ def chart(user: User, name: str, *, first: date, last: date) -> Chart:
     held."""
     if name == "months":
         rows = {f.key: f for f in compute(user, first=first, last=last, group="month",
-                                          saving=0)}
+                                          saving=0, parts=("sessions", "bookings"))}
         months = month_starts(first, last)
         figures = [rows.get(i) or Figures(key=i, name="") for i in range(len(months))]
         return Chart(str(_l("每月开展场次与门诊人次")), [f"{m:%Y-%m}" for m in months], [
             (str(_l("开展场次")), [f.sessions_held for f in figures]),
             (str(_l("门诊人次")), [f.clinic_visits for f in figures])])
     if name == "townships":
-        rows = sorted(compute(user, first=first, last=last, group="township", saving=0),
+        rows = sorted(compute(user, first=first, last=last, group="township", saving=0,
+                              parts=("sessions", "bookings")),
                       key=lambda f: (-f.clinic_visits, f.name))
         return Chart(str(_l("各乡镇门诊人次")), [f.name for f in rows],
                      [(str(_l("门诊人次")), [f.clinic_visits for f in rows])])
-    rows = sorted(compute(user, first=first, last=last, group="kind", saving=0),
-                  key=lambda f: (-f.sessions_held, f.name))
+    rows = sorted(compute(user, first=first, last=last, group="kind", saving=0,
+                          parts=("sessions",)), key=lambda f: (-f.sessions_held, f.name))
     held = sum(f.sessions_held for f in rows) or 1
     return Chart(str(_l("各类场次所占比例")), [f.name for f in rows],
                  [(str(_l("开展场次")), [f.sessions_held / held for f in rows])], percent=True)
@@ -372,7 +383,8 @@ def cumulative(user: User, *, today: date) -> tuple[list[YearRow], dict]:
             continue
         kinds = {f.key: f for f in compute(user, first=date(year, 1, 1),
                                            last=min(date(year, 12, 31), today),
-                                           group="kind", saving=saving)}
+                                           group="kind", saving=saving,
+                                           parts=("sessions", "bookings", "outcomes"))}
         every = list(kinds.values())
         held = {kind: kinds[kind].sessions_held if kind in kinds else 0 for kind in SessionKind}
         years.append(YearRow(year, {

@@ -28,6 +28,7 @@ from app.admin.forms import (
 from app.auth.labels import ROLE_LABELS
 from app.auth.models import Role, User
 from app.auth.views import role_required
+from app.core import fragments
 from app.core.clock import request_now
 from app.core.csv_export import csv_response
 from app.core.errors import DomainError, NotFound
@@ -133,24 +134,33 @@ def statistics_page():
         form.end.errors.append(_("结束日期不能早于开始日期"))
         last = first
     group = form.group.data if form.group.data in statistics.GROUPS else "township"
-    rows, total, saving = statistics.report(me, first=first, last=last, group=group,
-                                            now=request_now())
-    years, since = (statistics.cumulative(me, today=today) if me.has_role(Role.ADMIN)
-                    else ([], {}))
+    rows, total, saving, years, since, charts = fragments.kept(
+        "statistics", me.id, first, last, group, today,
+        build=lambda: _statistics(me, first, last, group, today),
+        seconds=current_app.config["STATISTICS_SECONDS"])
     if request.args.get("format") == "csv":
         if request.args.get("table") == "years":
             return csv_response(_years_csv(years, since), "statistics-by-year.csv")
         return csv_response(statistics.csv_rows(rows, total, group),
                             f"statistics-{group}-{first}-{last}.csv")
     saving_form = SavingForm(formdata=None, saving_per_visit=saving)
-    charts = {name: statistics.chart(me, name, first=first, last=last)
-              for name in statistics.CHARTS}
     return render_template("admin/statistics.html", form=form, rows=rows, total=total,
                            saving=saving, saving_form=saving_form, first=first, last=last,
                            group=group, definitions=statistics.DEFINITIONS,
                            group_label=statistics.GROUPS[group], charts=charts,
                            years=years, since=since, year_fields=statistics.YEAR_FIELDS,
                            year_form=YearForm(formdata=None, year=today.year - 1))
+
+
+def _statistics(me: User, first: date, last: date, group: str, today: date) -> tuple:
+    """Everything the statistics page shows (kept a minute: STATISTICS_SECONDS)."""
+    rows, total, saving = statistics.report(me, first=first, last=last, group=group,
+                                            now=request_now())
+    years, since = (statistics.cumulative(me, today=today) if me.has_role(Role.ADMIN)
+                    else ([], {}))
+    charts = {name: statistics.chart(me, name, first=first, last=last)
+              for name in statistics.CHARTS}
+    return rows, total, saving, years, since, charts
 
 
 def _years_csv(years, since) -> list[list]:
@@ -170,6 +180,7 @@ def statistics_year():
         statistics.set_year(form.year.data, {k: form[k].data for k in statistics.YEAR_FIELDS},
                             by_id=current_user.id, now=request_now())
         db.session.commit()
+        fragments.clear()  # the figures kept for a minute show it at once
         flash(_("已保存 %(year)s 年的数字", year=form.year.data), "success")
     else:
         for field in form:
@@ -192,7 +203,9 @@ def statistics_chart(name: str, kind: str):
     first, last = date(today.year, 1, 1), today
     if form.validate():
         first, last = form.start.data or first, max(form.end.data or last, first)
-    chart = statistics.chart(me, name, first=first, last=last)
+    chart = fragments.kept("statistics-chart", me.id, name, first, last,
+                           build=lambda: statistics.chart(me, name, first=first, last=last),
+                           seconds=current_app.config["STATISTICS_SECONDS"])
     if kind == "csv":
         header = [""] + [series for series, _values in chart.series]
         body = [[category, *(values[i] for _s, values in chart.series)]
@@ -211,6 +224,7 @@ def statistics_saving():
         statistics.set_saving(form.saving_per_visit.data, by_id=current_user.id,
                               now=request_now())
         db.session.commit()
+        fragments.clear()  # the figures kept for a minute show it at once
         flash(_("已保存"), "success")
     else:
         for error in form.saving_per_visit.errors:

@@ -39,7 +39,13 @@ def public_fragment(*key, build: Callable[[], str]) -> Markup:
 def public(*key, build: Callable[[], T]) -> T:
     """What ``build()`` returns for ``key`` in the page's language (plain values: a
     rendered part, its title), kept a few seconds."""
-    seconds = current_app.config["PUBLIC_PAGE_SECONDS"]
+    return kept(*key, build=build, seconds=current_app.config["PUBLIC_PAGE_SECONDS"])
+
+
+def kept(*key, build: Callable[[], T], seconds: int) -> T:
+    """What ``build()`` returns for ``key`` in the page's language, kept ``seconds``
+    by this worker (0: not kept). The key must hold everything the value depends on —
+    for a staff member's figures, who they are."""
     if seconds <= 0:
         return build()
     cache = current_app.extensions[EXTENSION]
