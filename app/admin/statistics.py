@@ -139,6 +139,15 @@ def may_see(user: User) -> bool:
     return any(user.has_role(r) for r in (Role.ADMIN, Role.COORDINATOR, Role.INSTITUTION_ADMIN))
 
 
+MAX_YEARS = 20  # a range of session dates at most this long (the monthly chart's bound)
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # the dates a range may name
+
+
+def longest_range_end(first: date) -> date:
+    """The last day a range from ``first`` may reach."""
+    return first + timedelta(days=365 * MAX_YEARS + MAX_YEARS // 4)
+
+
 def month_starts(first: date, last: date) -> list[date]:
     """The first day of each calendar month from ``first``'s to ``last``'s."""
     months, day = [], first.replace(day=1)

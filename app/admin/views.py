@@ -133,6 +133,9 @@ def statistics_page():
     if last < first:
         form.end.errors.append(_("结束日期不能早于开始日期"))
         last = first
+    if last > statistics.longest_range_end(first):
+        form.end.errors.append(_("一次最多统计 %(n)s 年", n=statistics.MAX_YEARS))
+        last = statistics.longest_range_end(first)
     group = form.group.data if form.group.data in statistics.GROUPS else "township"
     rows, total, saving, years, since, charts = fragments.kept(
         "statistics", me.id, first, last, group, today,
@@ -203,6 +206,7 @@ def statistics_chart(name: str, kind: str):
     first, last = date(today.year, 1, 1), today
     if form.validate():
         first, last = form.start.data or first, max(form.end.data or last, first)
+    last = min(last, statistics.longest_range_end(first))
     chart = fragments.kept("statistics-chart", me.id, name, first, last,
                            build=lambda: statistics.chart(me, name, first=first, last=last),
                            seconds=current_app.config["STATISTICS_SECONDS"])

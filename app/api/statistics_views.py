@@ -27,8 +27,14 @@ class StatisticsArgsSchema(Schema):
 
     @validates_schema
     def _in_order(self, data, **_kwargs):
+        for key in ("start", "end"):
+            if data[key] and not statistics.EARLIEST <= data[key] <= statistics.LATEST:
+                raise ValidationError("a date from 2000 to 2100", key)
         if data["start"] and data["end"] and data["end"] < data["start"]:
             raise ValidationError("end is before start", "end")
+        first = data["start"] or date(2000, 1, 1)
+        if data["end"] and data["end"] > statistics.longest_range_end(first):
+            raise ValidationError(f"at most {statistics.MAX_YEARS} years at a time", "end")
 
 
 _FIGURES = {name: (fields.Float(allow_none=True) if name.endswith("_rate")

@@ -3,7 +3,7 @@ outside the staff member's venues and experts), calls one service, commits and
 redirects; a DomainError becomes a message and changes nothing."""
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -40,7 +40,7 @@ from app.core.clock import request_now
 from app.core.errors import DomainError
 from app.core.formatting import short_datetime
 from app.core.phones import is_mobile
-from app.core.time import local_today, to_local
+from app.core.time import local_today, plausible_day, to_local
 from app.directory.models import Expert
 from app.directory.queries import specialties
 from app.extensions import db
@@ -361,10 +361,7 @@ def venue_week(venue_id: int):
     if venue is None:
         abort(404)
     today = local_today(request_now())
-    try:
-        first = date.fromisoformat(request.args.get("start", ""))
-    except ValueError:
-        first = today
+    first = plausible_day(request.args.get("start"), today)
     first -= timedelta(days=first.weekday())  # the Monday of that week
     cells = queries.venue_week(venue.id, first)
     sessions = [s for cell in cells.values() for s in cell]
@@ -385,10 +382,7 @@ def circuit(expert_id: int):
     if expert is None or not access.can_see_circuit(_me(), expert_id):
         abort(404)
     today = local_today(request_now())
-    try:
-        start = date.fromisoformat(request.args.get("start", ""))
-    except ValueError:
-        start = today
+    start = plausible_day(request.args.get("start"), today)
     month = request.args.get("span") == "month"
     if month:
         first = start.replace(day=1)

@@ -36,6 +36,17 @@ def local_today(now: datetime) -> date:
     return to_local(now).date()
 
 
+def plausible_day(value: str | None, default: date) -> date:
+    """A day asked for in a page's address (``2026-12-07``), when it reads as one within
+    the years a programme plans (2000–2100); else ``default`` — never a date whose week
+    or month would overflow."""
+    try:
+        day = date.fromisoformat(value or "")
+    except ValueError:
+        return default
+    return day if date(2000, 1, 1) <= day <= date(2100, 12, 31) else default
+
+
 def local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """UTC [start, end) covering local days ``first`` through ``last`` inclusive."""
     start = local_to_utc(first, time.min)

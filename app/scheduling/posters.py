@@ -31,11 +31,13 @@ class Poster:
 
 def parse_week(value: str | None, today: date) -> date:
     """The Monday of ISO week ``2026-W49`` (this week's when missing or malformed)."""
+    this_week = today - timedelta(days=today.weekday())
     try:
         year, week = (value or "").split("-W")
-        return date.fromisocalendar(int(year), int(week), 1)
+        monday = date.fromisocalendar(int(year), int(week), 1)
     except ValueError:
-        return today - timedelta(days=today.weekday())
+        return this_week
+    return monday if 2000 <= monday.year <= 2100 else this_week
 
 
 def poster(title: str, venue_ids: list[int], monday: date, url: str,

@@ -271,3 +271,17 @@ def _token(client) -> str:
     from tests.helpers import csrf_token
 
     return csrf_token(client.get("/admin/statistics").text)
+
+
+def test_a_range_of_centuries_is_refused_not_a_500(world, client):
+    admin = create_admin()
+    login_as(client, admin)
+
+    for start, end, message in (("0001-01-01", "9999-12-31", "请选择 2000 年到 2100 年之间的日期"),
+                                ("2001-01-01", "2099-12-31", "一次最多统计 20 年")):
+        query = f"start={start}&end={end}"
+        page = client.get(f"/admin/statistics?{query}")
+        assert page.status_code == 200 and message in page.text, message
+        assert client.get(f"/admin/statistics/months.svg?{query}").status_code == 200
+        assert client.get(f"/api/v1/statistics?{query}",
+                          headers=bearer(admin)).status_code == 422

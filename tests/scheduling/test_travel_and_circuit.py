@@ -140,3 +140,15 @@ def test_who_sees_a_circuit(world, client):
     assert client.get(path).status_code == 404
     login_as(client, create_user())
     assert client.get(path).status_code == 403
+
+
+def test_far_dates_in_the_address_fall_back_to_this_week(world, client):
+    login_as(client, create_admin())
+    expert, venue = world["expert"], world["venues"]["东富镇"]
+    for query in ("start=9999-12-31", "start=0001-01-01", "start=9999-12-31&span=month"):
+        assert client.get(f"/console/experts/{expert.id}/circuit?{query}").status_code == 200
+        assert client.get(f"/console/venues/{venue.id}/week?{query}").status_code == 200
+    for week in ("9999-W52", "0001-W01", "2026-W99", "x"):
+        assert client.get(f"/venues/{venue.id}/poster?week={week}").status_code == 200
+        assert client.get(f"/townships/{venue.township_id}/poster?week={week}"
+                          ).status_code == 200
