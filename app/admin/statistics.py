@@ -157,6 +157,16 @@ def month_starts(first: date, last: date) -> list[date]:
     return months
 
 
+def _own_institutions(user: User) -> ColumnElement[bool] | None:
+    """For someone who sees only their institution's experts (an institution admin,
+    not also an admin or coordinator): the condition on Expert that keeps the rows of
+    a by-expert or by-institution grouping to theirs; None for everyone else."""
+    if user.has_role(Role.ADMIN) or user.has_role(Role.COORDINATOR):
+        return None
+    return Expert.institution_id.in_(select(InstitutionAdmin.institution_id)
+                                     .where(InstitutionAdmin.user_id == user.id))
+
+
 def _dimension(group: str | None, where: list, *, first: date | None = None,
                last: date | None = None):
     """(session id, group key, group name) of every session in range and scope; the
@@ -204,8 +214,10 @@ def compute(user: User, *, first: date, last: date, group: str | None,
     """The figures of ``group``'s rows (None: one row, the total), ordered by name;
     only the ``parts`` asked for are read (the others stay 0)."""
     start_dt, end_dt = local_day_bounds(first, last)
-    dim = _dimension(group, [Session.start_dt >= start_dt, Session.start_dt < end_dt,
-                             scope_clause(user)], first=first, last=last)
+    where = [Session.start_dt >= start_dt, Session.start_dt < end_dt, scope_clause(user)]
+    if group in ("expert", "institution") and (own := _own_institutions(user)) is not None:
+        where.append(own)  # a shared session's other hospital is not theirs to see
+    dim = _dimension(group, where, first=first, last=last)
     rows: dict = {}
 
     def row(key, name) -> Figures:
@@ -250,12 +262,16 @@ def compute(user: User, *, first: date, last: date, group: str | None,
             .where(Booking.status.in_(VISITED)).group_by(dim.c.key)):
         rows[key].residents_served, rows[key].doctors_trained = residents, doctors
     for key, made, taken in read("offers",
-            select(dim.c.key, func.count(WaitlistEntry.offered_dt),
+            # An offer made: one with its time, or one taken at once (auto-confirm).
+            select(dim.c.key,
+                   func.sum(case((or_(WaitlistEntry.offered_dt.is_not(None),
+                                      WaitlistEntry.status == WaitlistStatus.ACCEPTED), 1),
+                                 else_=0)),
                    func.sum(case((WaitlistEntry.status == WaitlistStatus.ACCEPTED, 1),
                                  else_=0)))
             .join(Slot, Slot.session_id == dim.c.sid)
             .join(WaitlistEntry, WaitlistEntry.slot_id == Slot.id).group_by(dim.c.key)):
-        rows[key].offers_made, rows[key].offers_taken = made, int(taken or 0)
+        rows[key].offers_made, rows[key].offers_taken = int(made or 0), int(taken or 0)
     for key, kind, total in read("outcomes",
             select(dim.c.key, Session.kind, func.sum(SessionOutcome.count))
             .join(Session, session_of)
