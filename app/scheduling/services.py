@@ -118,6 +118,10 @@ def plan_of_session(session: Session) -> SessionPlan:
         per_slot=slots[0].capacity if clinic else 5,
         seats=slots[0].capacity if session.kind in SEATED_KINDS and slots else None,
         status=session.status,
+        # Its referral places, kept relative to its start when it moves.
+        referral_places=slots[0].reserved if clinic else 0,
+        referral_hours=int((session.start_dt - slots[0].reserved_until).total_seconds()
+                           // 3600) if clinic and slots[0].reserved_until else 24,
     )
 
 
@@ -165,8 +169,10 @@ def reshape_session(session: Session, plan, day: date, venue_id: int, experts,
     new_slots = build_slots(plan, start_dt, end_dt)
     before = _state(session)
     if session.last_queue_number == 0:  # never booked: nothing refers to its slots
-        if [(s.start_dt, s.end_dt, s.capacity) for s in session.slots] != [
-                (s.start_dt, s.end_dt, s.capacity) for s in new_slots]:
+        if [(s.start_dt, s.end_dt, s.capacity, s.reserved, s.reserved_until)
+                for s in session.slots] != [
+                (s.start_dt, s.end_dt, s.capacity, s.reserved or 0, s.reserved_until)
+                for s in new_slots]:
             session.slots = new_slots
         session.kind, session.venue_id = plan.kind, venue_id
     else:
@@ -194,13 +200,17 @@ def _map_slots(session: Session, new_slots, day: date, kind: SessionKind,
                           day=day.isoformat()), field="start")
     for slot, new in zip(old, new_slots, strict=True):
         slot.start_dt, slot.end_dt, slot.capacity = new.start_dt, new.end_dt, new.capacity
+        # Referral places move with the session; those referred already stay kept.
+        slot.reserved = min(max(new.reserved or 0, slot.referred_count), new.capacity)
+        slot.reserved_until = new.reserved_until if slot.reserved else None
 
 
 def _state(session: Session) -> tuple:
     return (session.kind, session.venue_id, session.start_dt, session.end_dt,
             session.title, session.audience, session.specialty_id,
             tuple(e.id for e in session.experts),
-            tuple((s.start_dt, s.end_dt, s.capacity) for s in session.slots))
+            tuple((s.start_dt, s.end_dt, s.capacity, s.reserved, s.reserved_until)
+                  for s in session.slots))
 
 
 def plan_times(plan, *, now: datetime) -> tuple[datetime, datetime]:

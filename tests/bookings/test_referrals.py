@@ -255,3 +255,27 @@ def test_the_api_leaves_kept_places_out_until_their_release(world, client):
     slots = client.get(f"/api/v1/sessions/{session_id}/slots").json
     assert session["places_left"] == 1 and slots[0]["places_left"] == 1
     assert slots[0]["capacity"] == 3
+
+
+def test_moving_a_session_moves_its_referral_places(world):
+    from dataclasses import replace
+
+    from app.scheduling.services import PlanError, plan_of_session, update_session
+
+    _refer(world, 1)  # booked: its slots move in place
+    session = db.session.get(type(world["session"]), world["session"].id)
+    plan = replace(plan_of_session(session), day=DAY + timedelta(days=2))
+    clerk = create_user()
+    db.session.commit()
+
+    update_session(session, plan, by=clerk, now=NOW)
+    db.session.commit()
+
+    slot = db.session.get(Slot, world["slot"].id)
+    assert (slot.reserved, slot.referred_count) == (2, 1)
+    assert slot.reserved_until == RELEASE + timedelta(days=2)
+    session = db.session.get(type(world["session"]), world["session"].id)
+    with pytest.raises(PlanError, match="每个时段的转诊号应为 0 到 1 个"):
+        update_session(session, replace(plan_of_session(session), per_slot=1), by=clerk,
+                       now=NOW)
+    db.session.rollback()
