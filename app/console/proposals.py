@@ -144,7 +144,8 @@ def mark_planned(proposal_id: int, *, session: Session | None = None,
                  series: SessionSeries | None = None, by: User, now: datetime) -> None:
     """``proposal_id`` became ``session`` or ``series`` (just planned by ``by``): mark it
     and tell the expert by SMS and inbox (their assistants by inbox). Refused when the
-    proposal is not open or is another expert's."""
+    proposal is not open, is another expert's, or is not one ``by`` may plan
+    (``to_plan``: their townships)."""
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None:
         raise NotFound(_("找不到这条提议"))
@@ -153,6 +154,8 @@ def mark_planned(proposal_id: int, *, session: Session | None = None,
                   else list(series.expert_ids))
     if proposal.status != ProposalStatus.OPEN or proposal.expert_id not in expert_ids:
         raise DomainError(_("这条提议已经排定或撤回，或者不是这位专家的"), code="proposal")
+    if proposal.id not in {p.id for p in to_plan(by, now=now)}:
+        raise DomainError(_("这条提议不在您负责的乡镇"), code="proposal")
     proposal.status, proposal.planned_by_id, proposal.updated_dt = (
         ProposalStatus.PLANNED, by.id, now)
     proposal.session_id = session.id if session is not None else None

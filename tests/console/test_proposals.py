@@ -163,3 +163,22 @@ def test_withdrawing_and_who_may(world, client):
     assert proposals.to_plan(world["coordinator"], now=NOW) == []
     login_as(client, world["coordinator"])
     assert client.get("/console/proposals/new").status_code == 403
+
+
+def test_a_proposal_for_other_townships_is_not_marked_by_a_planner_elsewhere(world):
+    proposal = _propose(world)  # for 官庄镇
+    session = create_session_for(world["expert"], world["far"])
+
+    with pytest.raises(DomainError, match="这条提议不在您负责的乡镇"):
+        proposals.mark_planned(proposal.id, session=session, by=world["far_coordinator"],
+                               now=NOW)
+    db.session.rollback()
+    assert db.session.get(Proposal, proposal.id).status == ProposalStatus.OPEN
+
+
+def create_session_for(expert, venue):
+    from tests.factories import create_session
+
+    session = create_session(day=MONDAY, venue=venue, experts=[expert])
+    db.session.commit()
+    return session
