@@ -33,6 +33,7 @@ from app.core.clock import request_now
 from app.core.csv_export import csv_response
 from app.core.errors import DomainError, NotFound
 from app.core.time import local_today
+from app.core.urls import site_url
 from app.directory.models import Township
 from app.extensions import db, limiter
 from app.scheduling import posters
@@ -243,7 +244,6 @@ def posters_all():
     monday = posters.parse_week(request.args.get("week"), local_today(request_now()))
     townships = db.session.scalars(select(Township).where(Township.is_enabled)
                                    .order_by(Township.id)).all()
-    base = current_app.config["SITE_URL"].rstrip("/")
     return render_template("scheduling/poster.html", posters=[
-        posters.township_poster(t, monday, base + url_for("web.home", township=t.id))
+        posters.township_poster(t, monday, site_url(url_for("web.home", township=t.id)))
         for t in townships])

@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
@@ -31,6 +30,7 @@ from app.calendar.models import FeedOwner
 from app.core.clock import request_now
 from app.core.coerce import optional_int
 from app.core.time import local_to_utc, local_today
+from app.core.urls import site_url
 from app.directory.models import Expert, Township, Venue
 from app.extensions import db, limiter
 from app.scheduling.models import SessionKind
@@ -56,17 +56,13 @@ def _by_address() -> str:
 feed_limit = limiter.shared_limit(FEED_LIMIT, scope="feeds", key_func=_by_address)
 
 
-def _base_url() -> str:
-    return current_app.config["SITE_URL"].rstrip("/")
-
-
 def _respond(version: tuple, newest: datetime | None, name: str, events, *,
              filename: str, private: bool, attachment: bool = False) -> Response:
     now = request_now()
     # The window moves daily: nothing in a feed is older than today's start.
     day_start = local_to_utc(local_today(now), time.min)
     last_modified = max(filter(None, (newest, day_start)))
-    version = (*version, _base_url())
+    version = (*version, site_url())
     cached = feeds.cache.get(version)
     if cached is not None and request.if_none_match.contains(cached.etag.strip('"')):
         return _not_modified(cached.etag, last_modified, private)
@@ -103,7 +99,7 @@ def _session_feed(spec: feeds.FeedSpec, *, filename: str, private: bool = False)
     now = request_now()
     version, newest = feeds.session_version(spec, now)
     return _respond(version, newest, spec.name,
-                    lambda: feeds.session_events(spec, now, base_url=_base_url()),
+                    lambda: feeds.session_events(spec, now, base_url=site_url()),
                     filename=filename, private=private)
 
 
@@ -166,7 +162,7 @@ def resident_feed(token: str):
     db.session.commit()  # the hourly stamp of the link's last fetch, if any
     version, newest = feeds.booking_version(account_id, now)
     return _respond(version, newest, "我的预约 · 乡情专家行",
-                    lambda: feeds.booking_events(account_id, now, base_url=_base_url()),
+                    lambda: feeds.booking_events(account_id, now, base_url=site_url()),
                     filename="my-bookings.ics", private=True)
 
 
@@ -175,7 +171,7 @@ def resident_feed(token: str):
 @login_required
 def booking_ics(booking_id: int):
     now = request_now()
-    events = feeds.booking_events(current_user.id, now, base_url=_base_url(),
+    events = feeds.booking_events(current_user.id, now, base_url=site_url(),
                                   booking_id=booking_id, alarm_before=feeds.BOOKING_ALARM)
     if not events:
         abort(404)
@@ -192,7 +188,7 @@ def booking_ics(booking_id: int):
 def feed_links(path: str) -> dict:
     """https and webcal forms of the feed at ``path`` on the site's address (SITE_URL),
     and its QR code (an SVG data URI)."""
-    url = _base_url() + path
+    url = site_url() + path
     return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1],
             "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=2)}
 

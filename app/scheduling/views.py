@@ -18,6 +18,7 @@ from app.auth.care import care_mode
 from app.core.clock import request_now
 from app.core.fragments import public, public_fragment
 from app.core.time import local_today
+from app.core.urls import site_url
 from app.directory import queries as directory
 from app.directory.forms import ExpertSearchForm
 from app.directory.models import Township
@@ -137,17 +138,13 @@ def venue(venue_id: int):
 # --- posters for the notice board ------------------------------------------------------
 
 
-def _site(path: str) -> str:
-    return current_app.config["SITE_URL"].rstrip("/") + path
-
-
 @bp.get("/venues/<int:venue_id>/poster")
 def venue_poster(venue_id: int):
     """A4 portrait: the venue's sessions of ``?week=2026-W49`` (default: this week)."""
     found = directory.venue(venue_id) or abort(404)
     monday = posters.parse_week(request.args.get("week"), local_today(request_now()))
     return render_template("scheduling/poster.html", posters=[posters.venue_poster(
-        found, monday, _site(url_for("scheduling.venue", venue_id=found.id)))])
+        found, monday, site_url(url_for("scheduling.venue", venue_id=found.id)))])
 
 
 @bp.get("/townships/<int:township_id>/poster")
@@ -158,4 +155,4 @@ def township_poster(township_id: int):
         abort(404)
     monday = posters.parse_week(request.args.get("week"), local_today(request_now()))
     return render_template("scheduling/poster.html", posters=[posters.township_poster(
-        township, monday, _site(url_for("web.home", township=township.id)))])
+        township, monday, site_url(url_for("web.home", township=township.id)))])
