@@ -29,7 +29,7 @@ def proposal_list():
     return render_template(
         "console/proposals.html", to_plan=to_plan, own=proposals.own(me),
         may_propose=bool(proposals.proposable_experts(me)), describe=proposals.describe,
-        venues={p.id: proposals.planning_venues(me, p) for p in to_plan},
+        venues=proposals.planning_venues(me, to_plan),
         form_args=proposals.form_args,
         townships=dict(db.session.execute(select(Township.id, Township.name)).all()))
 

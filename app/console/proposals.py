@@ -14,6 +14,7 @@ from functools import partial
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
 from app.console import access
@@ -99,8 +100,8 @@ def to_plan(user: User, *, now: datetime) -> list[Proposal]:
     if not (user.has_role(Role.ADMIN) or user.has_role(Role.COORDINATOR)):
         return []
     proposals = db.session.scalars(
-        select(Proposal).where(Proposal.status == ProposalStatus.OPEN,
-                               Proposal.last_day >= local_today(now))
+        select(Proposal).options(selectinload(Proposal.expert))
+        .where(Proposal.status == ProposalStatus.OPEN, Proposal.last_day >= local_today(now))
         .order_by(Proposal.first_day, Proposal.id)).all()
     if user.has_role(Role.ADMIN):
         mine = {t for (t,) in db.session.execute(select(Venue.township_id))}
@@ -116,17 +117,17 @@ def own(user: User) -> list[Proposal]:
     if user.has_role(Role.ADMIN):
         return []
     ids = [e.id for e in proposable_experts(user)]
-    return db.session.scalars(select(Proposal).where(Proposal.expert_id.in_(ids))
+    return db.session.scalars(select(Proposal).options(selectinload(Proposal.expert))
+                              .where(Proposal.expert_id.in_(ids))
                               .order_by(Proposal.id.desc()).limit(100)).all()
 
 
-def planning_venues(user: User, proposal: Proposal) -> list[Venue]:
-    """Where ``user`` may plan ``proposal``: their venues in its preferred townships
-    (all their venues when it has none)."""
+def planning_venues(user: User, proposals: list[Proposal]) -> dict[int, list[Venue]]:
+    """Where ``user`` may plan each of ``proposals``, by proposal id: their venues in
+    its preferred townships (all their venues when it has none). One statement."""
     venues = access.planning_venues(user)
-    if proposal.township_ids:
-        venues = [v for v in venues if v.township_id in proposal.township_ids]
-    return venues
+    return {p.id: [v for v in venues if not p.township_ids or v.township_id in p.township_ids]
+            for p in proposals}
 
 
 def form_args(proposal: Proposal, venue: Venue) -> dict:
