@@ -298,8 +298,8 @@ def compute(user: User, *, first: date, last: date, group: str | None,
     return sorted(rows.values(), key=lambda f: (f.name, str(f.key)))
 
 
-def report(user: User, *, first: date, last: date, group: str,
-           now: datetime) -> tuple[list[Figures], Figures, int]:
+def report(user: User, *, first: date, last: date,
+           group: str) -> tuple[list[Figures], Figures, int]:
     """The rows of ``group``, the total (each session once) and the saving per visit."""
     saving = saving_per_visit()
     rows = compute(user, first=first, last=last, group=group, saving=saving)

@@ -128,15 +128,7 @@ def statistics_page():
     me = db.session.get(User, current_user.id)
     form = StatisticsForm(request.args)
     today = local_today(request_now())
-    first, last = date(today.year, 1, 1), today
-    if form.validate():
-        first, last = form.start.data or first, form.end.data or last
-    if last < first:
-        form.end.errors.append(_("结束日期不能早于开始日期"))
-        last = first
-    if last > statistics.longest_range_end(first):
-        form.end.errors.append(_("一次最多统计 %(n)s 年", n=statistics.MAX_YEARS))
-        last = statistics.longest_range_end(first)
+    first, last = _range(form, today)
     group = form.group.data if form.group.data in statistics.GROUPS else "township"
     rows, total, saving, years, since, charts = fragments.kept(
         "statistics", me.id, first, last, group, today,
@@ -156,10 +148,24 @@ def statistics_page():
                            year_form=YearForm(formdata=None, year=today.year - 1))
 
 
+def _range(form: StatisticsForm, today: date) -> tuple[date, date]:
+    """The range ``form`` asks for (default: this year to date), put right — an end
+    before the start, or more than MAX_YEARS after it — with the reason on the form."""
+    first, last = date(today.year, 1, 1), today
+    if form.validate():
+        first, last = form.start.data or first, form.end.data or last
+    if last < first:
+        form.end.errors.append(_("结束日期不能早于开始日期"))
+        last = first
+    if last > statistics.longest_range_end(first):
+        form.end.errors.append(_("一次最多统计 %(n)s 年", n=statistics.MAX_YEARS))
+        last = statistics.longest_range_end(first)
+    return first, last
+
+
 def _statistics(me: User, first: date, last: date, group: str, today: date) -> tuple:
     """Everything the statistics page shows (kept a minute: STATISTICS_SECONDS)."""
-    rows, total, saving = statistics.report(me, first=first, last=last, group=group,
-                                            now=request_now())
+    rows, total, saving = statistics.report(me, first=first, last=last, group=group)
     years, since = (statistics.cumulative(me, today=today) if me.has_role(Role.ADMIN)
                     else ([], {}))
     charts = {name: statistics.chart(me, name, first=first, last=last)
@@ -202,12 +208,7 @@ def statistics_chart(name: str, kind: str):
     """A chart of the statistics page as SVG (drawn by a template: no script, no style,
     nothing fetched) or its data table as CSV, for ``?start=&end=``."""
     me = db.session.get(User, current_user.id)
-    form = StatisticsForm(request.args)
-    today = local_today(request_now())
-    first, last = date(today.year, 1, 1), today
-    if form.validate():
-        first, last = form.start.data or first, max(form.end.data or last, first)
-    last = min(last, statistics.longest_range_end(first))
+    first, last = _range(StatisticsForm(request.args), local_today(request_now()))
     chart = fragments.kept("statistics-chart", me.id, name, first, last,
                            build=lambda: statistics.chart(me, name, first=first, last=last),
                            seconds=current_app.config["STATISTICS_SECONDS"])

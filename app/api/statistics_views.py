@@ -71,7 +71,7 @@ def figures(args):
     first = args["start"] or date(today.year, 1, 1)
     last = args["end"] or max(today, first)
     rows, total, saving = statistics.report(api_user(), first=first, last=last,
-                                            group=args["group"], now=request_now())
+                                            group=args["group"])
     for row in rows:  # a kind's key is its code
         row.key = getattr(row.key, "value", row.key)
     years, since = ([], {})

@@ -130,8 +130,7 @@ def _figures(row: dict) -> dict:
 
 def test_every_definition_has_its_known_answer(world):
     admin = create_admin()
-    rows, total, saving = statistics.report(admin, first=FIRST, last=LAST, group="township",
-                                            now=None)
+    rows, total, saving = statistics.report(admin, first=FIRST, last=LAST, group="township")
 
     assert saving == 300
     assert _figures(total.as_dict()) == TOTAL
@@ -163,7 +162,7 @@ def test_the_page_the_csv_and_the_api_agree(world, client):
 
 def test_grouped_by_expert_a_two_expert_session_counts_under_each(world):
     rows, total, _s = statistics.report(create_admin(), first=FIRST, last=LAST,
-                                        group="expert", now=None)
+                                        group="expert")
     held = {r.name: r.sessions_held for r in rows}
 
     assert held == {"甲专家": 3, "乙专家": 3} and total.sessions_held == 5
@@ -174,9 +173,8 @@ def test_each_role_sees_its_scope(world, client):
     keeper = create_institution_admin(world["i1"])
     db.session.commit()
 
-    by_venue = statistics.report(coordinator, first=FIRST, last=LAST, group="venue",
-                                 now=None)[0]
-    by_expert = statistics.report(keeper, first=FIRST, last=LAST, group="expert", now=None)[0]
+    by_venue = statistics.report(coordinator, first=FIRST, last=LAST, group="venue")[0]
+    by_expert = statistics.report(keeper, first=FIRST, last=LAST, group="expert")[0]
 
     assert [r.name for r in by_venue] == ["西镇卫生院"]
     # The institution admin sees their expert's sessions, not a co-expert of another
@@ -199,7 +197,7 @@ def test_the_statement_count_does_not_grow_with_the_sessions(world):
         listener = lambda *args: seen.append(1)  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            statistics.report(admin, first=FIRST, last=LAST, group="expert", now=None)
+            statistics.report(admin, first=FIRST, last=LAST, group="expert")
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)
