@@ -135,10 +135,6 @@ def scope_clause(user: User) -> ColumnElement[bool]:
     return or_(false(), *clauses)
 
 
-def may_see(user: User) -> bool:
-    return any(user.has_role(r) for r in (Role.ADMIN, Role.COORDINATOR, Role.INSTITUTION_ADMIN))
-
-
 MAX_YEARS = 20  # a range of session dates at most this long (the monthly chart's bound)
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # the dates a range may name
 

@@ -178,11 +178,8 @@ def queue_ranges(after: int, capacities: list[int]) -> list[tuple[int, int]]:
 
 class Places:
     """What a slot's ``capacity`` and ``booked_count`` say, for the model and for plain
-    slot facts (app.bookings.queries.SlotFacts)."""
-
-    reserved: int = 0
-    referred_count: int = 0
-    reserved_until: datetime | None = None
+    slot facts (app.bookings.queries.SlotFacts); both also carry ``reserved``,
+    ``referred_count`` and ``reserved_until`` (the referral places)."""
 
     @property
     def places_left(self) -> int:

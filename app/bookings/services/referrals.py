@@ -45,10 +45,6 @@ def refer_clause(user: User) -> ColumnElement[bool]:
     return or_(false(), *clauses)
 
 
-def may_refer(user: User) -> bool:
-    return any(user.has_role(r) for r in (Role.ADMIN, Role.COORDINATOR, Role.TOWNSHIP_DOCTOR))
-
-
 def referral_sessions(user: User, *, now: datetime) -> list[Session]:
     """The published sessions still to come that ``user`` may refer into and that hold
     referral places now, in time order."""
