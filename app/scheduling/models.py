@@ -176,6 +176,15 @@ def queue_ranges(after: int, capacities: list[int]) -> list[tuple[int, int]]:
     return ranges
 
 
+def held_for_referrals(reserved: int, referred: int, until: datetime | None, *,
+                       now: datetime) -> int:
+    """Of ``reserved`` referral places, ``referred`` booked, those still held at ``now``
+    (none once ``until`` has come)."""
+    if until is None or now >= until:
+        return 0
+    return max(reserved - referred, 0)
+
+
 class Places:
     """What a slot's ``capacity`` and ``booked_count`` say, for the model and for plain
     slot facts (app.bookings.queries.SlotFacts); both also carry ``reserved``,
@@ -192,9 +201,8 @@ class Places:
 
     def held_for_referrals(self, now: datetime) -> int:
         """The referral places (转诊号) still unused and not yet released at ``now``."""
-        if self.reserved_until is None or now >= self.reserved_until:
-            return 0
-        return max(self.reserved - self.referred_count, 0)
+        return held_for_referrals(self.reserved, self.referred_count, self.reserved_until,
+                                  now=now)
 
     def public_left(self, now: datetime) -> int:
         """The places the public may book at ``now`` (余 N): the unbooked ones but the

@@ -17,6 +17,7 @@ from app.scheduling.models import (
     SessionKind,
     SessionStatus,
     Slot,
+    held_for_referrals,
 )
 
 HOME_KINDS = tuple(kind for kind in SessionKind if kind.has_public_slots)
@@ -105,7 +106,7 @@ def places_left(session_ids: list[int], *, now: datetime) -> dict[int, SessionPl
     )
     slots: dict[int, list] = {}
     for session_id, start_dt, capacity, booked, reserved, referred, until in rows:
-        held = max(reserved - referred, 0) if until is not None and now < until else 0
+        held = held_for_referrals(reserved, referred, until, now=now)
         slots.setdefault(session_id, []).append(
             (start_dt, max(capacity - booked - held, 0), capacity))
     return {sid: SessionPlaces(sum(s[1] for s in own), sum(s[2] for s in own),
