@@ -160,6 +160,7 @@ def _range(form: StatisticsForm, today: date) -> tuple[date, date]:
     if last > statistics.longest_range_end(first):
         form.end.errors.append(_("一次最多统计 %(n)s 年", n=statistics.MAX_YEARS))
         last = statistics.longest_range_end(first)
+    form.start.data, form.end.data = first, last  # the fields show the range shown
     return first, last
 
 

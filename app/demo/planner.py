@@ -95,6 +95,16 @@ class Planner:
         self.sessions: list[Planned] = []
         self.used_topics: set[str] = set()
 
+    def plan(self) -> list[Planned]:
+        """The window's programme, in time order."""
+        # The scarce kinds first (fixed rooms and days), clinics fill the rest.
+        self.plan_forums()
+        self.plan_lectures()
+        self.plan_teaching()
+        self.plan_ward_rounds_and_surgeries()
+        self.plan_clinics()
+        return sorted(self.sessions, key=Planned.sort_key)
+
     # -- calendar helpers --
 
     def days(self) -> list[date]:

@@ -59,6 +59,11 @@ from app.scheduling.models import (
 RANDOM_SEED = 20_261_129
 DEMO_PASSWORD = "xiangqing-demo"
 DAYS_BEFORE, DAYS_AFTER = 14, 56
+# The year before the window, for the statistics: held sessions at the programme's own
+# pace (about 1,500 clinics, 200 surgeries and a dozen lectures and forums a year at
+# scale 1), thinned from a full plan of those days.
+HISTORY_DAYS = 365
+HISTORY_KEEP = {SessionKind.CLINIC: 0.33, SessionKind.LECTURE: 0.08, SessionKind.FORUM: 0.15}
 RESIDENTS = 1000
 LILING_AREA_CODE = "430281"
 INSERT_CHUNK = 2000
@@ -70,7 +75,7 @@ EXPERT_PHONES = 13700000000  # + expert number
 RESIDENT_PHONES = 13900000000  # + resident number
 
 
-STOPPED_SHARE = 0.015  # of sessions from tomorrow on
+STOPPED_SHARE = 0.015  # of sessions from tomorrow on, and of the history's
 DRAFT_SHARE = 0.04  # of sessions four weeks or more ahead
 DRAFT_FROM_DAYS = 29
 
@@ -80,7 +85,8 @@ RELEASE_DAYS, RELEASE_TIME, CUTOFF = 7, time(8, 0), timedelta(minutes=60)
 MAX_ACTIVE = 3
 PAST_FILL = (0.4, 0.8)  # share of places booked in completed sessions
 NO_SHOW_SHARE = 0.15
-MAX_NO_SHOWS = 2  # per resident: a third within 90 days would suspend them
+MAX_NO_SHOWS = 2  # per resident within NO_SHOW_DAYS: a third would suspend them
+NO_SHOW_DAYS = 90
 FULL_CLINIC_SHARE = 0.25  # released clinics booked out (the waitlist shows)
 CLINIC_FILL = (0.15, 0.7)  # the other released clinics
 SEATS_FILL = (0.1, 0.5)  # released lectures, forums and teaching visits
@@ -91,15 +97,17 @@ HOLDS_PLACE = {*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW}
 
 
 def seed(*, scale: int = 1, today: date | None = None, states: bool = True,
-         echo=print) -> bool:
+         history: bool = True, echo=print) -> bool:
     """Fill an empty database with the demo programme; False if it already holds one.
 
     ``scale`` multiplies the number of sessions (for load tests): clinics, ward rounds,
     surgeries and teaching visits scale × as many until the experts' half-days run out
     (about scale 25); forums stop at four a week (scale 4) and lectures at one per city
     hospital and weekday (scale 8), the rooms they have. ``today`` pretends the local
-    date is another one. ``states``: then make, through the services, the states a
-    reviewer should see (app.demo.showcase). Everyone's password is ``xiangqing-demo``.
+    date is another one. ``history``: also the year before (HISTORY_DAYS), held
+    sessions with their bookings and outcomes. ``states``: then make, through the
+    services, the states a reviewer should see (app.demo.showcase). Everyone's
+    password is ``xiangqing-demo``.
     """
     started = timer.perf_counter()
     begin_write(db.session)
@@ -114,7 +122,8 @@ def seed(*, scale: int = 1, today: date | None = None, states: bool = True,
     day_end = local_to_utc(today + timedelta(days=1), time.min)
     now = real_now if day_start <= real_now < day_end else day_start
 
-    builder = _Builder(random.Random(RANDOM_SEED), today=today, now=now, scale=scale)
+    builder = _Builder(random.Random(RANDOM_SEED), today=today, now=now, scale=scale,
+                       history=history)
     tables = builder.build()
     _insert_all(tables, progress=echo is click.echo)
     _reset_id_sequences(tables)
@@ -177,15 +186,21 @@ def _reset_id_sequences(tables: Tables) -> None:
 class _Builder:
     """Builds every row of the demo programme with one random generator, in a fixed order."""
 
-    def __init__(self, rng: random.Random, *, today: date, now: datetime, scale: int):
+    def __init__(self, rng: random.Random, *, today: date, now: datetime, scale: int,
+                 history: bool):
         self.rng = rng
         self.today = today
         self.now = now
         self.scale = scale
+        self.history = history
+        self.history_first = today - timedelta(days=HISTORY_DAYS)
         self.first = today - timedelta(days=DAYS_BEFORE)
         self.last = today + timedelta(days=DAYS_AFTER)
         self.day_start = local_to_utc(today, time.min)
-        self.staff_created = self.day_start - timedelta(days=90)
+        # Everyone's account predates the first session seeded.
+        self.accounts_from = local_to_utc(self.history_first if history else self.first,
+                                          time.min)
+        self.staff_created = self.accounts_from - timedelta(days=90)
         self.password_hash = hash_password(DEMO_PASSWORD)
         self.used_names: set[str] = set()
         self.users: list[dict] = []
@@ -415,8 +430,8 @@ class _Builder:
                     break
             name = self._person_name(male=male, older=born.year < 1975)
             phone = str(RESIDENT_PHONES + number)
-            created = self.day_start - timedelta(days=self.rng.randint(1, 80),
-                                                 minutes=self.rng.randrange(24 * 60))
+            created = self.accounts_from - timedelta(days=self.rng.randint(1, 80),
+                                                     minutes=self.rng.randrange(24 * 60))
             user_id = self._add_user(phone, name, Role.RESIDENT, created)
             # The columns Patient.set_id_number fills, computed alike for a bulk insert.
             patients.append({
@@ -431,33 +446,39 @@ class _Builder:
     # -- sessions --
 
     def _plan_sessions(self) -> list[Planned]:
-        planner = Planner(self.rng, self.first, self.last, self.scale,
-                           experts=self.expert_infos, city_hospital_ids=self.city_hospital_ids,
-                           centre_ids=self.centre_ids, hall_id=self.hall_id)
-        # The scarce kinds first (fixed rooms and days), clinics fill the rest.
-        planner.plan_forums()
-        planner.plan_lectures()
-        planner.plan_teaching()
-        planner.plan_ward_rounds_and_surgeries()
-        planner.plan_clinics()
-        return sorted(planner.sessions, key=Planned.sort_key)
+        """The history (if asked for), then the window: two planners, since the
+        history ends the day before the window opens."""
+        history = []
+        if self.history:
+            before = self._planner(self.history_first, self.first - timedelta(days=1)).plan()
+            history = [plan for plan in before
+                       if self.rng.random() < HISTORY_KEEP.get(plan.kind, 1.0)]
+        return history + self._planner(self.first, self.last).plan()
+
+    def _planner(self, first: date, last: date) -> Planner:
+        return Planner(self.rng, first, last, self.scale, experts=self.expert_infos,
+                       city_hospital_ids=self.city_hospital_ids, centre_ids=self.centre_ids,
+                       hall_id=self.hall_id)
 
     def _session_rows(self, planned: list[Planned]) -> tuple[list[dict], list[dict], list[dict]]:
         tomorrow_start = local_to_utc(self.today + timedelta(days=1), time.min)
         draft_from = local_to_utc(self.today + timedelta(days=DRAFT_FROM_DAYS), time.min)
         sessions, session_experts, slots = [], [], []
+        window_start = local_to_utc(self.first, time.min)
         for session_id, plan in enumerate(planned, 1):
             status, stop_reason, stopped_dt = SessionStatus.PUBLISHED, "", None
-            if plan.end_dt <= self.now:
+            history = plan.start_dt < window_start
+            draw = self.rng.random() if history or plan.start_dt >= tomorrow_start else 1.0
+            if draw < STOPPED_SHARE:
+                # Stopped a day or two ahead (the window's: before today).
+                status = SessionStatus.STOPPED
+                stop_reason = self.rng.choice(data.STOP_REASONS)
+                stopped_dt = min(plan.start_dt, self.day_start) - timedelta(
+                    minutes=self.rng.randrange(60, 2880))
+            elif plan.end_dt <= self.now:
                 status = SessionStatus.COMPLETED
-            elif plan.start_dt >= tomorrow_start:
-                draw = self.rng.random()
-                if draw < STOPPED_SHARE:
-                    status = SessionStatus.STOPPED
-                    stop_reason = self.rng.choice(data.STOP_REASONS)
-                    stopped_dt = self.day_start - timedelta(minutes=self.rng.randrange(60, 2880))
-                elif plan.start_dt >= draft_from and draw < STOPPED_SHARE + DRAFT_SHARE:
-                    status = SessionStatus.DRAFT
+            elif plan.start_dt >= draft_from and draw < STOPPED_SHARE + DRAFT_SHARE:
+                status = SessionStatus.DRAFT
             created = min(plan.start_dt, self.day_start) - timedelta(
                 days=self.rng.randint(14, 28), minutes=self.rng.randrange(600)
             )
@@ -495,7 +516,7 @@ class _Builder:
         for slot in slots:
             slots_of.setdefault(slot["session_id"], []).append(slot)
         active = [0] * len(patients)
-        no_shows = [0] * len(patients)
+        no_shows: list[list[datetime]] = [[] for _ in patients]  # when, in time order
         # The last residents are left for the showcase (app.demo.showcase).
         bookable = len(patients) - len(SHOWCASE_PHONES)
         available = list(range(bookable))  # indexes with fewer than MAX_ACTIVE
@@ -512,9 +533,12 @@ class _Builder:
                 people = self.rng.sample(range(bookable), min(sum(counts), bookable))
                 for slot, count in zip(own, counts, strict=True):
                     for patient in people[:count]:
-                        missed = (no_shows[patient] < MAX_NO_SHOWS
+                        recent = [at for at in no_shows[patient][-MAX_NO_SHOWS:]
+                                  if at > session["start_dt"] - timedelta(days=NO_SHOW_DAYS)]
+                        missed = (len(recent) < MAX_NO_SHOWS
                                   and self.rng.random() < NO_SHOW_SHARE)
-                        no_shows[patient] += missed
+                        if missed:
+                            no_shows[patient].append(session["start_dt"])
                         drafts.append((session, slot, patient, BookingStatus.NO_SHOW if missed
                                        else BookingStatus.COMPLETED))
                     people = people[count:]

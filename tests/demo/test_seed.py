@@ -311,16 +311,48 @@ def test_seed_sessions_end_after_start_and_slots_within(seeded):
     assert problems == []
 
 
+def _window_kinds(first: date, last: date) -> Counter:
+    """Sessions by kind whose local day lies in first…last."""
+    return Counter(kind for kind, start in db.session.execute(
+        select(Session.kind, Session.start_dt)) if first <= to_local(start).date() <= last)
+
+
 def test_seed_sessions_cover_the_window_in_local_time(seeded):
     days = {to_local(start).date() for start in db.session.scalars(select(Session.start_dt))}
-    kinds = Counter(db.session.scalars(select(Session.kind)))
+    kinds = _window_kinds(TODAY - timedelta(days=14), TODAY + timedelta(days=56))
 
-    assert min(days) == TODAY - timedelta(days=14)
+    assert min(days) == TODAY - timedelta(days=365)  # the history's first day
+    assert TODAY - timedelta(days=14) in days
     assert max(days) <= TODAY + timedelta(days=56)
     assert set(kinds) == set(SessionKind)
     assert 700 <= kinds[SessionKind.CLINIC] <= 950
     assert 8 <= kinds[SessionKind.FORUM] <= 11  # one a week, weekends only
     assert 18 <= kinds[SessionKind.LECTURE] <= 22  # about two a week
+
+
+def test_seed_history_a_year_at_the_programme_pace(seeded):
+    """Issue #18, item 5: the year before the window, at the programme's own pace
+    (its report: some 1,500 clinics and 1,000 operations a year, a handful of lectures
+    and forums), every session held or stopped."""
+    first, last = TODAY - timedelta(days=365), TODAY - timedelta(days=15)
+    kinds = _window_kinds(first, last)
+    statuses = Counter(status for status, start in db.session.execute(
+        select(Session.status, Session.start_dt)) if to_local(start).date() <= last)
+
+    assert 1_200 <= kinds[SessionKind.CLINIC] <= 1_700
+    assert 150 <= kinds[SessionKind.SURGERY] <= 250
+    assert 3 <= kinds[SessionKind.FORUM] + kinds[SessionKind.LECTURE] <= 25
+    assert set(statuses) == {SessionStatus.COMPLETED, SessionStatus.STOPPED}
+    assert statuses[SessionStatus.STOPPED] <= sum(statuses.values()) * 3 // 100
+
+
+def test_seed_without_history_starts_with_the_window(tmp_path):
+    with _seeded_app(f"sqlite:///{tmp_path / 'short.sqlite3'}", states=False, history=False):
+        days = {to_local(start).date() for start in db.session.scalars(select(Session.start_dt))}
+        first_account = db.session.scalar(select(func.min(User.created_dt)))
+
+    assert min(days) == TODAY - timedelta(days=14)
+    assert first_account < local_to_utc(min(days), time.min)
 
 
 def test_seed_statuses_follow_the_clock(seeded):
@@ -332,16 +364,19 @@ def test_seed_statuses_follow_the_clock(seeded):
     stopped = [s for s in sessions if s.status == SessionStatus.STOPPED]
     drafts = [s for s in sessions if s.status == SessionStatus.DRAFT]
 
-    assert [s.id for s in sessions
-            if s.end_dt <= day_start and s.status != SessionStatus.COMPLETED] == []
+    assert [s.id for s in sessions if s.end_dt <= day_start
+            and s.status not in (SessionStatus.COMPLETED, SessionStatus.STOPPED)] == []
     assert [s.id for s in future if s.status == SessionStatus.COMPLETED] == []
+    window = local_to_utc(TODAY - timedelta(days=14), time.min)
+    # Stopped before they start: the window's from tomorrow on, stopped before today.
     assert [s.id for s in stopped
             if not (s.stop_reason and s.stopped_dt and s.stopped_dt < s.start_dt
-                    and s.start_dt >= tomorrow)] == []
+                    and (s.start_dt < window or s.stopped_dt < day_start <= tomorrow
+                         <= s.start_dt))] == []
     assert [s.id for s in sessions
             if s.status != SessionStatus.STOPPED and (s.stop_reason or s.stopped_dt)] == []
     assert [s.id for s in drafts if s.start_dt < draft_from] == []
-    assert 0 < len(stopped) <= len(future) * 3 // 100
+    assert 0 < len([s for s in stopped if s.start_dt >= tomorrow]) <= len(future) * 3 // 100
     assert 0 < len(drafts) <= len(future) // 20
 
 
@@ -492,10 +527,17 @@ def test_seed_persons_count_active_bookings_up_to_three(seeded):
     assert [key for key, n in persons.items() if n != active[key]] == []
     assert max(persons.values()) == 3
     assert db.session.scalar(select(func.count()).where(Person.suspended_until.is_not(None))) == 0
-    no_shows = Counter(db.session.scalars(
-        select(Booking.person_key).where(Booking.status == BookingStatus.NO_SHOW)
-    ))
-    assert max(no_shows.values()) <= 2  # a third within 90 days would suspend
+    no_shows = defaultdict(list)
+    for key, start in db.session.execute(
+            select(Booking.person_key, Session.start_dt)
+            .join(Session, Session.id == Booking.session_id)
+            .where(Booking.status == BookingStatus.NO_SHOW).order_by(Session.start_dt)):
+        no_shows[key].append(start)
+    # A third within 90 days would suspend.
+    assert [key for key, times in no_shows.items()
+            if any(c - a < timedelta(days=90) for a, _, c in zip(times, times[1:], times[2:],
+                                                                  strict=False))] == []
+    assert max(map(len, no_shows.values())) > 2  # over the year of history
 
 
 def test_seed_booking_codes_unique_from_the_alphabet(seeded):
@@ -533,9 +575,10 @@ def test_seed_same_today_same_programme(seeded, tmp_path):
 
 
 def test_seed_scale_multiplies_sessions_without_clashes(seeded, tmp_path):
-    base = _count(Session)
+    base = sum(_window_kinds(TODAY - timedelta(days=14), TODAY + timedelta(days=56)).values())
 
-    with _seeded_app(f"sqlite:///{tmp_path / 'scaled.sqlite3'}", scale=3, states=False):
+    with _seeded_app(f"sqlite:///{tmp_path / 'scaled.sqlite3'}", scale=3, states=False,
+                     history=False):
         assert _count(Session) > 2 * base
         assert _count(Expert) == 232
         assert _expert_clashes() == []
@@ -546,7 +589,8 @@ def test_seed_window_from_a_sunday_skips_national_day(seeded, tmp_path):
     # week of 1–7 October (国庆节) falls inside it.
     sunday = date(2029, 9, 30)
 
-    with _seeded_app(f"sqlite:///{tmp_path / 'sunday.sqlite3'}", today=sunday, states=False):
+    with _seeded_app(f"sqlite:///{tmp_path / 'sunday.sqlite3'}", today=sunday, states=False,
+                     history=False):
         days = {to_local(start).date() for start in db.session.scalars(select(Session.start_dt))}
         clashes = _expert_clashes()
 
