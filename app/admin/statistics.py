@@ -237,7 +237,8 @@ def compute(user: User, *, first: date, last: date, group: str | None,
         figures.sessions_held, figures.sessions_stopped = int(held or 0), int(stopped or 0)
     for key, kind, status, count in read("bookings",
             select(dim.c.key, Session.kind, Booking.status, func.count())
-            .join(Session, session_of).join(Booking, Booking.session_id == Session.id)
+            .join(Session, session_of).join(Slot, Slot.session_id == Session.id)
+            .join(Booking, Booking.slot_id == Slot.id)  # by the (slot_id, status) index
             .group_by(dim.c.key, Session.kind, Booking.status)):
         figures = rows[key]
         if status in VISITED:
@@ -254,7 +255,8 @@ def compute(user: User, *, first: date, last: date, group: str | None,
                                              Booking.person_key)))),
                    func.count(distinct(case((Session.audience == Audience.PROFESSIONAL,
                                              Booking.person_key)))))
-            .join(Session, session_of).join(Booking, Booking.session_id == Session.id)
+            .join(Session, session_of).join(Slot, Slot.session_id == Session.id)
+            .join(Booking, Booking.slot_id == Slot.id)  # by the (slot_id, status) index
             .where(Booking.status.in_(VISITED)).group_by(dim.c.key)):
         rows[key].residents_served, rows[key].doctors_trained = residents, doctors
     for key, made, taken in read("offers",
