@@ -40,6 +40,8 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         ),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "SITE_NAME": env.get("SITE_NAME", "乡情专家行"),
+        # The programme office's phone, on the page shown while the database is away.
+        "HELP_PHONE": env.get("HELP_PHONE", ""),
         # The site's public address (https://…), for every absolute link: messages,
         # calendar feeds, subscribe pages. Required in production.
         "SITE_URL": env.get("SITE_URL") or DEFAULT_SITE_URLS.get(name, ""),
@@ -69,6 +71,9 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         # Rate limits: Redis when REDIS_URL is set, so a limit holds across workers.
         "REDIS_URL": env.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        # Redis down: each process counts in its own memory meanwhile (with a logged
+        # warning) and goes back to Redis when it answers again.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ENABLED": _switch(env, "RATELIMIT_ENABLED"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "xq"),

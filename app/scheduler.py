@@ -7,6 +7,7 @@ server. Every job calls one package's service inside an app context and commits 
 except the outbox sweep, which commits each claim before it sends (its own units of work).
 """
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -15,12 +16,13 @@ import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api import idempotency
 from app.auth import login, tokens
 from app.bookings.services.desk import close_past_sessions
 from app.bookings.services.waitlist import expire_offers
-from app.core.db import begin_write
+from app.core.db import begin_write, first_line, is_unavailable
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import utcnow
 from app.extensions import db
@@ -57,15 +59,31 @@ def _in_app(app: Flask, job: Callable[..., None]) -> Callable[[], None]:
                 begin_write(db.session)
                 job(now=utcnow())
                 db.session.commit()
-            except Exception:
-                db.session.rollback()
-                log.exception("scheduled job %s failed", job.__name__)
-                raise
+            except Exception as error:
+                _given_up(job.__name__, error)
             finally:
-                db.session.remove()
+                _remove_session()
 
     run.__name__ = run.__qualname__ = job.__name__
     return run
+
+
+def _given_up(name: str, error: Exception) -> None:
+    """A job that failed: with the database away, one warning line and the next run
+    tries again (the heartbeat's age on /healthz shows how long it has been); any other
+    failure is logged with its trace and raised to APScheduler."""
+    _remove_session()
+    if is_unavailable(error):
+        log.warning("%s: database unavailable, trying again at the next run: %s", name,
+                    first_line(error))
+        return
+    log.exception("scheduled job %s failed", name)
+    raise error
+
+
+def _remove_session() -> None:
+    with contextlib.suppress(SQLAlchemyError):  # the database may be gone
+        db.session.remove()
 
 
 def sweep_outbox(app: Flask) -> Callable[[], None]:
@@ -78,12 +96,10 @@ def sweep_outbox(app: Flask) -> Callable[[], None]:
                 stats = sweep(now=utcnow())
                 if stats.claimed or stats.expired or stats.reclaimed:
                     log.info("outbox sweep: %s", stats)
-            except Exception:
-                db.session.rollback()
-                log.exception("outbox sweep failed")
-                raise
+            except Exception as error:
+                _given_up("sweep_outbox", error)
             finally:
-                db.session.remove()
+                _remove_session()
 
     run.__name__ = run.__qualname__ = "sweep_outbox"
     return run

@@ -12,10 +12,12 @@ READ COMMITTED, services rely on row locks and conditional updates.
 """
 
 import functools
+import sqlite3
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
 
@@ -43,6 +45,34 @@ def configure_engine(engine: Engine) -> None:
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE)
                              else "BEGIN")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be used just now — PostgreSQL down
+    or its connection dropped, SQLite's file unreadable, full or locked past the busy
+    timeout — rather than that a statement was wrong (a bug: no such table, a syntax
+    error, which SQLite reports as OperationalError too): then the site answers 503
+    and the jobs wait for their next run."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_AWAY  # the primary code of an extended one
+    return isinstance(error, OperationalError)
+
+
+_SQLITE_AWAY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY,
+                sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
+                sqlite3.SQLITE_NOTADB}
+
+
+def first_line(error: BaseException) -> str:
+    """The driver's message without SQLAlchemy's statement and parameters (a log line
+    must not carry a booking's values)."""
+    original = getattr(error, "orig", None) or error
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]
 
 
 def _own(session: OrmSession | scoped_session) -> OrmSession:

@@ -1,5 +1,7 @@
 """The home page, the language switch, the health check and error pages."""
 
+import contextlib
+import logging
 from datetime import date, timedelta
 
 from flask import (
@@ -13,13 +15,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.auth.care import CARE_COOKIE, care_mode
 from app.core.clock import request_now
+from app.core.db import first_line, is_unavailable
 from app.core.fragments import public_fragment
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.redirects import safe_next
@@ -30,6 +34,9 @@ from app.web.forms import CareForm, LanguageForm
 from app.web.i18n import LANG_COOKIE
 
 bp = Blueprint("web", __name__)
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 30  # when the database is unavailable
 
 TOWNSHIP_COOKIE = "xq_township"  # the resident's township, remembered on this device
 
@@ -126,9 +133,11 @@ def healthz():
         beat = db.session.scalar(
             select(SchedulerHeartbeat.beat_dt).where(SchedulerHeartbeat.name == MAIN_SCHEDULER)
         )
-    except SQLAlchemyError:
-        db.session.rollback()
-        return jsonify(status="error", database="unreachable"), 503
+    except SQLAlchemyError as error:
+        _forget_session()
+        log.warning("healthz: database unavailable: %s", first_line(error))
+        return (jsonify(status="error", database="unreachable"), 503,
+                {"Retry-After": str(RETRY_AFTER_S)})
     age = round((now - beat).total_seconds()) if beat else None
     return jsonify(status="ok", database="ok", scheduler_heartbeat_age_s=age)
 
@@ -172,13 +181,47 @@ def http_error(error: HTTPException):
     return _error_page(error.code or 500)
 
 
+@bp.app_errorhandler(DBAPIError)
+def database_unavailable(error: DBAPIError):
+    """The database went away (or SQLite's file cannot be read, or stays locked): a
+    calm 503 — the page below or the API's JSON — with Retry-After and one log line,
+    no stack trace. The next request tries again; pool_pre_ping (config) drops the
+    pooled connections the outage left stale, so the site recovers without a restart.
+    Any other database error is a bug: it goes on to the 500 page, logged."""
+    if not is_unavailable(error):
+        raise error
+    _forget_session()
+    log.warning("%s %s: database unavailable: %s", request.method, request.path,
+                first_line(error))
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if _wants_json():
+        return jsonify(error={"code": "unavailable", "message": "database unavailable, "
+                              "try again shortly"}), 503, headers
+    # Rendered without the context processors: they read the signed-in account, from
+    # the database that is not there.
+    page = current_app.jinja_env.get_template("web/unavailable.html").render(
+        help_phone=current_app.config["HELP_PHONE"], retry_after=RETRY_AFTER_S,
+        current_locale=str(get_locale()))
+    return page, 503, headers
+
+
+def _forget_session() -> None:
+    """Give back the request's connection; with the database gone that may fail too."""
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.remove()
+
+
 ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
                415: "unsupported_media_type", 429: "rate_limited",
                500: "server_error"}
 
 
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
 def _error_page(status: int):
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+    if _wants_json():
         code = ERROR_CODES.get(status, str(status))
         return jsonify(error={"code": code, "message": code.replace("_", " ")}), status
     return render_template("web/error.html", status=status), status
