@@ -99,6 +99,9 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    sqlite = connectable.dialect.name == "sqlite"
+    if sqlite:
+        connectable = _sqlite_migration_engine(connectable)
 
     with connectable.connect() as connection:
         context.configure(
@@ -109,6 +112,44 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                _check_foreign_keys(connection)
+
+
+def _sqlite_migration_engine(app_engine):
+    """SQLite, for the migrations alone: foreign keys not enforced while they run.
+
+    Alembic's batch mode changes a SQLite table by copying it, dropping the old one and
+    renaming the copy; with foreign keys enforced, dropping a table that other tables'
+    rows reference (slots, by bookings) fails — on a database with data, that is, on
+    every real upgrade. SQLite's own procedure for such changes turns enforcement off
+    outside the transaction and checks the keys before committing (foreign_key_check,
+    below). The app's connections keep it on: this engine has its own connections
+    (NullPool: none outlives the migration) with the app's settings, then this one.
+    """
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    from app.core.db import configure_engine
+
+    engine = create_engine(app_engine.url, poolclass=NullPool)
+    configure_engine(engine)
+
+    @event.listens_for(engine, "connect")
+    def _foreign_keys_off(dbapi_connection, _record):  # after configure_engine's
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()
+
+    return engine
+
+
+def _check_foreign_keys(connection):
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: "
+                           f"{len(broken)} in {', '.join(tables)}")
 
 
 if context.is_offline_mode():
