@@ -120,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from app.admin.cli import directory_cli, users_cli
     from app.calendar.cli import import_cli
+    from app.core.backup import backup_command
     from app.demo.cli import demo_cli
     from app.notifications.cli import notifications_cli
     from app.scheduler import scheduler_cli
@@ -130,3 +131,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(directory_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(notifications_cli)
+    # `flask db backup` beside Flask-Migrate's commands (its `db` group, a click Group).
+    app.cli.commands["db"].add_command(backup_command)
