@@ -6,15 +6,18 @@ new site's database, holds every booking acknowledged before the backup started,
 seats' counts agree with its bookings, and the site serves from it.
 """
 
+import os
 import queue
 import shutil
+import subprocess
 import threading
 import time
 from datetime import timedelta
 
 import flask_migrate
+import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from app.bookings.models import ACTIVE_STATUSES, Booking
 from app.bookings.services import engine
@@ -28,8 +31,8 @@ from tests.factories import NOW, TODAY, create_patient, create_session, make_id_
 THREADS, PATIENTS, LECTURES, SEATS = 6, 150, 8, 200
 
 
-def _site(path):
-    app = make_app(f"sqlite:///{path}")
+def _site(url: str):
+    app = make_app(url)
     with app.app_context():
         flask_migrate.upgrade()
         slots = [create_session(day=TODAY + timedelta(days=2), slots=1, capacity=SEATS,
@@ -41,8 +44,10 @@ def _site(path):
     return app, [(p, s) for s in slots for p in patients]
 
 
-def test_a_backup_during_a_burst_restores_every_acknowledged_booking(tmp_path):
-    app, bookings = _site(tmp_path / "site.sqlite3")
+def _burst(app, bookings, take_backup) -> tuple[list[tuple[int, float]], float, float]:
+    """Book ``bookings`` from THREADS threads, calling ``take_backup()`` once 100 are
+    acknowledged; (booking id, acknowledged at) of each, and when the backup started
+    and returned."""
     work: queue.SimpleQueue = queue.SimpleQueue()
     for pair in bookings:
         work.put(pair)
@@ -69,19 +74,18 @@ def test_a_backup_during_a_burst_restores_every_acknowledged_booking(tmp_path):
         thread.start()
     assert enough.wait(60)
     started = time.monotonic()
-    with app.app_context():
-        made = backup(make_url(db.engine.url), tmp_path / "backup.sqlite3")
+    take_backup()
     finished = time.monotonic()
     time.sleep(0.3)  # the burst goes on after the backup too
     stop.set()
     for thread in threads:
         thread.join(60)
+    return acknowledged, started, finished
 
-    before = {booking_id for booking_id, at in acknowledged if at < started}
-    after = [booking_id for booking_id, at in acknowledged if at > finished]
-    restored_path = tmp_path / "restored.sqlite3"
-    shutil.copyfile(made.path, restored_path)
-    restored = make_app(f"sqlite:///{restored_path}")
+
+def _restored_as_acknowledged(restored, acknowledged, started, finished) -> None:
+    """The restored site holds every booking acknowledged before the backup started,
+    none that was never acknowledged, seat counts that match, and serves."""
     with restored.app_context():
         ids = set(db.session.scalars(select(Booking.id)))
         counts = dict(db.session.execute(
@@ -89,19 +93,74 @@ def test_a_backup_during_a_burst_restores_every_acknowledged_booking(tmp_path):
             .group_by(Booking.slot_id)).all())
         booked = dict(db.session.execute(select(Slot.id, Slot.booked_count)).all())
         db.session.remove()
-        db.engine.dispose()
+    before = {booking_id for booking_id, at in acknowledged if at < started}
+    after = [booking_id for booking_id, at in acknowledged if at > finished]
 
     assert len(before) >= 100 and after, "the backup ran inside the burst"
     assert before <= ids
     assert ids <= {booking_id for booking_id, _ in acknowledged}
     assert {slot: n for slot, n in booked.items() if n} == counts
     assert restored.test_client().get("/schedule?kind=lecture").status_code == 200
-    with app.app_context():
+    with restored.app_context():
         db.engine.dispose()
 
 
+def test_a_backup_during_a_burst_restores_every_acknowledged_booking(tmp_path):
+    app, bookings = _site(f"sqlite:///{tmp_path / 'site.sqlite3'}")
+    made = []
+
+    def take_backup() -> None:
+        with app.app_context():
+            made.append(backup(make_url(db.engine.url), tmp_path / "backup.sqlite3"))
+
+    acknowledged, started, finished = _burst(app, bookings, take_backup)
+    with app.app_context():
+        db.engine.dispose()
+    restored_path = tmp_path / "restored.sqlite3"
+    shutil.copyfile(made[0].path, restored_path)  # README's restore: the file put back
+    _restored_as_acknowledged(make_app(f"sqlite:///{restored_path}"), acknowledged,
+                              started, finished)
+
+
+def test_pg_dump_during_a_burst_restores_every_acknowledged_booking(tmp_path, scratch_url):
+    """README's PostgreSQL procedure: pg_dump while the site runs, pg_restore into a new
+    database."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("the PostgreSQL tier (TEST_DATABASE_URL) is not set")
+    app, bookings = _site(scratch_url)
+    url = make_url(scratch_url)
+    dump = tmp_path / "xiangqing.dump"
+
+    def address(database: str) -> str:  # as libpq's tools take it
+        return URL.create("postgresql", username=url.username, host=url.host,
+                          port=url.port, database=database).render_as_string()
+
+    def take_backup() -> None:
+        subprocess.run(["pg_dump", "--format=custom", "--file", str(dump),
+                        address(url.database)],
+                       check=True, timeout=120)
+
+    acknowledged, started, finished = _burst(app, bookings, take_backup)
+    with app.app_context():
+        db.engine.dispose()
+    restored_name = f"{url.database}_restored"
+    admin = address("postgres")
+    subprocess.run(["psql", "-q", admin, "-c", f'CREATE DATABASE "{restored_name}"'],
+                   check=True, timeout=60)
+    try:
+        subprocess.run(["pg_restore", "--no-owner", "--dbname", address(restored_name),
+                        str(dump)], check=True, timeout=120)
+        _restored_as_acknowledged(
+            make_app(url.set(database=restored_name).render_as_string(hide_password=False)),
+            acknowledged, started, finished)
+    finally:
+        subprocess.run(["psql", "-q", admin, "-c",
+                        f'DROP DATABASE IF EXISTS "{restored_name}" WITH (FORCE)'],
+                       check=True, timeout=60)
+
+
 def test_the_backup_command_on_sqlite_and_on_postgresql(tmp_path):
-    app, _ = _site(tmp_path / "site.sqlite3")
+    app, _ = _site(f"sqlite:///{tmp_path / 'site.sqlite3'}")
     runner = app.test_cli_runner()
 
     done = runner.invoke(args=["db", "backup", str(tmp_path / "copy.sqlite3")])
