@@ -20,10 +20,21 @@ below runs every value a log format may print through the site's ``redact``.
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
-from gunicorn.glogging import Logger
+# /metrics adds up every worker's counts (prometheus_client's multiprocess mode): each
+# process writes its counts to files in this folder. It must be set before anything
+# imports prometheus_client — so before the app, just below. A folder of our own unless
+# PROMETHEUS_MULTIPROC_DIR names one (systemd: RuntimeDirectory); emptied at each start.
+_OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+METRICS_DIR = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                                         tempfile.mkdtemp(prefix="xiangqing-metrics-")))
 
-from app.web.logs import redact
+from gunicorn.glogging import Logger  # noqa: E402
+
+from app.web.logs import redact  # noqa: E402
 
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_WORKERS") or min(2 * multiprocessing.cpu_count(), 8))
@@ -33,10 +44,26 @@ keepalive = 0  # gthread keeps connections alive only beyond its threads: none h
 
 def on_starting(server):
     """Cap each worker's connections at its threads, unless set on purpose (the
-    threads may come from the command line, after this file was read)."""
+    threads may come from the command line, after this file was read). Start the
+    metrics with empty counts: the files of a previous run would add to them."""
     setting = server.cfg.settings["worker_connections"]
     if setting.value == setting.default:
         server.cfg.set("worker_connections", server.cfg.threads)
+    METRICS_DIR.mkdir(parents=True, exist_ok=True)
+    for leftover in METRICS_DIR.glob("*.db"):
+        leftover.unlink()
+
+
+def child_exit(server, worker):
+    """A worker gone: its counts stay (they happened), its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)
 
 
 class RedactingLogger(Logger):

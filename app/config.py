@@ -42,6 +42,8 @@ def from_env(env: dict[str, str] | None = None, *, name: str | None = None) -> d
         "SITE_NAME": env.get("SITE_NAME", "乡情专家行"),
         # The programme office's phone, on the page shown while the database is away.
         "HELP_PHONE": env.get("HELP_PHONE", ""),
+        # /metrics answers loopback, or anyone sending "Authorization: Bearer <token>".
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         # The site's public address (https://…), for every absolute link: messages,
         # calendar feeds, subscribe pages. Required in production.
         "SITE_URL": env.get("SITE_URL") or DEFAULT_SITE_URLS.get(name, ""),

@@ -14,7 +14,7 @@ from app.bookings.services.policy import current_policy
 from app.core.clock import request_now
 from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS, STATUS_LABELS
 from app.scheduling.queries import SessionPlaces
-from app.web import formatting, logs, outbox, security
+from app.web import formatting, logs, metrics, outbox, security
 from app.web.views import bp, http_error
 
 
@@ -31,6 +31,7 @@ def init_web(app: Flask) -> None:
     security.init_app(app)
     logs.init_app(app)
     outbox.init_app(app)
+    metrics.init_app(app)
 
     @app.context_processor
     def shared_context() -> dict:

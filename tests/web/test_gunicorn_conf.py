@@ -9,6 +9,13 @@ from gunicorn.app.base import Application
 CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 
+@pytest.fixture(autouse=True)
+def _metrics_folder(tmp_path, monkeypatch):
+    """gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR when it is read; reading it here
+    must not leave the rest of the suite's process in multiprocess mode."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+
+
 class _Site(Application):
     def __init__(self, argv):
         self.argv = argv

@@ -26,6 +26,13 @@ CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 TOKEN = "5-Zm9yLXRoZS10ZXN0cy1vbmx5LW5vdC1hLWtleQ"
 
 
+@pytest.fixture(autouse=True)
+def _metrics_folder(tmp_path, monkeypatch):
+    """gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR when it is read; reading it here
+    must not leave the rest of the suite's process in multiprocess mode."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+
+
 def _get(url: str, *, referer: str) -> int:
     request = urllib.request.Request(url, headers={"Referer": referer})
     with urllib.request.urlopen(request, timeout=30) as response:

@@ -57,7 +57,9 @@ from app.bookings.models import (
     BookingStatus,
 )
 from app.bookings.services import notices, refusals
+from app.core import metrics
 from app.core.db import insert_ignore, restart_as_write
+from app.core.errors import DomainError
 from app.core.formatting import month_name, short_date, short_datetime
 from app.core.phones import mask_phone
 from app.core.time import local_day_bounds, to_local
@@ -130,6 +132,18 @@ def book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: dateti
     referrals decides who may) with ``referral_note``, before public release too;
     ``professional``: ``by`` may book sessions for local doctors online (a township
     doctor)."""
+    try:
+        return _book(slot_id, patient, by=by, now=now, source=source,
+                     idempotency_key=idempotency_key, held=held, referral_note=referral_note,
+                     professional=professional)
+    except DomainError as refused:
+        metrics.BOOKING_REFUSALS.labels(reason=refused.code).inc()
+        raise
+
+
+def _book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datetime,
+          source: BookingSource, idempotency_key: str | None, held: bool,
+          referral_note: str, professional: bool) -> Booked:
     slot = queries.slot_facts(slot_id)
     if slot is None:
         raise BookingNotFound(_("找不到这个号源"))
