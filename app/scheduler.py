@@ -5,24 +5,35 @@ inside every web worker would run each job once per worker, so the jobs live her
 in a process of their own that ``make run`` (or a systemd unit) starts beside the web
 server. Every job calls one package's service inside an app context and commits once,
 except the outbox sweep, which commits each claim before it sends (its own units of work).
+
+Exactly one scheduler runs the jobs, however many are started (by mistake, or one per
+web machine): the heartbeat row in the database is a lease. Each heartbeat takes or
+renews it in one conditional UPDATE — its owner's own, or run out (LEASE_SECONDS
+without a beat) — so two schedulers beating at once cannot both hold it. The one that
+holds it runs the jobs; another stands by, beating, and takes over within
+LEASE_SECONDS of the first one stopping. The database is the one thing every machine
+shares on both SQLite and PostgreSQL, so the lease lives there rather than in Redis.
 """
 
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api import idempotency
 from app.auth import login, tokens
 from app.bookings.services.desk import close_past_sessions
 from app.bookings.services.waitlist import expire_offers
-from app.core.db import begin_write, first_line, is_unavailable
+from app.core.db import begin_write, first_line, insert_ignore, is_unavailable
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import utcnow
 from app.extensions import db
@@ -33,27 +44,95 @@ log = logging.getLogger(__name__)
 scheduler_cli = AppGroup("scheduler", help="The reminder and maintenance process.")
 
 HEARTBEAT_SECONDS = 30
+LEASE_SECONDS = 90  # three heartbeats missed: that scheduler has stopped
 SWEEP_SECONDS = 30
 OFFER_EXPIRY_SECONDS = 60
 CLOSE_SESSIONS_SECONDS = 300
 PURGE_SECONDS = 3600
 
 
-def write_heartbeat(*, now, name: str = MAIN_SCHEDULER) -> None:
-    """Stamp this process's heartbeat; /healthz reports its age."""
-    beat = db.session.get(SchedulerHeartbeat, name)
-    if beat is None:
-        db.session.add(SchedulerHeartbeat(name=name, beat_dt=now, pid=os.getpid()))
-    else:
-        beat.beat_dt, beat.pid = now, os.getpid()
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
 
 
-def _in_app(app: Flask, job: Callable[..., None]) -> Callable[[], None]:
-    """Run ``job(now=…)`` in an app context as one write unit of work, committed once.
-    Every job writes, so it opens with the write lock (on SQLite a read that turns
-    into a write would fail at once if a web worker wrote in between)."""
+def write_heartbeat(*, now, owner: str | None = None, name: str = MAIN_SCHEDULER) -> str:
+    """Stamp the heartbeat for ``owner`` (default: this process) if the lease is its
+    own or has run out — one conditional UPDATE, so of two schedulers beating at once
+    exactly one holds it; /healthz reports its age. Returns who holds the lease now."""
+    owner = owner or this_process()
+    stamped = db.session.execute(
+        update(SchedulerHeartbeat)
+        .where(SchedulerHeartbeat.name == name,
+               or_(SchedulerHeartbeat.owner == owner,
+                   SchedulerHeartbeat.beat_dt < now - timedelta(seconds=LEASE_SECONDS)))
+        .values(beat_dt=now, pid=os.getpid(), owner=owner)
+        .execution_options(synchronize_session=False)).rowcount
+    if not stamped:
+        insert_ignore(db.session, SchedulerHeartbeat,
+                      {"name": name, "beat_dt": now, "pid": os.getpid(), "owner": owner})
+    return db.session.scalar(select(SchedulerHeartbeat.owner)
+                             .where(SchedulerHeartbeat.name == name))
+
+
+class Lease:
+    """Whether this process is the scheduler that runs the jobs. Held while its last
+    heartbeat — committed — took the lease less than LEASE_SECONDS ago; a second
+    scheduler started by mistake (or on another machine) stands by, beating, and takes
+    over within LEASE_SECONDS of the first one stopping."""
+
+    def __init__(self, owner: str):
+        self.owner = owner
+        self.renewed: datetime | None = None
+        self.holder: str | None = None
+
+    def holds(self, now: datetime) -> bool:
+        return self.renewed is not None and now - self.renewed < timedelta(
+            seconds=LEASE_SECONDS)
+
+    def note(self, holder: str, now: datetime) -> None:
+        if holder == self.owner:
+            if not self.holds(now):
+                log.info("scheduler %s runs the jobs", self.owner)
+            self.renewed = now
+        elif holder != self.holder or self.renewed is not None:
+            log.warning("another scheduler (%s) runs the jobs; this one (%s) stands by "
+                        "and takes over if that one stops for %s s", holder, self.owner,
+                        LEASE_SECONDS)
+            self.renewed = None
+        self.holder = holder
+
+
+def _beat(app: Flask, lease: Lease) -> Callable[[], None]:
+    """The heartbeat job: stamp it, commit, then note whether this process leads."""
 
     def run() -> None:
+        with app.app_context():
+            now = utcnow()
+            try:
+                begin_write(db.session)
+                holder = write_heartbeat(now=now, owner=lease.owner)
+                db.session.commit()
+            except Exception as error:
+                _given_up("write_heartbeat", error)
+                return
+            finally:
+                _remove_session()
+        lease.note(holder, now)
+
+    run.__name__ = run.__qualname__ = "write_heartbeat"
+    return run
+
+
+def _in_app(app: Flask, job: Callable[..., None], lease: Lease | None = None
+            ) -> Callable[[], None]:
+    """Run ``job(now=…)`` in an app context as one write unit of work, committed once —
+    if this process holds ``lease``. Every job writes, so it opens with the write lock
+    (on SQLite a read that turns into a write would fail at once if a web worker wrote
+    in between)."""
+
+    def run() -> None:
+        if lease is not None and not lease.holds(utcnow()):
+            return
         with app.app_context():
             try:
                 begin_write(db.session)
@@ -86,11 +165,14 @@ def _remove_session() -> None:
         db.session.remove()
 
 
-def sweep_outbox(app: Flask) -> Callable[[], None]:
-    """The outbox sweep in an app context. It commits its own units of work: each
-    claim before the messages are sent, the stamps after (app.notifications.sweep)."""
+def sweep_outbox(app: Flask, lease: Lease | None = None) -> Callable[[], None]:
+    """The outbox sweep in an app context, if this process holds ``lease``. It commits
+    its own units of work: each claim before the messages are sent, the stamps after
+    (app.notifications.sweep)."""
 
     def run() -> None:
+        if lease is not None and not lease.holds(utcnow()):
+            return
         with app.app_context():
             try:
                 stats = sweep(now=utcnow())
@@ -105,15 +187,19 @@ def sweep_outbox(app: Flask) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(app: Flask) -> BlockingScheduler:
-    """Every periodic job of the site, registered in this one place."""
+def build_scheduler(app: Flask, lease: Lease | None = None) -> BlockingScheduler:
+    """Every periodic job of the site, registered in this one place. The heartbeat
+    takes (or renews) ``lease`` first; the other jobs run only while it is held."""
+    lease = lease or Lease(this_process())
+    heartbeat = _beat(app, lease)
+    heartbeat()  # before any job looks at the lease
     scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
     scheduler.add_job(
-        _in_app(app, write_heartbeat), "interval", seconds=HEARTBEAT_SECONDS,
-        id="heartbeat", name="heartbeat", next_run_time=utcnow(), coalesce=True, max_instances=1,
+        heartbeat, "interval", seconds=HEARTBEAT_SECONDS,
+        id="heartbeat", name="heartbeat", coalesce=True, max_instances=1,
     )
     scheduler.add_job(
-        sweep_outbox(app), "interval", seconds=SWEEP_SECONDS, id="sweep_outbox",
+        sweep_outbox(app, lease), "interval", seconds=SWEEP_SECONDS, id="sweep_outbox",
         name="sweep_outbox", next_run_time=utcnow(), coalesce=True, max_instances=1,
     )
     jobs = [
@@ -125,7 +211,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     ]
     for job, seconds in jobs:
         scheduler.add_job(
-            _in_app(app, job), "interval", seconds=seconds, id=job.__name__,
+            _in_app(app, job, lease), "interval", seconds=seconds, id=job.__name__,
             name=job.__name__, next_run_time=utcnow(), coalesce=True, max_instances=1,
         )
     return scheduler

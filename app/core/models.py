@@ -79,13 +79,16 @@ MAIN_SCHEDULER = "main"
 
 
 class SchedulerHeartbeat(Base):
-    """One row per scheduler process name, stamped by its heartbeat job; /healthz reads it."""
+    """The scheduler's lease, stamped by its heartbeat job; /healthz and /metrics read
+    it. ``owner`` (host:pid) is the one scheduler running the jobs: another takes over
+    only once the stamp is older than the lease (app.scheduler)."""
 
     __tablename__ = "scheduler_heartbeats"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     beat_dt: Mapped[datetime]
     pid: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
 
 class AuditEntry(Base):

@@ -1,0 +1,105 @@
+"""Issue #19, item 5: exactly one scheduler runs the jobs, even when a second one is
+started by mistake (or on a second machine): the heartbeat row is a lease taken by one
+conditional UPDATE; the other scheduler stands by and takes over once the lease has
+run out (LEASE_SECONDS without a beat)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import flask_migrate
+
+from app.core.models import SchedulerHeartbeat
+from app.core.time import utcnow
+from app.extensions import db
+from app.scheduler import LEASE_SECONDS, Lease, _in_app, write_heartbeat
+from bench.workload import DATA_KEY, SECRET_KEY, SITE_URL
+from tests.conftest import make_app
+from tests.factories import NOW
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_one_holder_at_a_time_and_a_takeover_when_it_stops(db):
+    lease = timedelta(seconds=LEASE_SECONDS)
+
+    first = write_heartbeat(now=NOW, owner="web1:100")
+    second = write_heartbeat(now=NOW + timedelta(seconds=5), owner="web2:200")
+    renewed = write_heartbeat(now=NOW + timedelta(seconds=30), owner="web1:100")
+    still_not = write_heartbeat(now=NOW + timedelta(seconds=30) + lease
+                                - timedelta(seconds=1), owner="web2:200")
+    taken_over = write_heartbeat(now=NOW + timedelta(seconds=31) + lease, owner="web2:200")
+    back = write_heartbeat(now=NOW + timedelta(seconds=32) + lease, owner="web1:100")
+    db.session.commit()
+
+    assert (first, second, renewed, still_not) == ("web1:100",) * 4
+    assert (taken_over, back) == ("web2:200", "web2:200")
+    assert db.session.get(SchedulerHeartbeat, "main").owner == "web2:200"
+
+
+def test_jobs_run_only_while_the_lease_is_held(app):
+    ran = []
+
+    def job(*, now) -> None:
+        ran.append(now)
+
+    lease = Lease("web1:100")
+    _in_app(app, job, lease)()  # never held
+    lease.note("web1:100", utcnow())
+    _in_app(app, job, lease)()
+    lease.note("web2:200", utcnow())  # another took it
+    _in_app(app, job, lease)()
+    lease.note("web1:100", utcnow() - timedelta(seconds=LEASE_SECONDS + 1))
+    _in_app(app, job, lease)()  # held, but not renewed since: run out
+
+    assert len(ran) == 1
+
+
+def _scheduler(url: str, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DATA_KEY": DATA_KEY,
+           "SITE_URL": SITE_URL, "XQ_ENV": "production", "SMS_DRIVER": "null",
+           "MAIL_DRIVER": "null"}
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"], cwd=ROOT,
+            env=env, stdout=out, stderr=out, start_new_session=True)
+
+
+def _wait_for(log: Path, text: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while text not in log.read_text():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+
+
+def test_a_second_scheduler_process_stands_by(scratch_url, tmp_path):
+    app = make_app(scratch_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.session.remove()
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = _scheduler(scratch_url, first_log)
+    second = None
+    try:
+        _wait_for(first_log, "runs the jobs", first)
+        second = _scheduler(scratch_url, second_log)
+        _wait_for(second_log, "stands by", second)
+        with app.app_context():
+            holder = db.session.get(SchedulerHeartbeat, "main").owner
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(20)
+
+    assert holder.endswith(f":{first.pid}")
+    assert f"another scheduler ({holder}) runs the jobs" in second_log.read_text()
+    assert "runs the jobs" not in second_log.read_text().replace(
+        f"another scheduler ({holder}) runs the jobs", "")
