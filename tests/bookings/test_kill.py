@@ -73,13 +73,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _gunicorn(url: str, log: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+def _gunicorn(url: str, log: Path, **settings: str) -> Iterator[tuple[int, subprocess.Popen]]:
     """The site as production runs it, in a process group of its own; the clock is
-    the machine's (the slots are two days ahead, released already)."""
+    the machine's (the slots are two days ahead, released already). ``settings``:
+    more environment (tests/ops/test_two_machines.py)."""
     port = _free_port()
     env = {**os.environ, **KEYS, "DATABASE_URL": url, "XQ_ENV": "production",
            "INSECURE_COOKIES": "1", "RATELIMIT_ENABLED": "false", "SMS_DRIVER": "null",
-           "MAIL_DRIVER": "null"}
+           "MAIL_DRIVER": "null", **settings}
     with open(log, "ab") as out:
         process = subprocess.Popen(
             [str(GUNICORN), "-w", "2", "-k", "gthread", "--threads", "4",
