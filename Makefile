@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test browser bench bench-wrk wrk bench-feeds bench-sweep lint install install-dev translations translations-update db-upgrade seed clean
+.PHONY: run test browser bench bench-wrk wrk bench-feeds bench-sweep bench-two lint install install-dev translations translations-update db-upgrade seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -107,6 +107,11 @@ bench-feeds: install-dev
 ## bench-sweep: one outbox sweep of 1,000 due messages among 100,000, then 1,000,000 rows
 bench-sweep: install-dev
 	$(BIN)/python -m bench.sweep
+
+## bench-two: bookings/s and p99 with one and with two gunicorn masters on one
+## PostgreSQL (issue #19; bench/README.md)
+bench-two: install-dev wrk
+	$(BIN)/python -m bench.two_masters $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
