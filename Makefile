@@ -5,18 +5,31 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test browser bench bench-wrk wrk bench-feeds bench-sweep bench-two lint install install-dev translations translations-update db-upgrade seed clean
+.PHONY: run test browser bench bench-wrk wrk bench-feeds bench-sweep bench-two lint lock install install-dev translations translations-update db-upgrade seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Exact versions from the lock files (requirements/, made by `make lock`); the site
+# itself on top, without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements/main.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/main.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements/dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e '.[dev]'
 	@touch $@
+
+## lock: pin every dependency again from pyproject.toml's ranges (README, "Updating
+## dependencies"); dev first, the site's own under the same versions
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --extra dev --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements/dev.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		-c requirements/dev.txt -o requirements/main.txt pyproject.toml
 
 ## install: the virtual environment with the site's dependencies and compiled catalogs
 install: $(VENV)/.installed translations
