@@ -176,3 +176,23 @@ def _no_outside_network(monkeypatch):
         return real_connect(sock, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+# --- Issue #19, item 6: no secret in any test's captured logs ----------------------------
+
+_LEAKS: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    """Scan what each test phase captured (log records, stdout, stderr)."""
+    from tests.log_secrets import secrets_in
+
+    captured = "\n".join(content for _title, content in report.sections)
+    if captured and (kinds := secrets_in(captured)):
+        _LEAKS.append(f"{report.nodeid} ({report.when}): {', '.join(kinds)}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _LEAKS:
+        print("\nSecrets in the captured logs of:\n  " + "\n  ".join(_LEAKS))
+        session.exitstatus = 1
