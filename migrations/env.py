@@ -99,7 +99,9 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
-    sqlite = connectable.dialect.name == "sqlite"
+    # A database in memory lives in the app's one connection: migrate it there.
+    sqlite = connectable.dialect.name == "sqlite" and connectable.url.database not in (
+        None, "", ":memory:")
     if sqlite:
         connectable = _sqlite_migration_engine(connectable)
 

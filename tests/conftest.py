@@ -187,7 +187,9 @@ def pytest_runtest_logreport(report):
     """Scan what each test phase captured (log records, stdout, stderr)."""
     from tests.log_secrets import secrets_in
 
-    captured = "\n".join(content for _title, content in report.sections)
+    # A report carries the earlier phases' sections too: this phase's own only.
+    captured = "\n".join(content for title, content in report.sections
+                         if title.endswith(f" {report.when}"))
     if captured and (kinds := secrets_in(captured)):
         _LEAKS.append(f"{report.nodeid} ({report.when}): {', '.join(kinds)}")
 

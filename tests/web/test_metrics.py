@@ -106,7 +106,9 @@ def test_two_gunicorn_workers_are_counted_together(tmp_path, monkeypatch, given_
     key = ("xq_http_requests_total", ("endpoint", "api_directory.townships"),
            ("method", "GET"), ("status", "200"))
 
-    with serve(url, ["-w", "2", "--threads", "2"], tmp_path / "gunicorn.log") as (port, _):
+    # One thread each: a worker busy with a request accepts no other (gunicorn.conf.py
+    # caps its connections at its threads), so six clients keep both workers busy.
+    with serve(url, ["-w", "2", "--threads", "1"], tmp_path / "gunicorn.log") as (port, _):
         def fetch(count: int) -> None:
             for _ in range(count):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/townships",
