@@ -26,6 +26,7 @@ import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
+from flask.logging import default_handler
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -222,7 +223,11 @@ def build_scheduler(app: Flask, lease: Lease | None = None) -> BlockingScheduler
 def run_command(info: ScriptInfo) -> None:
     """Run the scheduler in the foreground until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    scheduler = build_scheduler(info.load_app())
+    app = info.load_app()
+    # One line per record: the root handler above, not also Flask's own on app.logger
+    # (added when the app was loaded to find this command; Flask's documented removal).
+    app.logger.removeHandler(default_handler)
+    scheduler = build_scheduler(app)
     click.echo(f"scheduler started (pid {os.getpid()}); Ctrl-C stops it")
     try:
         scheduler.start()
