@@ -66,6 +66,19 @@ def _build(url: str) -> tuple[list[int], list[tuple[str, int]]]:
     return slot_ids, tokens
 
 
+def stored_bookings() -> tuple[set[int], list]:
+    """The active bookings' ids, and (slot id, booked_count, capacity, active bookings)
+    of every slot — what a burst's assertions compare (tests/ops/test_two_machines.py)."""
+    stored = set(db.session.scalars(select(Booking.id).where(
+        Booking.status.in_(ACTIVE_STATUSES))))
+    counts = db.session.execute(
+        select(Slot.id, Slot.booked_count, Slot.capacity,
+               select(func.count()).where(Booking.slot_id == Slot.id,
+                                          Booking.status.in_(ACTIVE_STATUSES))
+               .scalar_subquery())).all()
+    return stored, counts
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -158,13 +171,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_booking(scratch_url, tmp_path):
 
     app = make_app(scratch_url, **KEYS)
     with app.app_context():
-        stored = set(db.session.scalars(select(Booking.id).where(
-            Booking.status.in_(ACTIVE_STATUSES))))
-        counts = db.session.execute(
-            select(Slot.id, Slot.booked_count, Slot.capacity,
-                   select(func.count()).where(Booking.slot_id == Slot.id,
-                                              Booking.status.in_(ACTIVE_STATUSES))
-                   .scalar_subquery())).all()
+        stored, counts = stored_bookings()
         integrity = (db.session.execute(text("PRAGMA integrity_check")).scalar()
                      if db.engine.dialect.name == "sqlite" else "ok")
         db.session.remove()

@@ -15,13 +15,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from app.bookings.models import ACTIVE_STATUSES, Booking
 from app.calendar.models import FeedOwner
 from app.calendar.tokens import ensure_link, token_of
 from app.core.time import utcnow
 from app.extensions import db
-from app.scheduling.models import Session, SessionExpert, Slot
-from tests.bookings.test_kill import KEYS, _book, _build, _gunicorn
+from app.scheduling.models import Session, SessionExpert
+from tests.bookings.test_kill import KEYS, _book, _build, _gunicorn, stored_bookings
 from tests.conftest import make_app
 
 ROUNDS = 25  # bookings each client tries
@@ -100,13 +99,7 @@ def test_two_masters_share_the_bookings_the_limits_and_the_feeds(shared, tmp_pat
         etags = {_etag(first, feed), _etag(second, feed)}
 
     with app.app_context():
-        stored = set(db.session.scalars(select(Booking.id).where(
-            Booking.status.in_(ACTIVE_STATUSES))))
-        counts = db.session.execute(
-            select(Slot.id, Slot.booked_count, Slot.capacity,
-                   select(func.count()).where(Booking.slot_id == Slot.id,
-                                              Booking.status.in_(ACTIVE_STATUSES))
-                   .scalar_subquery())).all()
+        stored, counts = stored_bookings()
         sessions = db.session.scalar(select(func.count(Session.id)))
         db.session.remove()
         db.engine.dispose()
