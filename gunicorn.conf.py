@@ -29,8 +29,9 @@ from pathlib import Path
 # imports prometheus_client — so before the app, just below. A folder of our own unless
 # PROMETHEUS_MULTIPROC_DIR names one (systemd: RuntimeDirectory); emptied at each start.
 _OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-METRICS_DIR = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
-                                         tempfile.mkdtemp(prefix="xiangqing-metrics-")))
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="xiangqing-metrics-")
+METRICS_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 from gunicorn.glogging import Logger  # noqa: E402
 

@@ -24,7 +24,11 @@ from app.extensions import db
 SQLITE_BUSY_TIMEOUT_S = 15
 
 
-class NotSQLite(Exception):
+class CannotBackUp(Exception):
+    """The backup cannot be made as asked; the message says why."""
+
+
+class NotSQLite(CannotBackUp):
     """The database is not a SQLite file: the message says what to run instead."""
 
 
@@ -40,11 +44,15 @@ def backup(url: URL, target: Path) -> Backup:
     if url.get_backend_name() != "sqlite":
         raise NotSQLite(pg_dump_advice(url, target))
     if not url.database or url.database == ":memory:":
-        raise NotSQLite("an in-memory SQLite database has nothing to back up")
+        raise CannotBackUp("an in-memory SQLite database has nothing to back up")
     source_path = Path(url.database)
     if not source_path.is_file():
-        raise FileNotFoundError(f"no SQLite database at {source_path}")
+        raise CannotBackUp(f"no SQLite database at {source_path}")
     target = Path(target)
+    if target.exists() and target.resolve() == source_path.resolve():
+        raise CannotBackUp(f"{target} is the database itself: back up to another file")
+    if not target.parent.is_dir():
+        raise CannotBackUp(f"no folder {target.parent}: make it first")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     source = sqlite3.connect(source_path, timeout=SQLITE_BUSY_TIMEOUT_S)
@@ -88,8 +96,8 @@ def backup_command(path: Path) -> None:
     prints the pg_dump command to use)."""
     try:
         made = backup(db.engine.url, path)
-    except NotSQLite as advice:
-        click.echo(str(advice), err=True)
+    except CannotBackUp as refused:  # NotSQLite: the pg_dump command to run instead
+        click.echo(str(refused), err=True)
         raise SystemExit(2) from None
     click.echo(f"backed up to {made.path} ({made.size / 1_048_576:.1f} MB, "
                f"{made.tables} tables, integrity checked)")

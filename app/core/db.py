@@ -60,7 +60,14 @@ def is_unavailable(error: BaseException) -> bool:
     code = getattr(error.orig, "sqlite_errorcode", None)
     if code is not None:
         return code & 0xFF in _SQLITE_AWAY  # the primary code of an extended one
-    return isinstance(error, OperationalError)
+    if not isinstance(error, OperationalError):
+        return False
+    # PostgreSQL: no SQLSTATE when no connection was made; otherwise only its classes
+    # for a lost connection (08), too few resources (53: the disk full) and an operator
+    # or the server stopping it (57). A deadlock (40P01) or a serialization failure is
+    # a bug to see, not an outage.
+    state = getattr(error.orig, "sqlstate", None)
+    return state is None or state[:2] in ("08", "53", "57")
 
 
 _SQLITE_AWAY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY,

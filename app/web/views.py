@@ -32,6 +32,7 @@ from app.extensions import db
 from app.scheduling.queries import places_left, township_days, townships, week_by_township
 from app.web.forms import CareForm, LanguageForm
 from app.web.i18n import LANG_COOKIE
+from app.web.logs import redact
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ def database_unavailable(error: DBAPIError):
     if not is_unavailable(error):
         raise error
     _forget_session()
-    log.warning("%s %s: database unavailable: %s", request.method, request.path,
+    log.warning("%s %s: database unavailable: %s", request.method, redact(request.path),
                 first_line(error))
     headers = {"Retry-After": str(RETRY_AFTER_S)}
     if _wants_json():
@@ -224,4 +225,7 @@ def _error_page(status: int):
     if _wants_json():
         code = ERROR_CODES.get(status, str(status))
         return jsonify(error={"code": code, "message": code.replace("_", " ")}), status
-    return render_template("web/error.html", status=status), status
+    try:
+        return render_template("web/error.html", status=status), status
+    except DBAPIError as error:  # the page reads the signed-in account: the database
+        return database_unavailable(error)  # is away (a bug: raised again there)

@@ -168,6 +168,12 @@ def test_the_backup_command_on_sqlite_and_on_postgresql(tmp_path):
     assert done.exit_code == 0, done.output
     assert done.output.startswith(f"backed up to {tmp_path / 'copy.sqlite3'} (")
     assert "integrity checked" in done.output
+    onto_itself = runner.invoke(args=["db", "backup", str(tmp_path / "site.sqlite3")])
+    nowhere = runner.invoke(args=["db", "backup", str(tmp_path / "no" / "copy.sqlite3")])
+    assert (onto_itself.exit_code, nowhere.exit_code) == (2, 2)
+    assert "is the database itself" in onto_itself.output
+    assert f"no folder {tmp_path / 'no'}" in nowhere.output
+    assert (tmp_path / "site.sqlite3").stat().st_size > 0
     with app.app_context():
         db.engine.dispose()
 

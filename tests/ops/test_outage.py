@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import flask_migrate
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -54,6 +55,9 @@ def _away_and_back(app, cut: Callable[[], None], mend: Callable[[], None], caplo
     caplog.set_level(logging.INFO)
     cut()
     page = resident.get("/bookings")
+    missing = resident.get("/no-such-page")  # the 404 page reads the account too
+    feed_token = "12-" + "Q" * 32
+    feed = app.test_client().get(f"/calendar/me/{feed_token}.ics")
     visitor = app.test_client().get("/schedule?township=1")
     api = app.test_client().get("/api/v1/townships")
     health = app.test_client().get("/healthz")
@@ -61,13 +65,15 @@ def _away_and_back(app, cut: Callable[[], None], mend: Callable[[], None], caplo
     sweep()
     away = list(caplog.records)
 
-    assert page.status_code == visitor.status_code == 503
+    assert page.status_code == visitor.status_code == missing.status_code == 503
+    assert feed.status_code == 503
+    assert not [r for r in away if feed_token in r.getMessage()]  # logged redacted
     assert "请稍后再试" in page.text and "已经预约的号照常有效" in page.text
     assert page.headers["Retry-After"] == visitor.headers["Retry-After"] == "30"
     assert (api.status_code, api.json["error"]["code"]) == (503, "unavailable")
     assert api.headers["Retry-After"] == "30"
     assert (health.status_code, health.json["database"]) == (503, "unreachable")
-    assert "Traceback" not in page.text + visitor.text + api.text
+    assert "Traceback" not in page.text + visitor.text + api.text + missing.text
     assert [r.getMessage() for r in away if r.exc_info] == []
     unavailable = [r.getMessage() for r in away if "database unavailable" in r.getMessage()]
     assert any("GET /bookings" in m for m in unavailable)
@@ -182,7 +188,8 @@ def test_redis_away_limits_fall_back_to_the_process_memory(tmp_path):
 
 def test_a_wrong_statement_is_a_bug_not_an_outage(tmp_path):
     """SQLite reports a missing table as an OperationalError, like a missing file: only
-    the second is the database being away (503); the first stays a 500 with its trace."""
+    the second is the database being away (the 503 page); the first is a bug, left to
+    the 500 page and its logged trace."""
     wrong = create_engine(f"sqlite:///{tmp_path / 'here.sqlite3'}")
     away = create_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.sqlite3'}")
     with pytest.raises(OperationalError) as missing_table, wrong.connect() as connection:
@@ -193,3 +200,16 @@ def test_a_wrong_statement_is_a_bug_not_an_outage(tmp_path):
     assert not is_unavailable(missing_table.value)
     assert is_unavailable(missing_file.value)
     assert not is_unavailable(ValueError("not a database error"))
+
+
+def test_on_postgresql_a_deadlock_is_a_bug_and_a_shutdown_an_outage():
+    """psycopg raises a deadlock and a serialization failure as OperationalError too;
+    only a lost connection, the disk full or the server stopping mean 'away'."""
+    def wrapped(orig: Exception) -> OperationalError:
+        return OperationalError("SELECT 1", {}, orig)
+
+    assert not is_unavailable(wrapped(psycopg.errors.DeadlockDetected()))
+    assert not is_unavailable(wrapped(psycopg.errors.SerializationFailure()))
+    assert is_unavailable(wrapped(psycopg.errors.AdminShutdown()))
+    assert is_unavailable(wrapped(psycopg.errors.DiskFull()))
+    assert is_unavailable(wrapped(psycopg.OperationalError("connection refused")))
