@@ -6,19 +6,23 @@ in a process of their own that ``make run`` (or a systemd unit) starts beside th
 server. Every job calls one package's service inside an app context and commits once,
 except the outbox sweep, which commits each claim before it sends (its own units of work).
 
-Exactly one scheduler runs the jobs, however many are started (by mistake, or one per
+One scheduler runs the jobs, however many are started (by mistake, or one per
 web machine): the heartbeat row in the database is a lease. Each heartbeat takes or
 renews it in one conditional UPDATE — its owner's own, or run out (LEASE_SECONDS
 without a beat) — so two schedulers beating at once cannot both hold it. The one that
-holds it runs the jobs; another stands by, beating, and takes over within
-LEASE_SECONDS of the first one stopping. The database is the one thing every machine
-shares on both SQLite and PostgreSQL, so the lease lives there rather than in Redis.
+holds it runs the jobs; another stands by, beating, and takes over at its first beat
+after LEASE_SECONDS without one (a scheduler stopped by SIGTERM gives the lease back
+at once). Each job is safe to run twice, should two ever overlap (ARCHITECTURE.md).
+The database is the one thing every machine shares on both SQLite and PostgreSQL, so
+the lease lives there rather than in Redis.
 """
 
 import contextlib
 import logging
 import os
+import signal
 import socket
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -227,9 +231,37 @@ def run_command(info: ScriptInfo) -> None:
     # One line per record: the root handler above, not also Flask's own on app.logger
     # (added when the app was loaded to find this command; Flask's documented removal).
     app.logger.removeHandler(default_handler)
-    scheduler = build_scheduler(app)
+    lease = Lease(this_process())
+    scheduler = build_scheduler(app, lease)
+    # systemd stops a service with SIGTERM: stop as with Ctrl-C, giving the lease back.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     click.echo(f"scheduler started (pid {os.getpid()}); Ctrl-C stops it")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         click.echo("scheduler stopped")
+    finally:
+        _give_back(app, lease)
+
+
+def _give_back(app: Flask, lease: Lease) -> None:
+    """Let the next scheduler take the lease at its first beat (a restart, an upgrade)
+    instead of waiting for it to run out; /healthz then shows the age of no beat."""
+    if lease.renewed is None:
+        return
+    with app.app_context():
+        try:
+            begin_write(db.session)
+            db.session.execute(
+                update(SchedulerHeartbeat)
+                .where(SchedulerHeartbeat.name == MAIN_SCHEDULER,
+                       SchedulerHeartbeat.owner == lease.owner)
+                .values(beat_dt=lease.renewed - timedelta(seconds=LEASE_SECONDS))
+                .execution_options(synchronize_session=False))
+            db.session.commit()
+            log.info("scheduler %s gave the lease back", lease.owner)
+        except SQLAlchemyError as error:
+            log.warning("could not give the lease back (%s); it runs out in %s s",
+                        first_line(error), LEASE_SECONDS)
+        finally:
+            _remove_session()

@@ -103,3 +103,31 @@ def test_a_second_scheduler_process_stands_by(scratch_url, tmp_path):
     assert f"another scheduler ({holder}) runs the jobs" in second_log.read_text()
     assert "runs the jobs" not in second_log.read_text().replace(
         f"another scheduler ({holder}) runs the jobs", "")
+
+
+def test_a_stopped_scheduler_gives_the_lease_to_the_next_at_once(scratch_url, tmp_path):
+    """systemd's stop (SIGTERM), as in an upgrade's restart: the next scheduler runs
+    the jobs from its first beat instead of standing by until the lease runs out."""
+    app = make_app(scratch_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.session.remove()
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = _scheduler(scratch_url, first_log)
+    second = None
+    try:
+        _wait_for(first_log, "runs the jobs", first)
+        os.killpg(first.pid, signal.SIGTERM)
+        assert first.wait(20) == 0
+        second = _scheduler(scratch_url, second_log)
+        _wait_for(second_log, "runs the jobs", second)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(20)
+        with app.app_context():
+            db.engine.dispose()
+
+    assert "gave the lease back" in first_log.read_text()
+    assert "stands by" not in second_log.read_text()
