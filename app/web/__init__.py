@@ -1,7 +1,11 @@
 """What every page shares: locale, formatting, security headers, errors, home and health,
 and logs without the secrets of URLs."""
 
+import hashlib
+from contextlib import suppress
 from datetime import datetime
+from functools import lru_cache, partial
+from pathlib import Path
 
 from flask import Flask, g
 from flask_babel import get_locale
@@ -27,6 +31,7 @@ def register_error_pages(app: Flask) -> None:
 
 def init_web(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.url_defaults(partial(_static_version, app))
     formatting.init_app(app)
     security.init_app(app)
     logs.init_app(app)
@@ -46,6 +51,24 @@ def init_web(app: Flask) -> None:
             "session_state": session_state,
             "public_left": public_left,
         }
+
+
+def _static_version(app: Flask, endpoint: str, values: dict) -> None:
+    """Every static file's URL carries a digest of its content (``?v=…``, which the
+    static route ignores): a browser or nginx may keep it a year (deploy/nginx), and a
+    release that changes the file changes its URL."""
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        path = Path(app.static_folder, values["filename"])
+        with suppress(OSError):  # a missing file: the URL 404s as before
+            stat = path.stat()
+            values["v"] = _digest(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=512)
+def _digest(path: str, _mtime_ns: int, _size: int) -> str:
+    """A file's content digest, read again when it changes (its mtime and size are in
+    the key)."""
+    return hashlib.blake2b(Path(path).read_bytes(), digest_size=6).hexdigest()
 
 
 def _policy() -> BookingPolicy:
