@@ -231,16 +231,19 @@ def run_command(info: ScriptInfo) -> None:
     # One line per record: the root handler above, not also Flask's own on app.logger
     # (added when the app was loaded to find this command; Flask's documented removal).
     app.logger.removeHandler(default_handler)
-    lease = Lease(this_process())
-    scheduler = build_scheduler(app, lease)
     # systemd stops a service with SIGTERM: stop as with Ctrl-C, giving the lease back.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
-    click.echo(f"scheduler started (pid {os.getpid()}); Ctrl-C stops it")
+    lease = Lease(this_process())
+    scheduler = None
     try:
+        scheduler = build_scheduler(app, lease)
+        click.echo(f"scheduler started (pid {os.getpid()}); Ctrl-C stops it")
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         click.echo("scheduler stopped")
     finally:
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
         _give_back(app, lease)
 
 

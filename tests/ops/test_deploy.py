@@ -7,15 +7,18 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-READ = re.compile(r"""(?:env\.get\(|_switch\(env, |os\.environ\.get\(|os\.environ\.setdefault\(|
-                      "(?=[A-Z_]+"\s*(?:not\s+)?in\s+os\.environ))\s*"([A-Z][A-Z0-9_]+)\"""",
-                  re.VERBOSE)
+READ = (
+    re.compile(r'(?:env\.get\(|_switch\(env, )\s*"([A-Z][A-Z0-9_]+)"'),  # app/config.py
+    re.compile(r'os\.environ(?:\.get\(|\.setdefault\(|\[)\s*"([A-Z][A-Z0-9_]+)"'),
+    re.compile(r'"([A-Z][A-Z0-9_]+)"\s+(?:not\s+)?in\s+os\.environ'),
+)
 
 
 def _settings() -> set[str]:
     read = set()
     for source in ("app/config.py", "gunicorn.conf.py"):
-        read |= set(READ.findall((ROOT / source).read_text()))
+        text = (ROOT / source).read_text()
+        read |= {name for pattern in READ for name in pattern.findall(text)}
     read |= {"DATABASE_URL"}  # read as env.get(\n "DATABASE_URL", …)
     return read
 

@@ -96,7 +96,7 @@ def test_a_second_scheduler_process_stands_by(scratch_url, tmp_path):
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait(20)
 
     assert holder.endswith(f":{first.pid}")
@@ -118,13 +118,13 @@ def test_a_stopped_scheduler_gives_the_lease_to_the_next_at_once(scratch_url, tm
     try:
         _wait_for(first_log, "runs the jobs", first)
         os.killpg(first.pid, signal.SIGTERM)
-        assert first.wait(20) == 0
+        assert first.wait(60) == 0, first_log.read_text()
         second = _scheduler(scratch_url, second_log)
         _wait_for(second_log, "runs the jobs", second)
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait(20)
         with app.app_context():
             db.engine.dispose()
