@@ -83,8 +83,8 @@ def pg_dump_advice(url: URL, target: Path) -> str:
         "This database is PostgreSQL: back it up with pg_dump (it takes a consistent "
         "snapshot while the site runs), e.g.\n"
         f"  pg_dump --format=custom --file {target} '{address}'\n"
-        "with the password in PGPASSWORD or ~/.pgpass; README, \"Backups\", says how "
-        "to restore it."
+        "run as the site's account (a password, if the database wants one, in its "
+        "~/.pgpass); README, \"Backups\", says how to restore it."
     )
 
 
