@@ -35,7 +35,7 @@ def test_every_setting_is_in_the_reference_and_the_example_file():
     assert sorted(s for s in settings if not re.search(rf"^#? ?{s}\b", example, re.M)) == []
 
 
-def test_the_units_run_the_checkout_as_the_readme_says():
+def test_the_units_and_nginx_agree_with_each_other():
     web = (ROOT / "deploy/systemd/xiangqing-web.service").read_text()
     scheduler = (ROOT / "deploy/systemd/xiangqing-scheduler.service").read_text()
     nginx = (ROOT / "deploy/nginx/xiangqing.conf").read_text()

@@ -24,8 +24,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app.core.db import is_unavailable
+from app.core.time import utcnow
 from app.extensions import db
-from app.scheduler import _in_app, sweep_outbox, write_heartbeat
+from app.scheduler import Lease, _beat, sweep_outbox, this_process
 from tests.conftest import make_app
 from tests.factories import create_user
 from tests.helpers import PASSWORD, login
@@ -50,7 +51,10 @@ def _away_and_back(app, cut: Callable[[], None], mend: Callable[[], None], caplo
     resident = app.test_client()
     assert login(resident, PHONE).status_code == 302
     assert resident.get("/bookings").status_code == 200
-    heartbeat, sweep = _in_app(app, write_heartbeat), sweep_outbox(app)
+    lease = Lease(this_process())
+    heartbeat, sweep = _beat(app, lease), sweep_outbox(app, lease)  # as build_scheduler
+    heartbeat()
+    assert lease.holds(utcnow())
 
     caplog.set_level(logging.INFO)
     cut()
