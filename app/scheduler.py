@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.api import idempotency
 from app.auth import login, tokens
 from app.bookings.services.desk import close_past_sessions
-from app.bookings.services.waitlist import expire_offers
+from app.bookings.services.waitlist import expire_offers, offer_free_places
 from app.core.db import begin_write, first_line, insert_ignore, is_unavailable
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import utcnow
@@ -209,6 +209,7 @@ def build_scheduler(app: Flask, lease: Lease | None = None) -> BlockingScheduler
     )
     jobs = [
         (expire_offers, OFFER_EXPIRY_SECONDS),
+        (offer_free_places, OFFER_EXPIRY_SECONDS),  # released referral places, to waiters
         (close_past_sessions, CLOSE_SESSIONS_SECONDS),
         (idempotency.purge_old_responses, PURGE_SECONDS),  # kept API responses, after 24 h
         (tokens.purge_dead, PURGE_SECONDS),  # API tokens dead for 30 days

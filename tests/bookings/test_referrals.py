@@ -279,3 +279,39 @@ def test_moving_a_session_moves_its_referral_places(world):
         update_session(session, replace(plan_of_session(session), per_slot=1), by=clerk,
                        now=NOW)
     db.session.rollback()
+
+
+def test_released_referral_places_go_to_the_waiters_first(world):
+    """The public place taken, two people wait; one referral place is used. At the
+    release the unused one is offered to the first waiter (the scheduler's job), not
+    left to whoever books first; nothing happens before it, or twice."""
+    from app.bookings.models import WaitlistEntry, WaitlistStatus
+    from app.bookings.services.waitlist import join_waitlist, offer_free_places
+    from app.notifications.models import Message
+
+    _public(world, 1)
+    _refer(world, 1)
+    waiters = [create_patient(id_number=make_id_number(seq=500 + n)) for n in range(2)]
+    db.session.commit()
+    for patient in waiters:
+        join_waitlist(world["slot"].id, patient, by=patient.account, now=NOW)
+        db.session.commit()
+
+    before = offer_free_places(now=RELEASE - timedelta(minutes=1))
+    db.session.commit()
+    at_release = offer_free_places(now=RELEASE + timedelta(seconds=30))
+    db.session.commit()
+    again = offer_free_places(now=RELEASE + timedelta(minutes=1))
+    db.session.commit()
+
+    statuses = [db.session.scalar(select(WaitlistEntry.status).where(
+        WaitlistEntry.patient_id == patient.id)) for patient in waiters]
+    slot = db.session.get(Slot, world["slot"].id)
+    offers = db.session.scalars(select(Message.kind).where(
+        Message.kind.like("waitlist_offer%"))).all()
+    assert (before, at_release, again) == (0, 1, 0)
+    assert statuses == [WaitlistStatus.OFFERED, WaitlistStatus.WAITING]
+    assert (slot.booked_count, slot.public_left(RELEASE)) == (3, 0)  # held for the offer
+    assert offers  # the first waiter is told
+    assert _refused(lambda: _public(world, 2, now=RELEASE + timedelta(minutes=2))) == (
+        "该时段已约满，可以登记候补")

@@ -70,8 +70,8 @@ def test_scheduler_registers_every_job_in_one_place(app):
     scheduler = build_scheduler(app)
 
     assert sorted(job.id for job in scheduler.get_jobs()) == [
-        "close_past_sessions", "expire_offers", "heartbeat", "purge_dead",
-        "purge_expired", "purge_old_responses", "sweep_outbox"]
+        "close_past_sessions", "expire_offers", "heartbeat", "offer_free_places",
+        "purge_dead", "purge_expired", "purge_old_responses", "sweep_outbox"]
 
 
 def test_every_scheduler_job_runs_against_a_real_database(scratch_url):

@@ -34,6 +34,7 @@ from app.bookings.services import policy as rules
 from app.core.db import insert_ignore, restart_as_write
 from app.extensions import db
 from app.patients.models import Patient, Person
+from app.scheduling.models import Session, SessionStatus, Slot
 
 OPEN = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
@@ -217,3 +218,38 @@ def expire_offers(*, now: datetime, policy: BookingPolicy | None = None) -> int:
             pass_place_on(entry.slot_id, now=now, policy=policy)
     db.session.flush()
     return expired
+
+
+def offer_free_places(*, now: datetime, policy: BookingPolicy | None = None) -> int:
+    """Scheduler job: a slot whose waiters see a public place free — its referral places
+    came to their release time (no request marks that moment), or staff added places —
+    passes each such place to its first waiter, as a cancellation would. Returns how
+    many places it passed on."""
+    policy = policy or rules.current_policy()
+    slot_ids = db.session.scalars(
+        select(Slot.id).distinct()
+        .join(WaitlistEntry, WaitlistEntry.slot_id == Slot.id)
+        .join(Session, Session.id == Slot.session_id)
+        .where(WaitlistEntry.status == WaitlistStatus.WAITING,
+               Session.status == SessionStatus.PUBLISHED, Slot.start_dt > now,
+               Slot.has_public_place(now))
+        .order_by(Slot.id)
+    ).all()
+    if not slot_ids:
+        return 0
+    restart_as_write(db.session)
+    passed = 0
+    for slot_id in slot_ids:
+        engine.lock_sessions(db.session.get(Slot, slot_id).session_id)
+        while _someone_waits(slot_id) and engine.take_capacity(slot_id, now=now):
+            pass_place_on(slot_id, now=now, policy=policy)
+            passed += 1
+    db.session.flush()
+    return passed
+
+
+def _someone_waits(slot_id: int) -> bool:
+    return db.session.scalar(
+        select(WaitlistEntry.id).where(WaitlistEntry.slot_id == slot_id,
+                                       WaitlistEntry.status == WaitlistStatus.WAITING)
+        .limit(1)) is not None
