@@ -91,7 +91,8 @@ def join_waitlist(slot_id: int):
         return redirect(url_for("bookings.book", slot_id=slot_id))
     try:
         entry = waitlist.join_waitlist(slot_id, _my_patient(form.patient.data),
-                                       by=current_user, now=request_now())
+                                       by=current_user, now=request_now(),
+                                       professional=_professional())
         db.session.commit()
         flash(_("已登记候补，排在第%(n)s位。有空位时会短信通知您。",
                 n=waitlist.position(entry)), "success")

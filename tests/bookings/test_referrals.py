@@ -237,6 +237,36 @@ def test_township_doctors_book_sessions_for_local_doctors_online(world, client):
     assert "不在网上报名" not in client.get(f"/slots/{slot_id}/book").text
 
 
+def test_township_doctors_wait_for_a_full_session_for_local_doctors(world, client):
+    """When such a lecture is full, the township doctor joins its waitlist, as a
+    resident does for a clinic; a resident still cannot."""
+    from app.bookings.models import WaitlistEntry
+    from app.bookings.services.waitlist import join_waitlist
+
+    lecture = create_session(day=DAY, kind=SessionKind.LECTURE, title="基层糖尿病管理",
+                             audience=Audience.PROFESSIONAL, slots=1, capacity=1,
+                             venue=world["hospital"])
+    create_policy()
+    first = create_patient(id_number=make_id_number(seq=611))
+    doctor_self = create_patient(account=world["doctor"], id_number=make_id_number(seq=612))
+    resident = create_patient(id_number=make_id_number(seq=613))
+    db.session.commit()
+    slot_id = lecture.slots[0].id
+    book_slot(slot_id, first, by=first.account, now=NOW, professional=True)
+    db.session.commit()
+
+    login_as(client, world["doctor"])
+    page = post_form(client, f"/slots/{slot_id}/waitlist", {"patient": doctor_self.id},
+                     page=f"/slots/{slot_id}/book")
+    with pytest.raises(BookingError) as refused:
+        join_waitlist(slot_id, resident, by=resident.account, now=NOW)
+    db.session.rollback()
+
+    assert page.status_code == 302 and page.headers["Location"].endswith("/waitlist")
+    assert db.session.scalar(select(WaitlistEntry.patient_id)) == doctor_self.id
+    assert "面向医务人员" in refused.value.message
+
+
 def test_a_referral_cancelled_after_the_release_is_a_public_place(world):
     booking = _refer(world, 1)
     clerk = create_user()

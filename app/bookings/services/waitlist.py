@@ -40,15 +40,19 @@ OPEN = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
 
 def join_waitlist(slot_id: int, patient: Patient, *, by: User, now: datetime,
-                  policy: BookingPolicy | None = None) -> WaitlistEntry:
+                  policy: BookingPolicy | None = None,
+                  professional: bool = False) -> WaitlistEntry:
     """Put ``patient`` on a full slot's waitlist. Only full slots that online booking
-    accepts now take waiters; one open entry per person and slot."""
+    accepts now take waiters; one open entry per person and slot. ``professional``:
+    ``by`` may book sessions for local doctors online (a township doctor), so may wait
+    for them too."""
     policy = policy or rules.current_policy()
     slot = queries.slot_with_session(slot_id)
     if slot is None:
         raise BookingNotFound(_("找不到这个号源"))
     policy.check_bookable(slot.session.status, slot.session.kind.has_public_slots)
-    policy.check_open_online(slot.session.audience)
+    if not professional:
+        policy.check_open_online(slot.session.audience)
     policy.check_online_window(slot.start_dt, now=now)
     if slot.public_left(now) > 0:
         raise WaitlistError(_("该时段还有空位，请直接预约"))
