@@ -22,12 +22,12 @@ import logging
 import os
 import signal
 import socket
-import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import click
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 from flask.logging import default_handler
@@ -192,13 +192,13 @@ def sweep_outbox(app: Flask, lease: Lease | None = None) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(app: Flask, lease: Lease | None = None) -> BlockingScheduler:
+def build_scheduler(app: Flask, lease: Lease | None = None) -> BackgroundScheduler:
     """Every periodic job of the site, registered in this one place. The heartbeat
     takes (or renews) ``lease`` first; the other jobs run only while it is held."""
     lease = lease or Lease(this_process())
     heartbeat = _beat(app, lease)
     heartbeat()  # before any job looks at the lease
-    scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
+    scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
     scheduler.add_job(
         heartbeat, "interval", seconds=HEARTBEAT_SECONDS,
         id="heartbeat", name="heartbeat", coalesce=True, max_instances=1,
@@ -233,18 +233,23 @@ def run_command(info: ScriptInfo) -> None:
     # (added when the app was loaded to find this command; Flask's documented removal).
     app.logger.removeHandler(default_handler)
     # systemd stops a service with SIGTERM: stop as with Ctrl-C, giving the lease back.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+    # The handler only raises a flag the main thread waits on: an exception raised from
+    # a signal handler can land inside APScheduler's own code, which swallows it.
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     lease = Lease(this_process())
-    scheduler = None
+    scheduler = build_scheduler(app, lease)
+    click.echo(f"scheduler started (pid {os.getpid()}); Ctrl-C stops it")
     try:
-        scheduler = build_scheduler(app, lease)
-        click.echo(f"scheduler started (pid {os.getpid()}); Ctrl-C stops it")
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        click.echo("scheduler stopped")
+        while not stopping.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
     finally:
-        if scheduler is not None and scheduler.running:
+        if scheduler.running:
             scheduler.shutdown(wait=False)
+        click.echo("scheduler stopped")
         _give_back(app, lease)
 
 
