@@ -4,7 +4,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, and_, bindparam, case, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
@@ -311,3 +311,20 @@ def person_contact(key: str) -> tuple[int | None, str | None]:
     if (row := connection.execute(_HOLDER_CONTACT, {"key": key}).first()) is not None:
         return row.id, row.phone
     return None, connection.execute(_LAST_DESK_PHONE, {"key": key}).scalar()
+
+
+# --- What /metrics reports (app.web.metrics) ------------------------------------------
+
+
+def booking_counts() -> list[tuple[str, str, int]]:
+    """(status, source, bookings) over every booking ever stored."""
+    return [(str(status), str(source), count) for status, source, count in db.session.execute(
+        select(Booking.status, Booking.source, func.count())
+        .group_by(Booking.status, Booking.source))]
+
+
+def offer_counts() -> list[tuple[str, int]]:
+    """(what became of it, waitlist places) over every place ever offered."""
+    return [(str(status), count) for status, count in db.session.execute(
+        select(WaitlistEntry.status, func.count())
+        .where(WaitlistEntry.offered_dt.is_not(None)).group_by(WaitlistEntry.status))]

@@ -1,9 +1,12 @@
-"""Reading a user's site inbox (the outbox rows of the inbox channel)."""
+"""Reading a user's site inbox (the outbox rows of the inbox channel), and the outbox's
+figures for /metrics."""
+
+from datetime import datetime
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.notifications.models import Channel, Message
+from app.notifications.models import Channel, Message, MessageStatus
 
 INBOX_PAGE_SIZE = 20
 
@@ -34,3 +37,19 @@ def inbox_message_exists(user_id: int, message_id: int) -> bool:
         select(Message.id).where(Message.id == message_id, Message.user_id == user_id,
                                  Message.channel == Channel.INBOX)
     ) is not None
+
+
+# --- What /metrics reports (app.web.metrics) ------------------------------------------
+
+
+def outbox_counts() -> list[tuple[str, str, int]]:
+    """(channel, status, messages) over the whole outbox."""
+    return [(str(channel), str(status), count) for channel, status, count in db.session.execute(
+        select(Message.channel, Message.status, func.count())
+        .group_by(Message.channel, Message.status))]
+
+
+def oldest_due(now: datetime) -> datetime | None:
+    """When the longest-waiting pending message fell due (None: none is waiting)."""
+    return db.session.scalar(select(func.min(Message.due_dt)).where(
+        Message.status == MessageStatus.PENDING, Message.due_dt <= now))

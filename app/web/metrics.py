@@ -25,15 +25,15 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.bookings.models import Booking, WaitlistEntry
+from app.bookings import queries as booking_queries
 from app.core import metrics
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import utcnow
 from app.extensions import db
-from app.notifications.models import Message, MessageStatus
+from app.notifications import queries as outbox
 
 bp = Blueprint("metrics", __name__)
 
@@ -88,32 +88,25 @@ class DatabaseFigures:
         bookings = GaugeMetricFamily(
             "xq_bookings", "Bookings stored, by status and source (rows are never deleted: "
             "a rate of the sum is bookings made).", labels=["status", "source"])
-        for status, source, count in db.session.execute(
-                select(Booking.status, Booking.source, func.count())
-                .group_by(Booking.status, Booking.source)):
-            bookings.add_metric([str(status), str(source)], count)
+        for status, source, count in booking_queries.booking_counts():
+            bookings.add_metric([status, source], count)
         yield bookings
 
         offers = GaugeMetricFamily(
             "xq_waitlist_offers", "Waitlist places ever offered, by what became of them.",
             labels=["status"])
-        for status, count in db.session.execute(
-                select(WaitlistEntry.status, func.count())
-                .where(WaitlistEntry.offered_dt.is_not(None)).group_by(WaitlistEntry.status)):
-            offers.add_metric([str(status)], count)
+        for status, count in booking_queries.offer_counts():
+            offers.add_metric([status], count)
         yield offers
 
         messages = GaugeMetricFamily(
             "xq_outbox_messages", "Messages in the outbox, by channel and status.",
             labels=["channel", "status"])
-        for channel, status, count in db.session.execute(
-                select(Message.channel, Message.status, func.count())
-                .group_by(Message.channel, Message.status)):
-            messages.add_metric([str(channel), str(status)], count)
+        for channel, status, count in outbox.outbox_counts():
+            messages.add_metric([channel, status], count)
         yield messages
 
-        oldest = db.session.scalar(select(func.min(Message.due_dt)).where(
-            Message.status == MessageStatus.PENDING, Message.due_dt <= now))
+        oldest = outbox.oldest_due(now)
         yield GaugeMetricFamily(
             "xq_outbox_oldest_due_seconds",
             "How long the oldest pending message has been due (0: none waiting).",
