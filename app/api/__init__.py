@@ -30,6 +30,7 @@ def init_api(app: Flask) -> None:
         auth_views,
         directory_views,
         docs_views,
+        referral_views,
         resident_views,
         session_views,
         staff_views,
@@ -42,7 +43,7 @@ def init_api(app: Flask) -> None:
     api = JsonApi(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
     for module in (auth_views, directory_views, session_views, resident_views, staff_views,
-                   statistics_views):
+                   referral_views, statistics_views):
         csrf.exempt(module.blp)  # Bearer tokens, never cookies: nothing to forge
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_views.bp)

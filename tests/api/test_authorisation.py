@@ -26,7 +26,7 @@ def test_every_secured_operation_needs_a_bearer_token(client, db):
     statuses = {(m, p): client.open(p, method=m.upper(), json={}).status_code
                 for m, p in operations}
 
-    assert len(operations) == 32  # 12 of them the directory's writes (admins), 1 the statistics
+    assert len(operations) == 34  # 12 the directory's writes (admins), 1 the statistics, 2 referrals
     assert statuses == {key: 401 for key in statuses}
 
 
