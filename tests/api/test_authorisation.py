@@ -26,7 +26,8 @@ def test_every_secured_operation_needs_a_bearer_token(client, db):
     statuses = {(m, p): client.open(p, method=m.upper(), json={}).status_code
                 for m, p in operations}
 
-    assert len(operations) == 34  # 12 the directory's writes (admins), 1 the statistics, 2 referrals
+    # 12 the directory's writes (admins), 1 the statistics, 2 the referrals
+    assert len(operations) == 34
     assert statuses == {key: 401 for key in statuses}
 
 
