@@ -17,7 +17,6 @@ The database is the one thing every machine shares on both SQLite and PostgreSQL
 the lease lives there rather than in Redis.
 """
 
-import contextlib
 import logging
 import os
 import signal
@@ -38,7 +37,7 @@ from app.api import idempotency
 from app.auth import login, tokens
 from app.bookings.services.desk import close_past_sessions
 from app.bookings.services.waitlist import expire_offers, offer_free_places
-from app.core.db import begin_write, first_line, insert_ignore, is_unavailable
+from app.core.db import begin_write, first_line, forget_session, insert_ignore, is_unavailable
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.time import utcnow
 from app.extensions import db
@@ -121,34 +120,37 @@ def _beat(app: Flask, lease: Lease) -> Callable[[], None]:
                 _given_up("write_heartbeat", error)
                 return
             finally:
-                _remove_session()
+                forget_session(db.session)
         lease.note(holder, now)
 
     run.__name__ = run.__qualname__ = "write_heartbeat"
     return run
 
 
-def _in_app(app: Flask, job: Callable[..., None], lease: Lease | None = None
-            ) -> Callable[[], None]:
-    """Run ``job(now=…)`` in an app context as one write unit of work, committed once —
-    if this process holds ``lease``. Every job writes, so it opens with the write lock
-    (on SQLite a read that turns into a write would fail at once if a web worker wrote
-    in between)."""
+def _in_app(app: Flask, job: Callable[..., None], lease: Lease | None = None, *,
+            write: bool = True, name: str | None = None) -> Callable[[], None]:
+    """Run ``job(now=…)`` in an app context — if this process holds ``lease`` — as one
+    unit of work committed once, opened with the write lock (on SQLite a read that
+    turns into a write would fail at once if a web worker wrote in between). ``write``
+    False: the job commits its own units of work (the outbox sweep)."""
+    name = name or job.__name__
 
     def run() -> None:
         if lease is not None and not lease.holds(utcnow()):
             return
         with app.app_context():
             try:
-                begin_write(db.session)
+                if write:
+                    begin_write(db.session)
                 job(now=utcnow())
-                db.session.commit()
+                if write:
+                    db.session.commit()
             except Exception as error:
-                _given_up(job.__name__, error)
+                _given_up(name, error)
             finally:
-                _remove_session()
+                forget_session(db.session)
 
-    run.__name__ = run.__qualname__ = job.__name__
+    run.__name__ = run.__qualname__ = name
     return run
 
 
@@ -156,7 +158,7 @@ def _given_up(name: str, error: Exception) -> None:
     """A job that failed: with the database away, one warning line and the next run
     tries again (the heartbeat's age on /healthz shows how long it has been); any other
     failure is logged with its trace and raised to APScheduler."""
-    _remove_session()
+    forget_session(db.session)
     if is_unavailable(error):
         log.warning("%s: database unavailable, trying again at the next run: %s", name,
                     first_line(error))
@@ -165,31 +167,17 @@ def _given_up(name: str, error: Exception) -> None:
     raise error
 
 
-def _remove_session() -> None:
-    with contextlib.suppress(SQLAlchemyError):  # the database may be gone
-        db.session.remove()
-
-
 def sweep_outbox(app: Flask, lease: Lease | None = None) -> Callable[[], None]:
-    """The outbox sweep in an app context, if this process holds ``lease``. It commits
-    its own units of work: each claim before the messages are sent, the stamps after
+    """The outbox sweep, if this process holds ``lease``. It commits its own units of
+    work: each claim before the messages are sent, the stamps after
     (app.notifications.sweep)."""
+    return _in_app(app, _sweep_and_say, lease, write=False, name="sweep_outbox")
 
-    def run() -> None:
-        if lease is not None and not lease.holds(utcnow()):
-            return
-        with app.app_context():
-            try:
-                stats = sweep(now=utcnow())
-                if stats.claimed or stats.expired or stats.reclaimed:
-                    log.info("outbox sweep: %s", stats)
-            except Exception as error:
-                _given_up("sweep_outbox", error)
-            finally:
-                _remove_session()
 
-    run.__name__ = run.__qualname__ = "sweep_outbox"
-    return run
+def _sweep_and_say(*, now) -> None:
+    stats = sweep(now=now)
+    if stats.claimed or stats.expired or stats.reclaimed:
+        log.info("outbox sweep: %s", stats)
 
 
 def build_scheduler(app: Flask, lease: Lease | None = None) -> BackgroundScheduler:
@@ -273,4 +261,4 @@ def _give_back(app: Flask, lease: Lease) -> None:
             log.warning("could not give the lease back (%s); it runs out in %s s",
                         first_line(error), LEASE_SECONDS)
         finally:
-            _remove_session()
+            forget_session(db.session)

@@ -11,13 +11,14 @@ what it reads cannot go stale before it writes. PostgreSQL needs none of this: i
 READ COMMITTED, services rely on row locks and conditional updates.
 """
 
+import contextlib
 import functools
 import sqlite3
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
 
@@ -73,6 +74,13 @@ def is_unavailable(error: BaseException) -> bool:
 _SQLITE_AWAY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY,
                 sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
                 sqlite3.SQLITE_NOTADB}
+
+
+def forget_session(session: scoped_session) -> None:
+    """End the unit of work and give its connection back — with the database gone that
+    may fail too, which changes nothing then (the pool drops the dead connection)."""
+    with contextlib.suppress(SQLAlchemyError):
+        session.remove()
 
 
 def first_line(error: BaseException) -> str:

@@ -1,6 +1,5 @@
 """The home page, the language switch, the health check and error pages."""
 
-import contextlib
 import logging
 from datetime import date, timedelta
 
@@ -23,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.auth.care import CARE_COOKIE, care_mode
 from app.core.clock import request_now
-from app.core.db import first_line, is_unavailable
+from app.core.db import first_line, forget_session, is_unavailable
 from app.core.fragments import public_fragment
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
 from app.core.redirects import safe_next
@@ -135,7 +134,7 @@ def healthz():
             select(SchedulerHeartbeat.beat_dt).where(SchedulerHeartbeat.name == MAIN_SCHEDULER)
         )
     except SQLAlchemyError as error:
-        _forget_session()
+        forget_session(db.session)
         log.warning("healthz: database unavailable: %s", first_line(error))
         return (jsonify(status="error", database="unreachable"), 503,
                 {"Retry-After": str(RETRY_AFTER_S)})
@@ -191,7 +190,7 @@ def database_unavailable(error: DBAPIError):
     Any other database error is a bug: it goes on to the 500 page, logged."""
     if not is_unavailable(error):
         raise error
-    _forget_session()
+    forget_session(db.session)
     log.warning("%s %s: database unavailable: %s", request.method, redact(request.path),
                 first_line(error))
     headers = {"Retry-After": str(RETRY_AFTER_S)}
@@ -204,12 +203,6 @@ def database_unavailable(error: DBAPIError):
         help_phone=current_app.config["HELP_PHONE"], retry_after=RETRY_AFTER_S,
         current_locale=str(get_locale()))
     return page, 503, headers
-
-
-def _forget_session() -> None:
-    """Give back the request's connection; with the database gone that may fail too."""
-    with contextlib.suppress(SQLAlchemyError):
-        db.session.remove()
 
 
 ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
