@@ -96,12 +96,7 @@ def pass_place_on(slot_id: int, *, now: datetime, policy: BookingPolicy) -> None
     """Inside a write transaction: give a freed place to the first waiter who can take
     it, or back to the slot. Called by cancel, reschedule, decline and expiry."""
     while True:
-        entry = db.session.scalar(
-            select(WaitlistEntry)
-            .where(WaitlistEntry.slot_id == slot_id,
-                   WaitlistEntry.status == WaitlistStatus.WAITING)
-            .order_by(WaitlistEntry.id).limit(1)
-        )
+        entry = _first_waiting(slot_id)
         if entry is None:
             engine.release_capacity(slot_id)
             return
@@ -111,6 +106,14 @@ def pass_place_on(slot_id: int, *, now: datetime, policy: BookingPolicy) -> None
             continue
         _offer(entry, now=now, minutes=policy.waitlist_offer_minutes)
         return
+
+
+def _first_waiting(slot_id: int) -> WaitlistEntry | None:
+    return db.session.scalar(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.slot_id == slot_id, WaitlistEntry.status == WaitlistStatus.WAITING)
+        .order_by(WaitlistEntry.id).limit(1)
+    )
 
 
 def _offer(entry: WaitlistEntry, *, now: datetime, minutes: int) -> None:
@@ -230,8 +233,8 @@ def offer_free_places(*, now: datetime, policy: BookingPolicy | None = None) -> 
     passes each such place to its first waiter, as a cancellation would. Returns how
     many places it passed on."""
     policy = policy or rules.current_policy()
-    slot_ids = db.session.scalars(
-        select(Slot.id).distinct()
+    slots = db.session.execute(
+        select(Slot.id, Slot.session_id).distinct()
         .join(WaitlistEntry, WaitlistEntry.slot_id == Slot.id)
         .join(Session, Session.id == Slot.session_id)
         .where(WaitlistEntry.status == WaitlistStatus.WAITING,
@@ -239,21 +242,14 @@ def offer_free_places(*, now: datetime, policy: BookingPolicy | None = None) -> 
                Slot.has_public_place(now))
         .order_by(Slot.id)
     ).all()
-    if not slot_ids:
+    if not slots:
         return 0
     restart_as_write(db.session)
     passed = 0
-    for slot_id in slot_ids:
-        engine.lock_sessions(db.session.get(Slot, slot_id).session_id)
-        while _someone_waits(slot_id) and engine.take_capacity(slot_id, now=now):
+    for slot_id, session_id in slots:
+        engine.lock_sessions(session_id)
+        while _first_waiting(slot_id) is not None and engine.take_capacity(slot_id, now=now):
             pass_place_on(slot_id, now=now, policy=policy)
             passed += 1
     db.session.flush()
     return passed
-
-
-def _someone_waits(slot_id: int) -> bool:
-    return db.session.scalar(
-        select(WaitlistEntry.id).where(WaitlistEntry.slot_id == slot_id,
-                                       WaitlistEntry.status == WaitlistStatus.WAITING)
-        .limit(1)) is not None
