@@ -6,25 +6,17 @@ session outside them is "not found".
 """
 
 from flask import abort
-from marshmallow import Schema, ValidationError, fields, validates
 
 from app.api.auth import api_user, roles_required
 from app.api.core import api_blueprint
 from app.api.errors import ErrorSchema
-from app.api.fields import Id, LocalDateTime, Text
-from app.api.schemas import (
-    BookingSlotSchema,
-    ExpertBriefSchema,
-    IdempotencyHeaderSchema,
-    VenueBriefSchema,
-    _enum,
-)
+from app.api.schemas import IdempotencyHeaderSchema
+from app.api.staff_schemas import ReferralCreateSchema, ReferralSchema, ReferralSessionSchema
 from app.auth.models import Role
 from app.bookings import queries as booking_queries
-from app.bookings.models import BookingSource, BookingStatus
 from app.bookings.services import referrals
 from app.core.clock import request_now
-from app.core.phones import InvalidPhone, normalize_desk_phone
+from app.core.phones import normalize_desk_phone
 from app.extensions import limiter
 
 blp = api_blueprint("referrals", __name__, "Referrals: book a clinic's referral places "
@@ -32,65 +24,6 @@ blp = api_blueprint("referrals", __name__, "Referrals: book a clinic's referral 
                                            "of a township doctor, a coordinator or an admin)")
 may_refer = roles_required(Role.TOWNSHIP_DOCTOR, Role.COORDINATOR, Role.ADMIN)
 WRITE_LIMIT = "30 per minute"  # per account, as the console's form
-
-
-class ReferralSlotSchema(Schema):
-    id = fields.Integer(required=True)
-    starts_at = LocalDateTime(required=True, attribute="start_dt")
-    ends_at = LocalDateTime(required=True, attribute="end_dt")
-    referral_places_left = fields.Integer(required=True, metadata={
-        "description": "referral places still unused; they join the public pool at "
-                       "kept_until"})
-    kept_until = LocalDateTime(required=True, attribute="reserved_until")
-
-
-class ReferralSessionSchema(Schema):
-    id = fields.Integer(required=True)
-    title = fields.String(required=True, attribute="display_title")
-    starts_at = LocalDateTime(required=True, attribute="start_dt")
-    ends_at = LocalDateTime(required=True, attribute="end_dt")
-    venue = fields.Nested(VenueBriefSchema, required=True)
-    experts = fields.List(fields.Nested(ExpertBriefSchema), required=True)
-    slots = fields.List(fields.Nested(ReferralSlotSchema), required=True)
-
-
-class ReferralCreateSchema(Schema):
-    slot_id = Id(strict=True, required=True)
-    name = Text(required=True, min_length=1, max_length=50)
-    id_number = Text(required=True, min_length=1, max_length=30, metadata={
-        "description": "the patient's 18-character resident ID number"})
-    phone = Text(load_default="", max_length=20, metadata={
-        "description": "a mobile (the patient gets the confirmation SMS) or a landline "
-                       "with its area code; may be empty"})
-    note = Text(required=True, min_length=1, max_length=200, metadata={
-        "description": "why the patient is referred; the expert reads it"})
-
-    @validates("phone")
-    def _phone(self, value: str, **_kwargs) -> None:
-        try:
-            normalize_desk_phone(value)
-        except InvalidPhone:
-            raise ValidationError("a mobile (11 digits) or a landline with its area "
-                                  "code, or empty") from None
-
-
-class ReferredPatientSchema(Schema):
-    name = fields.String(required=True)
-    id_number = fields.String(required=True, attribute="id_number_masked",
-                              metadata={"description": "masked"})
-    phone = fields.String(required=True)
-
-
-class ReferralSchema(Schema):
-    id = fields.Integer(required=True)
-    code = fields.String(required=True)
-    queue_number = fields.Integer(required=True)
-    status = _enum(BookingStatus, required=True)
-    source = _enum(BookingSource, required=True)
-    slot = fields.Nested(BookingSlotSchema, required=True)
-    patient = fields.Nested(ReferredPatientSchema, required=True)
-    note = fields.String(required=True, attribute="referral_note")
-    created_at = LocalDateTime(required=True, attribute="created_dt")
 
 
 @blp.get("/referrals/sessions")

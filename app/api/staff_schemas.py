@@ -1,10 +1,25 @@
-"""Schemas of the staff endpoints: planning sessions and the patient list."""
+"""Schemas of the staff endpoints: planning sessions, the patient list, referrals."""
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from app.api.fields import Id, LocalDateTime, Text
-from app.api.schemas import BookingSlotSchema, _enum, clamp_days
+from app.api.schemas import (
+    BookingSlotSchema,
+    ExpertBriefSchema,
+    VenueBriefSchema,
+    _enum,
+    clamp_days,
+)
 from app.bookings.models import BookingSource, BookingStatus
+from app.core.phones import InvalidPhone, normalize_desk_phone
 from app.core.time import to_local
 from app.scheduling.models import Audience, SessionKind
 
@@ -83,13 +98,73 @@ class StaffPatientSchema(Schema):
                        "expert"})
 
 
-class StaffBookingSchema(Schema):
+class _BookingForStaffSchema(Schema):
+    """What staff read of any booking; the patient as each kind of staff may see them."""
+
     id = fields.Integer(required=True)
     code = fields.String(required=True)
     queue_number = fields.Integer(required=True)
     status = _enum(BookingStatus, required=True)
     source = _enum(BookingSource, required=True)
     slot = fields.Nested(BookingSlotSchema, required=True)
-    patient = fields.Nested(StaffPatientSchema, required=True)
     created_at = LocalDateTime(required=True, attribute="created_dt")
+
+
+class StaffBookingSchema(_BookingForStaffSchema):
+    patient = fields.Nested(StaffPatientSchema, required=True)
     checked_in_at = LocalDateTime(allow_none=True, required=True, attribute="checked_in_dt")
+
+
+# --- Referrals (app.api.referral_views) -----------------------------------------------
+
+
+class ReferralSlotSchema(Schema):
+    id = fields.Integer(required=True)
+    starts_at = LocalDateTime(required=True, attribute="start_dt")
+    ends_at = LocalDateTime(required=True, attribute="end_dt")
+    referral_places_left = fields.Integer(required=True, metadata={
+        "description": "referral places still unused; they join the public pool at "
+                       "kept_until"})
+    kept_until = LocalDateTime(required=True, attribute="reserved_until")
+
+
+class ReferralSessionSchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True, attribute="display_title")
+    starts_at = LocalDateTime(required=True, attribute="start_dt")
+    ends_at = LocalDateTime(required=True, attribute="end_dt")
+    venue = fields.Nested(VenueBriefSchema, required=True)
+    experts = fields.List(fields.Nested(ExpertBriefSchema), required=True)
+    slots = fields.List(fields.Nested(ReferralSlotSchema), required=True)
+
+
+class ReferralCreateSchema(Schema):
+    slot_id = Id(strict=True, required=True)
+    name = Text(required=True, min_length=1, max_length=50)
+    id_number = Text(required=True, min_length=1, max_length=30, metadata={
+        "description": "the patient's 18-character resident ID number"})
+    phone = Text(load_default="", max_length=20, metadata={
+        "description": "a mobile (the patient gets the confirmation SMS) or a landline "
+                       "with its area code; may be empty"})
+    note = Text(required=True, min_length=1, max_length=200, metadata={
+        "description": "why the patient is referred; the expert reads it"})
+
+    @validates("phone")
+    def _phone(self, value: str, **_kwargs) -> None:
+        try:
+            normalize_desk_phone(value)
+        except InvalidPhone:
+            raise ValidationError("a mobile (11 digits) or a landline with its area "
+                                  "code, or empty") from None
+
+
+class ReferredPatientSchema(Schema):
+    name = fields.String(required=True)
+    id_number = fields.String(required=True, attribute="id_number_masked",
+                              metadata={"description": "masked"})
+    phone = fields.String(required=True)
+
+
+class ReferralSchema(_BookingForStaffSchema):
+    patient = fields.Nested(ReferredPatientSchema, required=True)
+    note = fields.String(required=True, attribute="referral_note")
