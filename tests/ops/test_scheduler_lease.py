@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import flask_migrate
+import pytest
 
 from app.core.models import SchedulerHeartbeat
 from app.core.time import utcnow
@@ -59,14 +60,34 @@ def test_jobs_run_only_while_the_lease_is_held(app):
     assert len(ran) == 1
 
 
-def _scheduler(url: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DATA_KEY": DATA_KEY,
-           "SITE_URL": SITE_URL, "XQ_ENV": "production", "SMS_DRIVER": "null",
-           "MAIL_DRIVER": "null"}
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"], cwd=ROOT,
-            env=env, stdout=out, stderr=out, start_new_session=True)
+@pytest.fixture
+def schedulers(scratch_url, tmp_path):
+    """A migrated database and a way to start `flask scheduler run` processes on it —
+    each logging to LOG-NAME.log — all killed at the end."""
+    app = make_app(scratch_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.session.remove()
+    started: list[subprocess.Popen] = []
+
+    def start(name: str) -> tuple[subprocess.Popen, Path]:
+        log = tmp_path / f"{name}.log"
+        env = {**os.environ, "DATABASE_URL": scratch_url, "SECRET_KEY": SECRET_KEY,
+               "DATA_KEY": DATA_KEY, "SITE_URL": SITE_URL, "XQ_ENV": "production",
+               "SMS_DRIVER": "null", "MAIL_DRIVER": "null"}
+        with open(log, "ab") as out:
+            started.append(subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
+                cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True))
+        return started[-1], log
+
+    yield app, start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(20)
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _wait_for(log: Path, text: str, process: subprocess.Popen) -> None:
@@ -77,27 +98,15 @@ def _wait_for(log: Path, text: str, process: subprocess.Popen) -> None:
         time.sleep(0.2)
 
 
-def test_a_second_scheduler_process_stands_by(scratch_url, tmp_path):
-    app = make_app(scratch_url)
+def test_a_second_scheduler_process_stands_by(schedulers):
+    app, start = schedulers
+    first, first_log = start("first")
+    _wait_for(first_log, "runs the jobs", first)
+    second, second_log = start("second")
+    _wait_for(second_log, "stands by", second)
     with app.app_context():
-        flask_migrate.upgrade()
+        holder = db.session.get(SchedulerHeartbeat, "main").owner
         db.session.remove()
-    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    first = _scheduler(scratch_url, first_log)
-    second = None
-    try:
-        _wait_for(first_log, "runs the jobs", first)
-        second = _scheduler(scratch_url, second_log)
-        _wait_for(second_log, "stands by", second)
-        with app.app_context():
-            holder = db.session.get(SchedulerHeartbeat, "main").owner
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(20)
 
     assert holder.endswith(f":{first.pid}")
     assert f"another scheduler ({holder}) runs the jobs" in second_log.read_text()
@@ -105,29 +114,16 @@ def test_a_second_scheduler_process_stands_by(scratch_url, tmp_path):
         f"another scheduler ({holder}) runs the jobs", "")
 
 
-def test_a_stopped_scheduler_gives_the_lease_to_the_next_at_once(scratch_url, tmp_path):
+def test_a_stopped_scheduler_gives_the_lease_to_the_next_at_once(schedulers):
     """systemd's stop (SIGTERM), as in an upgrade's restart: the next scheduler runs
     the jobs from its first beat instead of standing by until the lease runs out."""
-    app = make_app(scratch_url)
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.session.remove()
-    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    first = _scheduler(scratch_url, first_log)
-    second = None
-    try:
-        _wait_for(first_log, "runs the jobs", first)
-        os.killpg(first.pid, signal.SIGTERM)
-        assert first.wait(60) == 0, first_log.read_text()
-        second = _scheduler(scratch_url, second_log)
-        _wait_for(second_log, "runs the jobs", second)
-    finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(20)
-        with app.app_context():
-            db.engine.dispose()
+    _app, start = schedulers
+    first, first_log = start("first")
+    _wait_for(first_log, "runs the jobs", first)
+    os.killpg(first.pid, signal.SIGTERM)
+    assert first.wait(60) == 0, first_log.read_text()
+    second, second_log = start("second")
+    _wait_for(second_log, "runs the jobs", second)
 
     assert "gave the lease back" in first_log.read_text()
     assert "stands by" not in second_log.read_text()
