@@ -3,15 +3,17 @@
 A private calendar feed is a URL whose path is its only key
 (``/calendar/experts/<token>.ics``, ``/calendar/me/<token>.ics``, app/calendar/views.py):
 a log that keeps it hands the feed to whoever reads the log. ``redact`` takes the token
-out of any text. It is applied to every atom of gunicorn's access log (gunicorn.conf.py),
-to the development server's request lines (the ``werkzeug`` logger) and to the app's
-own log ("Exception on /calendar/me/… [GET]"). No other URL of the site carries a
-secret: passwords are reset with an SMS code typed into a form, API tokens travel in the
-Authorization header.
+out of any text. It is applied to every atom of gunicorn's access log (gunicorn.conf.py)
+and to every log record the process makes — the development server's request lines,
+the app's "Exception on /calendar/me/… [GET]", any module's logger — as the record is
+made (the log record factory, below), so no logger or handler can miss it. No other
+URL of the site carries a secret: passwords are reset with an SMS code typed into a
+form, API tokens travel in the Authorization header.
 """
 
 import logging
 import re
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -39,21 +41,28 @@ def redact(text: str) -> str:
     return _PRIVATE_FEED.sub(rf"\1{REDACTED}", text)
 
 
-class RedactSecrets(logging.Filter):
-    """Redacts a record's message in place, so every handler writes the redacted text."""
+def _redacting(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """A log record factory that makes records with ``make``, then redacts each one's
+    message in place, so every handler writes the redacted text. A logger's filter
+    would not do: it sees only the records made on that very logger, not its
+    children's (``app.web.views`` under ``app``)."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: logging reports it when it is written
+            return record
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
-        return True
+        return record
+
+    factory.xq_redacts = True
+    return factory
 
 
-REDACT_SECRETS = RedactSecrets()
-
-
-def init_app(app: Flask) -> None:
-    # The same filter object each time: adding it again is a no-op (logging checks).
-    logging.getLogger("werkzeug").addFilter(REDACT_SECRETS)
-    app.logger.addFilter(REDACT_SECRETS)
+def init_app(_app: Flask) -> None:
+    make = logging.getLogRecordFactory()
+    if not getattr(make, "xq_redacts", False):  # once per process, however many apps
+        logging.setLogRecordFactory(_redacting(make))

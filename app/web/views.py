@@ -31,7 +31,6 @@ from app.extensions import db
 from app.scheduling.queries import places_left, township_days, townships, week_by_township
 from app.web.forms import CareForm, LanguageForm
 from app.web.i18n import LANG_COOKIE
-from app.web.logs import redact
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
@@ -191,8 +190,8 @@ def database_unavailable(error: DBAPIError):
     if not is_unavailable(error):
         raise error
     forget_session(db.session)
-    log.warning("%s %s: database unavailable: %s", request.method, redact(request.path),
-                first_line(error))
+    log.warning("%s %s: database unavailable: %s", request.method, request.path,
+                first_line(error))  # a feed's token is redacted as the record is made
     headers = {"Retry-After": str(RETRY_AFTER_S)}
     if _wants_json():
         return jsonify(error={"code": "unavailable", "message": "database unavailable, "
