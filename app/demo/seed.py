@@ -60,7 +60,7 @@ RANDOM_SEED = 20_261_129
 DEMO_PASSWORD = "xiangqing-demo"
 DAYS_BEFORE, DAYS_AFTER = 14, 56
 # The year before the window, for the statistics: held sessions at the programme's own
-# pace (about 1,500 clinics, 200 surgeries and a dozen lectures and forums a year at
+# pace (about 1,400 clinics, 200 surgeries and a dozen lectures and forums a year at
 # scale 1), thinned from a full plan of those days.
 HISTORY_DAYS = 365
 HISTORY_KEEP = {SessionKind.CLINIC: 0.33, SessionKind.LECTURE: 0.08, SessionKind.FORUM: 0.15}
