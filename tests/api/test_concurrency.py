@@ -3,7 +3,7 @@ threaded server, committing for real, on the tier's database (SQLite or PostgreS
 
 Distinct Idempotency-Keys: exactly the capacity is booked and everyone else gets 409
 ``slot_full``. One key repeated by concurrent requests: one booking, and every answer
-is that booking.
+is that booking (also when it took the slot's last place).
 """
 
 import json
@@ -87,9 +87,12 @@ def test_api_burst_books_exactly_the_capacity(scratch_url, kind, capacity, clien
         assert _booked(app, slot_id) == (capacity, capacity)
 
 
-def test_api_burst_of_one_key_books_once(scratch_url):
+@pytest.mark.parametrize("capacity", [5, 1])
+def test_api_burst_of_one_key_books_once(scratch_url, capacity):
+    """With one place, the twins that lose the race find the slot full: the booking
+    their key made is still their answer, not the refusal."""
     with served(scratch_url, 20) as (app, base):
-        slot_id = _slot(app, SessionKind.CLINIC, 5)
+        slot_id = _slot(app, SessionKind.CLINIC, capacity)
         token = _tokens(app, _residents(app, 1))[0]
 
         results = _burst(base, [token] * 20, ["same-key"] * 20, slot_id)

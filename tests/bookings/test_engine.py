@@ -5,7 +5,7 @@ the engine ends its read transaction before it takes the write lock."""
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth.models import Role
 from app.bookings.errors import BookingError
@@ -203,6 +203,28 @@ def test_same_idempotency_key_books_once(db):
 
     assert again.id == first.id
     assert db.session.get(Slot, session.slots[0].id).booked_count == 1
+
+
+@pytest.mark.parametrize("limit", ["place", "person"])
+def test_a_repeat_that_meets_its_own_booking_as_a_refusal_gets_that_booking(db, limit):
+    """The key is not looked up before the writes: a repeat finds the slot full, or the
+    person at their limit, because of the booking it made itself — and is answered
+    with that booking, writing nothing."""
+    session = _clinic(db, slots=1, capacity=1 if limit == "place" else 5)
+    if limit == "person":
+        create_policy(max_active_per_person=1)
+        db.session.commit()
+    patient = _resident(db)
+
+    first = _book(session.slots[0], patient, idempotency_key="nonce-1")
+    db.session.commit()
+    again = _book(session.slots[0], patient, idempotency_key="nonce-1")
+    db.session.commit()
+
+    assert again.id == first.id
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
+    assert db.session.get(Slot, session.slots[0].id).booked_count == 1
+    assert db.session.scalar(select(Person.active_count)) == 1
 
 
 def test_cancel_frees_the_place_and_cancels_pending_messages(db):
