@@ -89,8 +89,8 @@ def test_api_burst_books_exactly_the_capacity(scratch_url, kind, capacity, clien
 
 @pytest.mark.parametrize("capacity", [5, 1])
 def test_api_burst_of_one_key_books_once(scratch_url, capacity):
-    """With one place, the twins that lose the race find the slot full: the booking
-    their key made is still their answer, not the refusal."""
+    """With one place, the twins that lose the race find the slot full: the first
+    answer kept for their key (the booking) is still theirs, not the refusal."""
     with served(scratch_url, 20) as (app, base):
         slot_id = _slot(app, SessionKind.CLINIC, capacity)
         token = _tokens(app, _residents(app, 1))[0]

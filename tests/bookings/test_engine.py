@@ -206,24 +206,27 @@ def test_same_idempotency_key_books_once(db):
 
 
 @pytest.mark.parametrize("limit", ["place", "person"])
-def test_a_repeat_that_meets_its_own_booking_as_a_refusal_gets_that_booking(db, limit):
-    """The key is not looked up before the writes: a repeat finds the slot full, or the
-    person at their limit, because of the booking it made itself — and is answered
-    with that booking, writing nothing."""
+def test_a_repeat_is_its_first_booking_also_when_that_took_the_last_place(db, limit):
+    """A repeat of the key is answered with the booking it made, not refused because
+    that booking took the slot's last place or the person's last one; it writes
+    nothing."""
     session = _clinic(db, slots=1, capacity=1 if limit == "place" else 5)
     if limit == "person":
         create_policy(max_active_per_person=1)
         db.session.commit()
     patient = _resident(db)
+    slot_id = session.slots[0].id
 
-    first = _book(session.slots[0], patient, idempotency_key="nonce-1")
+    first = engine.book(slot_id, patient, by=patient.account, now=NOW,
+                        idempotency_key="nonce-1")
     db.session.commit()
-    again = _book(session.slots[0], patient, idempotency_key="nonce-1")
+    again = engine.book(slot_id, patient, by=patient.account, now=NOW,
+                        idempotency_key="nonce-1")
     db.session.commit()
 
-    assert again.id == first.id
+    assert (again.id, again.replayed) == (first.id, True)
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
-    assert db.session.get(Slot, session.slots[0].id).booked_count == 1
+    assert db.session.get(Slot, slot_id).booked_count == 1
     assert db.session.scalar(select(Person.active_count)) == 1
 
 

@@ -10,9 +10,7 @@ waitlist all book through it. A booking is two steps in one unit of work:
 2. ``restart_as_write`` (on SQLite the read transaction ends and ``BEGIN IMMEDIATE``
    waits for the write lock), then writes the database arbitrates:
 
-   a. a repeat of the idempotency key is not looked for up front: its row meets the
-      key's unique index (e), and a refusal first looks whether a twin with the key
-      booked meanwhile — that booking is then the answer;
+   a. the booking its idempotency key made already, if any, is the answer;
    b. ``UPDATE sessions … WHERE status = 'published'`` — proof the session was not
       stopped meanwhile (and its row lock); then the queue number: the lowest of the
       slot's range that no active booking holds (``next_queue_number``);
@@ -159,6 +157,8 @@ def _book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datet
     # would hold the write lock for another statement.
     patient, by_id = PatientFacts.of(patient), by.id
     restart_as_write(db.session)  # the lock-free reads end here
+    if (first := first_booking(by_id, idempotency_key)) is not None:
+        return first
     row = booking_row({
         "slot_id": slot.id, "session_id": slot.session_id, "patient_id": patient.id,
         "person_key": patient.id_number_hash, "account_id": patient.account_id,
@@ -169,16 +169,13 @@ def _book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datet
         booked = write_booking(row, name=patient.name, now=now, policy=policy, held=held,
                                counted=slot.kind.counts_toward_limit, numbers=slot.numbers,
                                day=to_local(slot.start_dt).date())
-    except (Repeated, BookingError):
-        # A twin request with the same key may have booked first (its row met the
-        # key's unique index, or its place was the last): then this attempt is undone
-        # and the twin's booking is the answer. Its key is the caller's own, so nothing
-        # else of the unit of work can be lost with it. Looked for only here: the
-        # common path spends no statement on it under the write lock.
-        if (first := first_booking(by_id, idempotency_key)) is None:
-            raise
+    except Repeated:
+        # A twin request with the same key committed between the look above and the
+        # row (PostgreSQL; SQLite's write lock makes the look exact): this attempt is
+        # undone and the twin's booking is the answer. Its key is the caller's own, so
+        # nothing else of the unit of work can be lost with it.
         db.session.rollback()
-        return first
+        return first_booking(by.id, idempotency_key)
     notices.booking_confirmed(notices.BookingFacts(
         booking_id=booked.id, code=booked.code, queue_number=booked.queue_number,
         name=patient.name, phone=patient.phone, account_id=patient.account_id,
