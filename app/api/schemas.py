@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from marshmallow import Schema, fields, post_load, validate
 
 from app.api.fields import Id, LocalDateTime, Text
-from app.bookings.models import BookingSource, BookingStatus
+from app.bookings.models import KEY_PATTERN, BookingSource, BookingStatus
 from app.directory.models import InstitutionKind, TownshipKind, VenueKind
 from app.patients.models import Relation
 from app.scheduling.models import Audience, SessionKind, SessionStatus
@@ -195,7 +195,7 @@ class BookingCreateSchema(Schema):
 
 class IdempotencyHeaderSchema(Schema):
     key = fields.String(data_key="Idempotency-Key", load_default=None, validate=[
-        validate.Length(min=1, max=64), validate.Regexp(r"^[\x21-\x7e]+$")],
+        validate.Length(min=1, max=64), validate.Regexp(KEY_PATTERN)],
         metadata={"description": "books once: a repeat replays the first response"})
 
 

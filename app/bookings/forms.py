@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.bookings.models import KEY_PATTERN
 from app.patients.models import Patient
 
 RELATION_LABELS = {
@@ -37,7 +38,7 @@ class PatientChoiceForm(FlaskForm):
 
 
 class BookForm(PatientChoiceForm):
-    nonce = HiddenField(validators=[DataRequired(), Length(max=64)])
+    nonce = HiddenField(validators=[DataRequired(), Regexp(KEY_PATTERN)])
 
     def fill(self, patients: list[Patient], preferred: int | None = None) -> None:
         super().fill(patients, preferred)

@@ -45,6 +45,10 @@ class BookingStatus(StrEnum):
 
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
 ACTIVE_SQL = "status IN ('confirmed', 'checked_in')"  # as partial indexes say it
+# What an idempotency key from outside may be (the API's header, a form's nonce):
+# printable ASCII without spaces. The site's own keys hold a space (the waitlist's
+# ``waitlist <entry id>``), so that no request can book with one of them first.
+KEY_PATTERN = r"^[\x21-\x7e]{1,64}$"
 
 
 class BookingSource(StrEnum):

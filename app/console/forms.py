@@ -24,10 +24,12 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from app.bookings.models import KEY_PATTERN
 from app.core.coerce import optional_int, strip
 from app.core.phones import InvalidPhone, normalize_desk_phone
 from app.directory.models import Expert, Venue
@@ -90,7 +92,7 @@ class WalkInForm(FlaskForm):
         DataRequired(message=_l("请填写身份证号码"))])
     phone = StringField(_l("电话（手机或座机；没有可不填）"), validators=[Length(max=20)])
     # Generated when the form is shown: a double submit books once.
-    nonce = HiddenField(validators=[DataRequired(), Length(max=64)])
+    nonce = HiddenField(validators=[DataRequired(), Regexp(KEY_PATTERN)])
 
     def fill(self, slots: list[Slot], label) -> None:
         self.slot.choices = [SelectChoice(s.id, label(s)) for s in slots]

@@ -102,6 +102,20 @@ def test_double_submit_with_the_same_nonce_books_once(db, client):
     assert _count(db) == 1
 
 
+def test_a_nonce_shaped_like_the_sites_own_keys_books_nothing(db, client):
+    """The waitlist books with the key ``waitlist <entry id>``; a form that brought
+    such a key first could make the waitlist take that booking for its own."""
+    session, patient = _setup(db)
+    _login(client, patient.account)
+    page = client.get(f"/slots/{session.slots[0].id}/book").text
+
+    response = client.post(f"/slots/{session.slots[0].id}/book", data={
+        "csrf_token": _csrf(page), "nonce": "waitlist 1", "patient": patient.id})
+
+    assert response.status_code == 200
+    assert _count(db) == 0
+
+
 def test_booking_for_another_accounts_patient_is_refused(db, client):
     session, patient = _setup(db)
     stranger = create_patient(id_number=make_id_number(seq=9))

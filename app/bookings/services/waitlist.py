@@ -145,7 +145,7 @@ def _book_held(entry: WaitlistEntry, *, by: User, now: datetime) -> engine.Booke
     """The waiter's booking into the place their offer holds (the engine's ``book``,
     once per entry), in the caller's transaction."""
     return engine.book(entry.slot_id, entry.patient, by=by, now=now,
-                       idempotency_key=f"waitlist-{entry.id}", held=True)
+                       idempotency_key=f"waitlist {entry.id}", held=True)
 
 
 def _accepted(entry: WaitlistEntry, booked: engine.Booked) -> Booking:
