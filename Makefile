@@ -63,15 +63,25 @@ lint: install-dev
 	$(BIN)/lint-imports --no-cache
 
 ## test: lint, the browser (installed when missing: apt-get as root), then the whole suite
-## on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
+## on SQLite — and, when TEST_DATABASE_URL is set, on PostgreSQL at the same time (one
+## tier a core; the PostgreSQL tier's output follows, from test-artifacts/)
+PG_LOG = test-artifacts/postgresql-tier.log
 test: lint browser
-	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "--- PostgreSQL tier: $$TEST_DATABASE_URL"; \
-		$(BIN)/pytest; \
+		mkdir -p test-artifacts; \
+		echo "--- PostgreSQL tier ($$TEST_DATABASE_URL) runs beside this one: $(PG_LOG)"; \
+		$(BIN)/pytest > $(PG_LOG) 2>&1 & pg=$$!; \
+		trap 'kill $$pg 2>/dev/null' INT TERM; \
+		env -u TEST_DATABASE_URL $(BIN)/pytest; sqlite=$$?; \
+		wait $$pg; postgresql=$$?; \
+		echo "--- PostgreSQL tier: $$TEST_DATABASE_URL"; cat $(PG_LOG); \
+		echo "--- SQLite tier: exit $$sqlite; PostgreSQL tier: exit $$postgresql"; \
+		[ $$sqlite -eq 0 ] && [ $$postgresql -eq 0 ]; \
 	elif [ "$$XQ_REQUIRE_SERVICES" = 1 ]; then \
 		echo "XQ_REQUIRE_SERVICES=1 but TEST_DATABASE_URL is not set: the PostgreSQL tier would be skipped" >&2; \
 		exit 1; \
+	else \
+		env -u TEST_DATABASE_URL $(BIN)/pytest; \
 	fi
 
 ## bench: issue #15's wrk bench — bookings (API and pages) and pages (/, /schedule, a
