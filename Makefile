@@ -64,7 +64,8 @@ lint: install-dev
 
 ## test: lint, the browser (installed when missing: apt-get as root), then the whole suite
 ## on SQLite — and, when TEST_DATABASE_URL is set, on PostgreSQL at the same time (one
-## tier a core; the PostgreSQL tier's output follows, from test-artifacts/)
+## tier a core; the PostgreSQL tier's output follows, from test-artifacts/). The tiers
+## reset and count rate limits: the SQLite tier takes REDIS_URL's next database number
 PG_LOG = test-artifacts/postgresql-tier.log
 test: lint browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
@@ -72,7 +73,12 @@ test: lint browser
 		echo "--- PostgreSQL tier ($$TEST_DATABASE_URL) runs beside this one: $(PG_LOG)"; \
 		$(BIN)/pytest > $(PG_LOG) 2>&1 & pg=$$!; \
 		trap 'kill $$pg 2>/dev/null' INT TERM; \
-		env -u TEST_DATABASE_URL $(BIN)/pytest; sqlite=$$?; \
+		redis=$$REDIS_URL; db=$${REDIS_URL##*/}; \
+		if [ -n "$$REDIS_URL" ]; then case "$$db" in \
+			''|*[!0-9]*) redis="$${REDIS_URL%/}/1" ;; \
+			*) redis="$${REDIS_URL%/*}/$$(( (db + 1) % 16 ))" ;; \
+		esac; fi; \
+		env -u TEST_DATABASE_URL REDIS_URL="$$redis" $(BIN)/pytest; sqlite=$$?; \
 		wait $$pg; postgresql=$$?; \
 		echo "--- PostgreSQL tier: $$TEST_DATABASE_URL"; cat $(PG_LOG); \
 		echo "--- SQLite tier: exit $$sqlite; PostgreSQL tier: exit $$postgresql"; \
