@@ -13,7 +13,6 @@ from app.api.errors import ErrorSchema
 from app.api.schemas import IdempotencyHeaderSchema
 from app.api.staff_schemas import ReferralCreateSchema, ReferralSchema, ReferralSessionSchema
 from app.auth.models import Role
-from app.bookings import queries as booking_queries
 from app.bookings.services import referrals
 from app.core.clock import request_now
 from app.core.phones import normalize_desk_phone
@@ -56,10 +55,9 @@ def create_referral(data, headers):
     """Book a referred patient into one of a slot's referral places, with the note the
     expert reads; the patient gets the confirmation SMS. With an ``Idempotency-Key``
     header a repeat returns the first booking instead of booking again."""
-    slot = booking_queries.slot_facts(data["slot_id"])
-    if slot is None or referrals.referral_session(api_user(), slot.session_id) is None:
+    if not referrals.may_refer_to_slot(api_user(), data["slot_id"]):
         abort(404)
     return referrals.book_referral(
-        slot.id, name=data["name"], id_number=data["id_number"],
+        data["slot_id"], name=data["name"], id_number=data["id_number"],
         phone=normalize_desk_phone(data["phone"]), note=data["note"], by=api_user(),
         now=request_now(), idempotency_key=headers["key"])

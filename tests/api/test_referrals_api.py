@@ -67,12 +67,14 @@ def test_a_township_doctor_lists_and_books_referral_places(client, world):
 
 def test_someone_elses_session_is_not_found_and_residents_are_forbidden(client, world):
     other = _refer(client, world, world["theirs"].slots[0])
+    missing = _refer(client, world, world["ours"].slots[0], slot_id=999_999)
     resident = client.post("/api/v1/referrals", headers=bearer(world["resident"]), json={
         "slot_id": world["ours"].slots[0].id, "name": "王桂英",
         "id_number": make_id_number(seq=702), "note": "转诊"})
     listing = client.get("/api/v1/referrals/sessions", headers=bearer(world["resident"]))
 
     assert (other.status_code, other.json["error"]["code"]) == (404, "not_found")
+    assert missing.status_code == 404
     assert resident.status_code == listing.status_code == 403
     assert db.session.scalar(select(func.count(Booking.id))) == 0
 

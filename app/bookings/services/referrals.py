@@ -65,12 +65,19 @@ def referral_session(user: User, session_id: int) -> Session | None:
                                                    refer_clause(user)))
 
 
+def may_refer_to_slot(user: User, slot_id: int) -> bool:
+    """Whether ``user`` may refer into the session of slot ``slot_id`` (False too when
+    there is no such slot: not revealed)."""
+    return db.session.scalar(select(Slot.id).join(Session, Session.id == Slot.session_id)
+                             .where(Slot.id == slot_id, refer_clause(user))) is not None
+
+
 def book_referral(slot_id: int, *, name: str, id_number: str, phone: str, note: str,
                   by: User, now: datetime, idempotency_key: str | None = None) -> Booking:
     """Book a referred patient (as the desk records a person without an account) into
     one of the slot's referral places, with the referral note the expert will read;
     audited; a repeated ``idempotency_key`` books once. The caller has checked
-    ``referral_session``; the caller commits."""
+    ``referral_session`` or ``may_refer_to_slot``; the caller commits."""
     note = note.strip()
     if not note:
         raise NotBookable(_("请写一句转诊说明（病情、为什么转诊）"))
