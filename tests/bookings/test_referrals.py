@@ -345,3 +345,22 @@ def test_released_referral_places_go_to_the_waiters_first(world):
     assert offers  # the first waiter is told
     assert _refused(lambda: _public(world, 2, now=RELEASE + timedelta(minutes=2))) == (
         "该时段已约满，可以登记候补")
+
+
+def test_released_places_beyond_the_waiters_stay_in_the_slot(world):
+    """Both referral places unused and one person waiting: at the release one place is
+    offered, the other stays free for whoever books."""
+    from app.bookings.services.waitlist import join_waitlist, offer_free_places
+
+    _public(world, 1)
+    waiter = create_patient(id_number=make_id_number(seq=510))
+    db.session.commit()
+    join_waitlist(world["slot"].id, waiter, by=waiter.account, now=NOW)
+    db.session.commit()
+
+    passed = offer_free_places(now=RELEASE + timedelta(seconds=30))
+    db.session.commit()
+
+    slot = db.session.get(Slot, world["slot"].id)
+    assert passed == 1
+    assert (slot.booked_count, slot.public_left(RELEASE + timedelta(seconds=30))) == (2, 1)

@@ -92,20 +92,21 @@ def position(entry: WaitlistEntry) -> int:
     return ahead + 1
 
 
-def pass_place_on(slot_id: int, *, now: datetime, policy: BookingPolicy) -> None:
+def pass_place_on(slot_id: int, *, now: datetime, policy: BookingPolicy) -> bool:
     """Inside a write transaction: give a freed place to the first waiter who can take
-    it, or back to the slot. Called by cancel, reschedule, decline and expiry."""
+    it (True), or back to the slot (False: nobody waits). Called by cancel, reschedule,
+    decline and expiry."""
     while True:
         entry = _first_waiting(slot_id)
         if entry is None:
             engine.release_capacity(slot_id)
-            return
+            return False
         if policy.waitlist_auto_confirm:
             if _confirm_held(entry, now=now, policy=policy):
-                return
+                return True
             continue
         _offer(entry, now=now, minutes=policy.waitlist_offer_minutes)
-        return
+        return True
 
 
 def _first_waiting(slot_id: int) -> WaitlistEntry | None:
@@ -248,8 +249,9 @@ def offer_free_places(*, now: datetime, policy: BookingPolicy | None = None) -> 
     passed = 0
     for slot_id, session_id in slots:
         engine.lock_sessions(session_id)
-        while _first_waiting(slot_id) is not None and engine.take_capacity(slot_id, now=now):
-            pass_place_on(slot_id, now=now, policy=policy)
+        # Until the slot has no public place left, or no waiter (the place goes back).
+        while (engine.take_capacity(slot_id, now=now)
+               and pass_place_on(slot_id, now=now, policy=policy)):
             passed += 1
     db.session.flush()
     return passed
