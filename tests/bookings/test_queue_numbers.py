@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.bookings.errors import BookingError
 from app.bookings.models import Booking, BookingStatus
-from app.bookings.services import changes, desk
+from app.bookings.services import changes, desk, engine
 from app.extensions import db as _db
-from app.scheduling.models import Session, Slot
+from app.scheduling.models import Session, Slot, queue_ranges
 from tests.factories import (
     NOW,
     TODAY,
@@ -76,6 +76,52 @@ def test_a_session_booked_before_ranges_keeps_its_numbers(db):
     db.session.commit()
 
     assert _book(session.slots[1], 1).queue_number == 10  # 08:00 → 5–9, next → 10–14
+
+
+def test_ranges_follow_the_slots_times_not_their_ids(db):
+    """The first booking gives every slot its range in one statement: in time order
+    whatever order the slots were made in, as many numbers as places, and one for a
+    slot without places — as ``queue_ranges`` says."""
+    session = create_session(day=DAY, slots=0)
+    capacities = [3, 0, 5, 1, 4, 2]  # in time order
+    made_in = [4, 1, 5, 0, 3, 2]  # the order of their ids
+    for i in made_in:
+        start = session.start_dt + timedelta(minutes=30 * i)
+        db.session.add(Slot(session_id=session.id, start_dt=start,
+                            end_dt=start + timedelta(minutes=30), capacity=capacities[i]))
+    db.session.commit()
+    slots = db.session.scalars(select(Slot).where(Slot.session_id == session.id)
+                               .order_by(Slot.start_dt)).all()
+
+    assert _book(slots[4], 1).queue_number == 11  # 3 + 1 + 5 + 1 before it: 11–14
+    db.session.expire_all()
+    assert [(s.first_number, s.numbers) for s in slots] == queue_ranges(0, capacities)
+    assert db.session.get(Session, session.id).last_queue_number == 16
+
+
+def test_a_range_given_meanwhile_is_read_under_the_lock(db):
+    """A booking that read no range before the lock, while another booking gave the
+    ranges meanwhile, takes the lowest free number of the range that was given."""
+    session = create_session(day=DAY, slots=2, capacity=2)
+    _book(session.slots[1], 1)  # gives 1–2 and 3–4, takes 3
+    number = engine.next_queue_number(session.id, session.slots[1].id, numbers=(0, 0))
+    assert number == 4
+    assert db.session.get(Session, session.id).last_queue_number == 4
+    db.session.rollback()
+
+
+def test_a_reschedule_into_a_session_never_booked_gives_its_ranges(db):
+    first = create_session(day=DAY, slots=1, capacity=2)
+    second = create_session(day=DAY, slots=3, capacity=2, start=first.end_dt.time(),
+                            venue=first.venue, experts=first.experts)
+    booking = _book(first.slots[0], 1)
+    db.session.commit()
+
+    moved = changes.reschedule_booking(booking, second.slots[1].id,
+                                       by=booking.patient.account, now=NOW)
+    db.session.commit()
+    assert moved.queue_number == 3  # second's slots: 1–2, 3–4, 5–6
+    assert [(s.first_number, s.numbers) for s in second.slots] == [(1, 2), (3, 2), (5, 2)]
 
 
 def test_the_database_lets_one_active_booking_hold_a_number(db):

@@ -146,6 +146,7 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
     booking_id, old_slot_id, old_session_id = booking.id, booking.slot_id, booking.session_id
     new_session_id, name, key, by_id = (new_slot.session_id, booking.patient.name,
                                         booking.person_key, by.id)
+    numbers = (new_slot.first_number, new_slot.numbers)
     one_per_session = policy.one_per_session
     counted, new_day = new_slot.session.kind.counts_toward_limit, to_local(new_slot.start_dt).date()
     restart_as_write(db.session)
@@ -153,7 +154,8 @@ def reschedule_booking(booking: Booking, new_slot_id: int, *, by: User, now: dat
     # Another slot (reschedule_targets leaves the booking's own out): a number of its range.
     values = {"slot_id": new_slot_id, "session_id": new_session_id, "updated_dt": now,
               "sequence": Booking.sequence + 1,
-              "queue_number": engine.next_queue_number(new_session_id, new_slot_id)}
+              "queue_number": engine.next_queue_number(new_session_id, new_slot_id,
+                                                        numbers=numbers)}
     if new_session_id != old_session_id:
         values["one_per_session_guard"] = new_session_id if one_per_session else None
     if not engine.take_capacity(new_slot_id, now=now):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, select, text, update
+from sqlalchemy import Row, bindparam, case, func, select, text, update
 
 from app.auth.models import User
 from app.auth.tokens import Caller
@@ -72,7 +72,6 @@ from app.scheduling.models import (
     SessionKind,
     SessionStatus,
     Slot,
-    queue_ranges,
 )
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: read aloud at a desk
@@ -255,8 +254,8 @@ def write_booking(planned: dict, *, name: str, now: datetime, policy: BookingPol
     made. ``held``: the place is already counted in the slot; ``counted``: the booking
     counts toward the person's limits (a lecture's seat does not; online, a suspension
     still applies); ``numbers``: the slot's queue-number range as read before the lock
-    (a range once given never changes; (0, 0): read it under the lock); ``day``: the
-    session's local day, for the per-period limits."""
+    (``next_queue_number``); ``day``: the session's local day, for the per-period
+    limits."""
     queue_number = next_queue_number(planned["session_id"], planned["slot_id"],
                                      numbers=numbers)
     referral = planned["source"] == BookingSource.REFERRAL
@@ -452,18 +451,19 @@ def next_queue_number(session_id: int, slot_id: int, *,
     NotBookable): the lowest number of the slot's range that no active booking holds,
     so numbers follow the clock and a cancelled place's number is used again. A place
     beyond the range (capacity added later) takes the next number after the session's
-    last. On PostgreSQL this takes the session's row lock first, as the lock order
-    says; on SQLite the caller holds the write lock."""
+    last. ``numbers``: the slot's range as read before the lock — a range once given
+    never changes; (0, 0), none then: the session's slots without one get theirs now
+    (``give_ranges``), unless another booking gave them meanwhile. On PostgreSQL this
+    takes the session's row lock first, as the lock order says; on SQLite the caller
+    holds the write lock."""
     connection = db.session.connection()
     last = connection.execute(_LOCK_PUBLISHED_SESSION, {"b_session": session_id}).scalar()
     if last is None:
         raise NotBookable(_("本场已停诊或不再接受预约"))
     first, count = numbers
     if count == 0:
-        first, count = connection.execute(_SLOT_RANGE, {"b_slot": slot_id}).one()
-    if count == 0:
-        give_ranges(session_id, after=last)
-        first, count = connection.execute(_SLOT_RANGE, {"b_slot": slot_id}).one()
+        first, count = give_ranges(session_id, after=last).get(slot_id) or connection.execute(
+            _SLOT_RANGE, {"b_slot": slot_id}).one()
     held = set(connection.execute(_NUMBERS_HELD, {
         "b_session": session_id, "b_first": first, "b_last": first + count - 1}).scalars())
     for number in range(first, first + count):
@@ -472,14 +472,22 @@ def next_queue_number(session_id: int, slot_id: int, *,
     return connection.execute(_NUMBER_AFTER_THE_RANGES, {"b_session": session_id}).scalar()
 
 
-_SLOTS_WITHOUT_RANGE = (
-    select(Slot.id, Slot.capacity)
+# The slots without a range, each with the running total of the numbers they own in
+# time order (a slot owns as many as it has places, one at least: ``queue_ranges``).
+_OWNS = case((Slot.capacity > 1, Slot.capacity), else_=1)
+_WITHOUT_RANGE = (
+    select(Slot.id, _OWNS.label("owns"),
+           func.sum(_OWNS).over(order_by=(Slot.start_dt, Slot.id)).label("through"))
     .where(Slot.session_id == bindparam("b_session"), Slot.numbers == 0)
-    .order_by(Slot.start_dt, Slot.id)
+    .subquery()
 )
-_GIVE_RANGE = (
-    update(Slot.__table__).where(Slot.__table__.c.id == bindparam("b_slot"))
-    .values(first_number=bindparam("b_first"), numbers=bindparam("b_count"))
+_GIVE_RANGES = (
+    update(Slot)
+    .where(Slot.id == _WITHOUT_RANGE.c.id)
+    .values(first_number=bindparam("b_after") + _WITHOUT_RANGE.c.through
+            - _WITHOUT_RANGE.c.owns + 1,
+            numbers=_WITHOUT_RANGE.c.owns)
+    .returning(Slot.id, Slot.first_number, Slot.numbers)
 )
 _SET_LAST_NUMBER = (
     update(Session.__table__).where(Session.__table__.c.id == bindparam("b_session"))
@@ -487,19 +495,19 @@ _SET_LAST_NUMBER = (
 )
 
 
-def give_ranges(session_id: int, *, after: int) -> None:
+def give_ranges(session_id: int, *, after: int) -> dict[int, tuple[int, int]]:
     """Give the session's slots that have no range yet one each, in time order, after
     number ``after`` (the session's last): a slot owns as many numbers as it has
-    places. Under the session's lock (``next_queue_number``); three statements."""
+    places. Under the session's lock (``next_queue_number``); one statement, and a
+    second for the session's new last number. Returns the ranges given, by slot id."""
     connection = db.session.connection()
-    slots = connection.execute(_SLOTS_WITHOUT_RANGE, {"b_session": session_id}).all()
-    ranges = queue_ranges(after, [capacity for _id, capacity in slots])
-    if ranges:
-        connection.execute(_GIVE_RANGE, [
-            {"b_slot": slot_id, "b_first": first, "b_count": count}
-            for (slot_id, _capacity), (first, count) in zip(slots, ranges, strict=True)])
-        after = ranges[-1][0] + ranges[-1][1] - 1
-    connection.execute(_SET_LAST_NUMBER, {"b_session": session_id, "b_last": after})
+    given = {slot_id: (first, count) for slot_id, first, count
+             in connection.execute(_GIVE_RANGES, {"b_session": session_id, "b_after": after})}
+    if given:
+        connection.execute(_SET_LAST_NUMBER, {
+            "b_session": session_id,
+            "b_last": max(first + count - 1 for first, count in given.values())})
+    return given
 
 
 def lock_sessions(*session_ids: int) -> None:
