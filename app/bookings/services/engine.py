@@ -462,8 +462,11 @@ def next_queue_number(session_id: int, slot_id: int, *,
         raise NotBookable(_("本场已停诊或不再接受预约"))
     first, count = numbers
     if count == 0:
-        first, count = give_ranges(session_id, after=last).get(slot_id) or connection.execute(
-            _SLOT_RANGE, {"b_slot": slot_id}).one()
+        given = give_ranges(session_id, after=last)
+        if slot_id in given:
+            # Numbers after the session's last, given just now: no booking holds one.
+            return given[slot_id][0]
+        first, count = connection.execute(_SLOT_RANGE, {"b_slot": slot_id}).one()
     held = set(connection.execute(_NUMBERS_HELD, {
         "b_session": session_id, "b_first": first, "b_last": first + count - 1}).scalars())
     for number in range(first, first + count):
