@@ -306,17 +306,25 @@ def stop(session_id: int):
     form = StopForm()
     if form.validate_on_submit():
         try:
-            count = stopping.stop_session(session, form.reason.data, by=_me(),
-                                          now=request_now())
+            stopped = stopping.stop_session(session, form.reason.data, by=_me(),
+                                            now=request_now())
             db.session.commit()
-            flash(_("本场已停诊，已通知 %(n)s 位患者。", n=count), "success")
+            flash(_("本场已停诊，已通知 %(n)s 位患者。", n=stopped.told), "success")
+            if stopped.to_call:
+                flash(_("以下 %(n)s 位患者没有手机号，收不到停诊通知，请电话告知：%(who)s",
+                        n=len(stopped.to_call), who=_who_to_call(stopped.to_call)), "error")
             return _back(session_id)
         except DomainError as error:
             db.session.rollback()
             form.reason.errors.append(error.message)
     active = [b for b in queries.session_bookings(session.id) if b.is_active]
     return render_template("console/stop.html", session=session, form=form,
-                           active=len(active))
+                           active=len(active), to_call=stopping.to_call(active))
+
+
+def _who_to_call(people: list[stopping.ToCall]) -> str:
+    return "；".join(_("%(n)s号 %(name)s %(phone)s", n=p.queue_number, name=p.name,
+                       phone=p.phone or _("未留电话")) for p in people)
 
 
 @bp.route("/console/sessions/new", methods=["GET", "POST"])

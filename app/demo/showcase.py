@@ -194,6 +194,6 @@ def _stop(now: datetime) -> str:
     coordinator = db.session.scalars(
         select(User).join(VenueCoordinator, VenueCoordinator.user_id == User.id)
         .where(VenueCoordinator.venue_id == session.venue_id).limit(1)).one()
-    count = stopping.stop_session(session, "专家临时有手术安排，本场停诊", by=coordinator,
-                                  now=now)
-    return f"session {session.id}, {count} patients told"
+    stopped = stopping.stop_session(session, "专家临时有手术安排，本场停诊", by=coordinator,
+                                    now=now)
+    return f"session {session.id}, {stopped.told} patients told"

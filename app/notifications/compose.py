@@ -129,6 +129,12 @@ def sms_to(to: Recipient | None, phone: str) -> str | None:
     return phone if is_mobile(phone) and (to is None or to.sms) else None
 
 
+def reaches(to: Recipient | None, phone: str) -> bool:
+    """Whether a message can reach anyone: the account's inbox, or an SMS to a mobile
+    (``routes`` queues nothing else for a walk-in with a landline or no phone)."""
+    return to is not None or sms_to(to, phone) is not None
+
+
 def email_subject(texts: Texts) -> str:
     return f"【{current_app.config['SITE_NAME']}】{texts.subject}"
 

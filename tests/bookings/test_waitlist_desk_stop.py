@@ -351,7 +351,7 @@ def test_stop_session_cancels_bookings_frees_places_and_tells_everyone(db, monke
     stopped = stopping.stop_session(session, "专家临时有手术安排", by=coordinator, now=NOW)
     db.session.commit()
 
-    assert stopped == 2
+    assert (stopped.count, stopped.to_call) == (2, [])
     assert [db.session.get(Booking, b.id).status for b in bookings] == [BookingStatus.STOPPED] * 2
     assert [db.session.get(Slot, s.id).booked_count for s in session.slots[:2]] == [0, 0]
     assert db.session.get(Message, reminder.id).status == MessageStatus.CANCELLED

@@ -16,6 +16,7 @@ from tests.factories import (
     TODAY,
     book_slot,
     create_coordinator,
+    create_expert_user,
     create_patient,
     create_session,
     make_id_number,
@@ -293,6 +294,40 @@ def test_a_walk_in_without_a_mobile_gets_a_slip_that_says_it_is_the_only_reminde
     page = client.post(path, data=_walk_in(client, session, phone="12345",
                                            id_number=make_id_number(seq=43)))
     assert "请填写11位手机号，或带区号的座机号" in page.text and _count(db) == 2
+
+
+def test_stopping_names_the_walk_ins_no_message_reaches_for_the_desk_to_call(
+        db, client, login_as):
+    """A walk-in with a landline or no phone, booked without an account, hears nothing
+    of a stop: the stop page lists them before, the desk is told to call them after,
+    and nobody is counted as told who was not."""
+    session, (online,), _ = _desk(db, login_as, patients=1, slots=3, day=DAY)
+    create_expert_user(session.experts[0])
+    db.session.commit()
+    path = f"/console/sessions/{session.id}/walk-in"
+    for name, phone, seq, slot in (("张桂兰", "0733 2345678", 41, 1), ("李冬生", "", 42, 2)):
+        client.post(path, data=_walk_in(client, session, name=name, phone=phone,
+                                        id_number=make_id_number(seq=seq),
+                                        slot=session.slots[slot].id))
+    stop_page = client.get(f"/console/sessions/{session.id}/stop").text
+    assert "这 2 位收不到通知，停诊后请电话告知" in stop_page
+    assert "6号 张桂兰 0733-2345678" in stop_page and "11号 李冬生 未留电话" in stop_page
+    assert "患者0" not in stop_page.split("收不到通知")[1]
+
+    page = client.post(f"/console/sessions/{session.id}/stop", data={
+        "csrf_token": csrf(stop_page), "reason": "专家临时有事"}, follow_redirects=True)
+
+    assert flashes(page.text) == [
+        "本场已停诊，已通知 1 位患者。",
+        "以下 2 位患者没有手机号，收不到停诊通知，请电话告知：6号 张桂兰 0733-2345678；"
+        "11号 李冬生 未留电话"]
+    told = db.session.execute(select(Message.booking_id, Message.channel).where(
+        Message.kind == "session_stopped")).all()
+    assert set(told) == {(online.id, Channel.SMS), (online.id, Channel.INBOX)}
+    expert_notice = db.session.scalar(select(Message.body).where(
+        Message.kind == "session_stopped_expert"))
+    assert "已通知 1 位预约的居民" in expert_notice
+    assert "另有 2 位没有手机号、收不到通知，由出诊地点电话告知。" in expert_notice
 
 
 def test_the_desk_page_puts_the_walk_in_form_first_lists_in_time_order_and_finds_last_digits(

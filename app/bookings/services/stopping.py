@@ -1,5 +1,6 @@
 """Publishing a session and stopping it (停诊)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -42,11 +43,38 @@ def publish_session(session: Session, *, by: User, now: datetime) -> Session:
     return session
 
 
-def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> int:
+@dataclass(frozen=True)
+class ToCall:
+    """A stopped booking's patient no message reaches (a walk-in with a landline or no
+    phone, booked without an account): the venue has to call them."""
+
+    queue_number: int
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Stopped:
+    count: int  # the bookings stopped
+    to_call: list[ToCall]  # those of them no message reaches
+
+    @property
+    def told(self) -> int:
+        return self.count - len(self.to_call)
+
+
+def to_call(bookings: list[Booking]) -> list[ToCall]:
+    """Of ``bookings``, the patients no message reaches, in the order given."""
+    return [ToCall(b.queue_number, b.patient.name, b.patient.phone) for b in bookings
+            if not notices.reachable(notices.facts_of(b))]
+
+
+def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> Stopped:
     """Stop a session (停诊) in one transaction: every active booking is stopped and its
     place freed, pending reminders are cancelled, the waitlist closes, and every patient
-    is told at once, with the nearest alternative sessions of the same specialty.
-    Returns how many bookings were stopped."""
+    a message reaches is told at once, with the nearest alternative sessions of the
+    same specialty. Returns how many bookings were stopped and whom the venue has to
+    call instead."""
     reason = reason.strip()
     if not reason:
         raise NotBookable(_("请填写停诊原因"))
@@ -66,13 +94,15 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
         raise NotBookable(_("本场已停诊或已结束"))
     session = db.session.get(Session, session_id)
     bookings = db.session.scalars(
-        select(Booking).where(Booking.session_id == session.id,
-                              Booking.status.in_(ACTIVE_STATUSES))
+        select(Booking).join(Booking.slot)
+        .where(Booking.session_id == session.id, Booking.status.in_(ACTIVE_STATUSES))
+        .order_by(Slot.start_dt, Booking.queue_number)
     ).all()
     alternatives = [notices.Alternative(_describe(s), compose.site_link(f"/sessions/{s.id}")
                                         or f"/sessions/{s.id}")
                     for s in nearest_alternatives(session, now=now)]
     link = compose.site_link(f"/s/{session_id}")
+    result = Stopped(len(bookings), to_call(bookings))
     for booking in bookings:
         booking.status, booking.updated_dt, booking.cancel_reason = (
             BookingStatus.STOPPED, now, reason[:200])
@@ -81,7 +111,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
         cancel_pending_for_booking(booking.id)
         notices.session_stopped(notices.facts_of(booking), reason=reason,
                                 alternatives=alternatives, link=link, now=now)
-    _tell_experts(session, reason=reason, count=len(bookings), link=link, now=now)
+    _tell_experts(session, reason=reason, stopped=result, link=link, now=now)
     db.session.execute(update(Slot).where(Slot.session_id == session.id)
                        .values(booked_count=0, referred_count=0))
     close_waitlist(session.id, WaitlistStatus.CANCELLED)
@@ -89,17 +119,17 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> i
                  before={"status": before},
                  after={"status": "stopped", "reason": reason, "bookings": len(bookings)})
     db.session.flush()
-    return len(bookings)
+    return result
 
 
-def _tell_experts(session: Session, *, reason: str, count: int, link: str,
+def _tell_experts(session: Session, *, reason: str, stopped: Stopped, link: str,
                   now: datetime) -> None:
     """The session's experts and their assistants hear of the stop (inbox, e-mail)."""
     compose.tell_accounts(
         (u for e in session.experts for u in (e.user, *e.assistants)),
         "session_stopped_expert", now=now, when=partial(fmt, session.start_dt),
-        place=session.venue.name, what=session.display_title, reason=reason, count=count,
-        link=link)
+        place=session.venue.name, what=session.display_title, reason=reason,
+        count=stopped.told, to_call=len(stopped.to_call), link=link)
 
 
 def sessions_moved(session_ids: list[int], *, now: datetime) -> int:
