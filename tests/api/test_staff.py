@@ -33,13 +33,13 @@ def _plan(venue, expert, **overrides) -> dict:
 _people = count(1)
 
 
-def _booked(session, slot_index: int = 0):
+def _booked(session, slot_index: int = 0, *, now=NOW):
     """A front-desk booking in the session (committed, as a request would)."""
     patient = create_patient(account=create_user(),
                              id_number=make_id_number(seq=400 + next(_people)))
     _db.session.commit()
     booking = book_slot(session.slots[slot_index].id, patient, by=patient.account,
-                               now=NOW, source=BookingSource.FRONT_DESK)
+                               now=now, source=BookingSource.FRONT_DESK)
     _db.session.commit()
     return booking
 
@@ -188,16 +188,18 @@ def test_stop_needs_a_reason_and_stops_every_booking(client, db):
 
 def test_check_in_and_no_show_at_the_desk(client, db):
     venue = create_venue()
-    session = create_session(venue=venue, day=TODAY, start=time(8, 30), hours=3, slots=1,
-                             capacity=5)
-    first, second = _booked(session), _booked(session)
+    session = create_session(venue=venue, day=TODAY, start=time(7, 30), hours=3, slots=2,
+                             capacity=5)  # 07:30–09:00 and 09:00–10:30; it is 09:00
+    first, second = _booked(session, 1), _booked(session, now=NOW - timedelta(hours=1))
     headers = bearer(create_coordinator(venue))
     base = f"/api/v1/staff/sessions/{session.id}/bookings"
 
+    early = client.post(f"{base}/{first.id}/no-show", headers=headers)
     checked = client.post(f"{base}/{first.id}/check-in", headers=headers)
     missed = client.post(f"{base}/{second.id}/no-show", headers=headers)
     again = client.post(f"{base}/{first.id}/check-in", headers=headers)
 
+    assert early.status_code == 409  # its slot is not over: one who is late still comes
     assert checked.get_json()["status"] == "checked_in"
     assert missed.get_json()["status"] == "no_show"
     assert again.status_code == 409

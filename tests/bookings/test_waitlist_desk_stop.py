@@ -250,16 +250,18 @@ def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
         session = _clinic(db, day=DAY + timedelta(days=i), slots=1)
         booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
         db.session.commit()
-        desk.mark_no_show(booking, by=coordinator, now=NOW + timedelta(days=2 + i))
+        # at 12:00, once its 08:00–11:30 slot is over
+        desk.mark_no_show(booking, by=coordinator, now=NOW + timedelta(days=2 + i, hours=3))
         db.session.commit()
     later = _clinic(db, day=DAY + timedelta(days=3))
 
     person = db.session.get(Person, patient.id_number_hash)
     # suspended for 30 days from the third no-show, marked on 5 December
-    assert (person.active_count, person.suspended_until) == (0, NOW + timedelta(days=34))
+    assert (person.active_count, person.suspended_until) == (
+        0, NOW + timedelta(days=34, hours=3))
     assert _refusal(lambda: book_slot(later.slots[0].id, patient, by=patient.account,
                                              now=NOW)) == (
-        "李秀英因多次爽约，1月4日 09:00前暂停网上预约，可到医院现场挂号")
+        "李秀英因多次爽约，1月4日 12:00前暂停网上预约，可到医院现场挂号")
     walk_in = _walk_in(later.slots[0].id, name=patient.name, phone=patient.phone,
                        id_number=patient.reveal_id_number(), by=coordinator)
     assert walk_in.status == BookingStatus.CONFIRMED
@@ -268,7 +270,7 @@ def test_three_no_shows_suspend_online_booking_but_not_the_desk(db):
                                      Message.body).where(Message.kind == "suspended")).all()
     assert sorted((t.channel, t.recipient or t.user_id) for t in told) == [
         ("inbox", patient.account_id), ("sms", patient.phone)]
-    assert all("1月4日 09:00前暂停网上预约" in t.body for t in told)
+    assert all("1月4日 12:00前暂停网上预约" in t.body for t in told)
     assert len(told[0].body) <= SMS_LENGTH or told[0].channel == "inbox"
 
 

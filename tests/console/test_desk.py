@@ -112,6 +112,20 @@ def test_mark_no_show(db, client, login_as):
     assert _status(db, booking) == BookingStatus.NO_SHOW
 
 
+def test_a_no_show_only_once_the_slot_is_over(db, client, login_as):
+    """One who is late is still checked in until their slot ends: before that the
+    desk has no 爽约 button, and a mark posted anyway is refused."""
+    # One patient a slot: 08:00–08:30 and 08:30–09:00 are over at 09:00, 09:00–09:30 not.
+    session, (over, ended, running), _ = _desk(db, login_as, patients=3, hours=1.5, slots=3)
+
+    page = client.get(f"/console/sessions/{session.id}").text
+    marks = re.findall(r'/bookings/(\d+)/no-show', page)
+    assert marks == [str(over.id), str(ended.id)]
+    refused = _post(client, session, f"/bookings/{running.id}/no-show")
+    assert flashes(refused.text) == ["这个号的就诊时段还没结束，不能标记爽约"]
+    assert _status(db, running) == BookingStatus.CONFIRMED
+
+
 def test_checking_in_twice_is_refused_with_a_message(db, client, login_as):
     session, (booking,), _ = _desk(db, login_as)
     _post(client, session, f"/bookings/{booking.id}/check-in")

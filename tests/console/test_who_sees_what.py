@@ -57,7 +57,7 @@ STAFF = {
 }
 
 
-def _booked(*, people: int = 1, day=TODAY + timedelta(days=3), start=time(8, 0)):
+def _booked(*, people: int = 1, day=TODAY + timedelta(days=3), start=time(8, 0), now=NOW):
     """A clinic with ``people`` front-desk bookings of one account (one phone)."""
     venue, expert = create_venue(), create_expert()
     session = create_session(venue=venue, experts=[expert], day=day, start=start, hours=3,
@@ -68,7 +68,7 @@ def _booked(*, people: int = 1, day=TODAY + timedelta(days=3), start=time(8, 0))
     _db.session.commit()
     bookings = []
     for patient in patients:
-        bookings.append(book_slot(session.slots[0].id, patient, by=account, now=NOW,
+        bookings.append(book_slot(session.slots[0].id, patient, by=account, now=now,
                                          source=BookingSource.FRONT_DESK))
         _db.session.commit()
     return session, bookings
@@ -98,7 +98,9 @@ def test_review_13_staff_see_phones_and_id_numbers_as_the_table_says(
 
 
 def test_review_13_api_desk_answers_show_the_assistant_whole_phones(db, client):
-    session, (first, second) = _booked(people=2, day=TODAY, start=time(8, 30))
+    # 06:00–09:00, booked at 06:00; it is 09:00: the slot is over
+    session, (first, second) = _booked(people=2, day=TODAY, start=time(6, 0),
+                                       now=NOW - timedelta(hours=3))
     headers = bearer(create_assistant(session.experts[0]))
     base = f"/api/v1/staff/sessions/{session.id}/bookings"
 

@@ -122,12 +122,13 @@ def check_in(booking: Booking, *, by: User, now: datetime) -> Booking:
 
 def mark_no_show(booking: Booking, *, by: User | None, now: datetime,
                  policy: BookingPolicy | None = None) -> Booking:
-    """A confirmed booking whose patient did not come. Counts towards suspension."""
+    """A confirmed booking whose patient did not come: once its slot is over (one who
+    is late is still checked in until then). Counts towards suspension."""
     policy = policy or rules.current_policy()
     if booking.status != BookingStatus.CONFIRMED:
         raise NotBookable(_("只有未签到的预约可以标记爽约"))
-    if now < booking.slot.start_dt:
-        raise NotBookable(_("就诊时间还没到，不能标记爽约"))
+    if now < booking.slot.end_dt:
+        raise NotBookable(_("这个号的就诊时段还没结束，不能标记爽约"))
     booking_id, key, by_id = booking.id, booking.person_key, by.id if by else None
     kind = booking.session.kind
     restart_as_write(db.session)
