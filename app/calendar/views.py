@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    flash,
     redirect,
     render_template,
     request,
@@ -238,8 +239,11 @@ def make_or_reset_link(owner: str, owner_id: int):
     now, by_id = request_now(), current_user.id
     if tokens.find_link(kind, owner_id) is None:
         tokens.ensure_link(kind, owner_id, by_id=by_id, now=now)
+        done = _("已生成日历链接：点下面的按钮订阅，或复制链接加到日历里。")
     else:
         tokens.rotate(kind, owner_id, by_id=by_id, now=now)
+        done = _("链接已重置，旧链接已失效。请在日历里删除旧订阅，用下面的新链接重新订阅。")
     db.session.commit()
+    flash(done, "success")
     return redirect(url_for("calendar.subscribe"))
 

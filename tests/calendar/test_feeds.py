@@ -186,10 +186,14 @@ def test_private_feeds_cache_privately_and_rotation_kills_the_old_link(db, clien
     login(client, expert.user.phone)
     page = client.get("/calendar").text
     assert url in page
-    client.post(f"/calendar/links/expert/{expert.id}", data={"csrf_token": csrf_token(page)})
+    # Reset is a confirm step: the button opens what it does, and its own button posts.
+    assert "旧链接会立即失效，订阅了它的日历不再更新" in page and ">确认重置</button>" in page
+    done = client.post(f"/calendar/links/expert/{expert.id}",
+                       data={"csrf_token": csrf_token(page)}, follow_redirects=True).text
 
+    assert "链接已重置，旧链接已失效。请在日历里删除旧订阅，用下面的新链接重新订阅。" in done
     assert client.get(url).status_code == 404
-    new_url = re.search(r"(/calendar/experts/[^\"<]+\.ics)", client.get("/calendar").text)
+    new_url = re.search(r"(/calendar/experts/[^\"<]+\.ics)", done)
     assert client.get(new_url.group(1)).status_code == 200
 
 
