@@ -101,12 +101,15 @@ def _load_booking(session_id: int, booking_id: int):
     return session, queries.booking_in(session, booking_id) or abort(404)
 
 
-def _back(session_id: int):
-    return redirect(url_for("console.session", session_id=session_id))
+def _back(session_id: int, anchor: str | None = None):
+    return redirect(url_for("console.session", session_id=session_id, _anchor=anchor))
 
 
-def _act(session_id: int, action, success):
-    """Run one service in a write transaction; flash ``success(result)`` or the refusal."""
+def _act(session_id: int, action, success, *, row: int | None = None):
+    """Run one service in a write transaction; flash ``success(result)`` or the refusal.
+    ``row``: the booking acted on — after a success the page opens at its row, which
+    shows its new status, so the desk keeps its place in a long list (a refusal opens
+    at the top, where its message is)."""
     try:
         result = action()
         db.session.commit()
@@ -114,7 +117,8 @@ def _act(session_id: int, action, success):
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
-    return _back(session_id)
+        return _back(session_id)
+    return _back(session_id, f"booking-{row}" if row else None)
 
 
 def _slot_label(slot) -> str:
@@ -226,7 +230,7 @@ def check_in_search(session_id: int):
 def check_in(session_id: int, booking_id: int):
     _session, booking = _load_booking(session_id, booking_id)
     return _act(session_id, lambda: desk.check_in(booking, by=_me(), now=request_now()),
-                _checked_in)
+                _checked_in, row=booking_id)
 
 
 @bp.post("/console/sessions/<int:session_id>/bookings/<int:booking_id>/no-show")
@@ -235,7 +239,7 @@ def no_show(session_id: int, booking_id: int):
     _session, booking = _load_booking(session_id, booking_id)
     return _act(session_id, lambda: desk.mark_no_show(booking, by=_me(), now=request_now()),
                 lambda b: _("已标记爽约：第%(n)s号 %(name)s", n=b.queue_number,
-                            name=b.patient.name))
+                            name=b.patient.name), row=booking_id)
 
 
 @bp.route("/console/sessions/<int:session_id>/bookings/<int:booking_id>/cancel",
@@ -248,7 +252,7 @@ def cancel(session_id: int, booking_id: int):
         return _act(session_id, lambda: staff_cancel(booking, form.reason.data, by=_me(),
                                                      now=request_now()),
                     lambda b: _("已取消：第%(n)s号 %(name)s", n=b.queue_number,
-                                name=b.patient.name))
+                                name=b.patient.name), row=booking_id)
     return render_template("console/cancel.html", session=session, booking=booking, form=form)
 
 

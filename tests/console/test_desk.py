@@ -112,6 +112,22 @@ def test_mark_no_show(db, client, login_as):
     assert _status(db, booking) == BookingStatus.NO_SHOW
 
 
+def test_a_row_action_comes_back_to_its_row_and_a_refusal_to_the_top(db, client, login_as):
+    """In a long list the desk keeps its place: the page opens at the row acted on,
+    which shows its new status; a refusal opens at the top, where its message is."""
+    session, (first, second), _ = _desk(db, login_as, patients=2)
+    token = csrf(client.get(f"/console/sessions/{session.id}").text)
+    base = f"/console/sessions/{session.id}/bookings"
+
+    done = client.post(f"{base}/{second.id}/check-in", data={"csrf_token": token})
+    again = client.post(f"{base}/{second.id}/check-in", data={"csrf_token": token})
+
+    assert done.headers["Location"] == f"/console/sessions/{session.id}#booking-{second.id}"
+    assert again.headers["Location"] == f"/console/sessions/{session.id}"
+    page = client.get(f"/console/sessions/{session.id}").text
+    assert f'id="booking-{second.id}"' in page
+
+
 def test_a_no_show_only_once_the_slot_is_over(db, client, login_as):
     """One who is late is still checked in until their slot ends: before that the
     desk has no 爽约 button, and a mark posted anyway is refused."""
@@ -367,6 +383,7 @@ def test_check_in_opens_on_the_sessions_day(db, client, login_as):
     page = client.get(f"/console/sessions/{session.id}").text
     assert "签到在就诊当天" in page
     assert "查找并签到" not in page
+    assert f"/bookings/{booking.id}/check-in" not in page  # no button in the row either
     refused = _post(client, session, f"/bookings/{booking.id}/check-in")
     assert flashes(refused.text) == ["只能在就诊当天签到（本号：12月3日 08:00）"]
     assert _status(db, booking) == BookingStatus.CONFIRMED
