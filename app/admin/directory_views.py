@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.admin import directory, photos
 from app.admin.directory_forms import FORMS
@@ -101,6 +102,8 @@ def listing(slug: str):
         query = query.where(Expert.institution_id.in_(kept))
     if name:
         query = query.where(model.name.contains(name))
+    if model is Expert:  # each row names the expert's specialty and hospital
+        query = query.options(selectinload(Expert.specialty), selectinload(Expert.institution))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     return render_template("admin/directory/list.html", slug=slug, label=label, page=page,
                            q=name, enabled_form=EnabledForm())

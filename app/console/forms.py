@@ -270,7 +270,8 @@ class ProposalForm(FlaskForm):
     weekdays = SelectMultipleField(
         _l("每周哪几天（提一段时间时选）"), coerce=int, validators=[Optional()],
         choices=[SelectChoice(i, label) for i, label in enumerate(WEEKDAYS)],
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        render_kw={"class": "checks days"})
     half = SelectField(_l("上午还是下午"), choices=[SelectChoice("morning", _l("上午")),
                                                   SelectChoice("afternoon", _l("下午"))])
     townships = SelectMultipleField(_l("想去的乡镇（可多选；不选：哪里都可以）"), coerce=int,
@@ -278,7 +279,8 @@ class ProposalForm(FlaskForm):
     note = StringField(_l("备注（可不填）"), filters=[strip], validators=[Length(max=300)])
 
     def fill(self, experts, townships) -> None:
-        self.expert.choices = [SelectChoice(e.id, f"{e.name} {e.title}") for e in experts]
+        # Name, title, specialty and hospital: two experts may share a name.
+        self.expert.choices = [SessionForm._expert_choice(e) for e in experts]
         self.townships.choices = [SelectChoice(t.id, t.name) for t in townships]
 
 

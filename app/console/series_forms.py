@@ -48,7 +48,8 @@ class SeriesForm(SessionForm):
     weekdays = SelectMultipleField(
         _l("每周哪几天"), coerce=int, validators=[Optional()],
         choices=[SelectChoice(i, label) for i, label in enumerate(WEEKDAY_LABELS)],
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        render_kw={"class": "checks days"})
     rule = StringField(_l("或：重复规则（RRULE，如 FREQ=WEEKLY;INTERVAL=2;BYDAY=TU）"),
                        validators=[Optional(), Length(max=300)])
     skip_holidays = BooleanField(_l("法定节假日不排班，调休上班日照常排班"), default=True)

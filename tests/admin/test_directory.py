@@ -179,3 +179,15 @@ def test_the_directory_pages_in_english(db, client, admin):
     page = client.get("/admin/directory").text
     assert "Directory" in page and "Hospitals and institutions" in page
     assert "Name" in client.get("/admin/directory/experts/new").text
+
+
+def test_experts_who_share_a_name_are_told_apart_by_title_specialty_and_hospital(
+        db, client, admin):
+    first, second = create_expert(name="唐斌"), create_expert(name="唐斌")
+    db.session.commit()
+
+    page = client.get("/admin/directory/experts?q=唐斌").text
+
+    for expert in (first, second):
+        assert (f"{expert.title} · {expert.specialty.name} · {expert.institution.name}"
+                in page)
