@@ -68,6 +68,9 @@ MESSAGE_KIND_LABELS = {
     "session_stopped_expert": _l("出诊已停诊"),
     "feed_link_reset": _l("日历订阅链接已重置"),
     "proposal_planned": _l("出诊提议已排定"),
+    "booked_for_you": _l("他人为您预约"),
+    "suspended": _l("暂停网上预约"),
+    "already_registered": _l("已注册提醒"),
 }
 
 

@@ -216,3 +216,16 @@ def test_console_nav_links_the_delivery_log(db, client, login_as):
     _admin(db, login_as)
 
     assert 'href="/console/messages"' in client.get("/console").text
+
+
+def test_every_kind_of_message_has_a_name_in_the_log(app):
+    """Each message template is a kind the log names in words, never its code."""
+    from pathlib import Path
+
+    from app.console.labels import message_kind_label
+
+    folder = Path(app.root_path) / "templates" / "messages"
+    kinds = [p.stem for p in folder.glob("*.txt") if not p.stem.startswith("_")]
+    kinds = [k if k != "reminder" else "reminder_24h" for k in kinds]
+    with app.test_request_context():
+        assert [k for k in kinds if message_kind_label(k) == k] == []
