@@ -22,6 +22,16 @@ OBJECT_LABELS = {
     "venues": _l("地点"),
     "experts": _l("专家"),
     "messages": _l("消息"),
+    "townships": _l("乡镇"),
+    "institutions": _l("医院"),
+    "specialties": _l("科室"),
+    "session_series": _l("系列"),
+    "proposals": _l("出诊提议"),
+    "session_outcomes": _l("场次结果"),
+    "travel_times": _l("路程时间"),
+    "programme_settings": _l("统计设置"),
+    "programme_years": _l("往年总数"),
+    "expert_busy": _l("专家忙碌时间"),
 }
 
 ACTION_LABELS = {
@@ -40,6 +50,27 @@ ACTION_LABELS = {
     "user.enable": _l("启用账号"),
     "user.disable": _l("停用账号"),
     "message.resend": _l("重发消息"),
+    "booking.referral": _l("转诊预约"),
+    "series.create": _l("新建系列"),
+    "series.update": _l("修改系列"),
+    "session.outcome": _l("记录场次结果"),
+    "proposal.create": _l("提出出诊时间"),
+    "proposal.plan": _l("按提议排班"),
+    "proposal.withdraw": _l("撤回出诊提议"),
+    "travel_times.update": _l("修改路程时间"),
+    "programme.saving": _l("修改每次就诊节省的费用"),
+    "programme.year": _l("录入往年总数"),
+    "experts.photo": _l("更换专家照片"),
+    "townships.create": _l("新建乡镇"), "townships.update": _l("修改乡镇"),
+    "townships.retire": _l("停用乡镇"), "townships.restore": _l("恢复乡镇"),
+    "institutions.create": _l("新建医院"), "institutions.update": _l("修改医院"),
+    "institutions.retire": _l("停用医院"), "institutions.restore": _l("恢复医院"),
+    "venues.create": _l("新建地点"), "venues.update": _l("修改地点"),
+    "venues.retire": _l("停用地点"), "venues.restore": _l("恢复地点"),
+    "specialties.create": _l("新建科室"), "specialties.update": _l("修改科室"),
+    "specialties.retire": _l("停用科室"), "specialties.restore": _l("恢复科室"),
+    "experts.create": _l("新建专家"), "experts.update": _l("修改专家"),
+    "experts.retire": _l("停用专家"), "experts.restore": _l("恢复专家"),
 }
 
 MESSAGE_STATUS_LABELS = {
@@ -92,7 +123,7 @@ FIELD_LABELS = {
     "start": _l("开始时间"), "end": _l("结束时间"), "skip_holidays": _l("节假日停"),
     "overrides": _l("单日调整"), "source": _l("来源"), "created": _l("新建"),
     "stopped": _l("停诊"), "first_session_id": _l("第一场"), "last_session_id": _l("最后一场"),
-    "busy": _l("忙碌时段"), "phone": _l("手机号"), "name": _l("姓名"), "roles": _l("角色"),
+    "busy": _l("忙碌时段"), "phone": _l("电话"), "name": _l("名称"), "roles": _l("角色"),
     "release_days": _l("提前几天放号"), "release_minute": _l("放号时间（分钟）"),
     "booking_cutoff_minutes": _l("开诊前多久停止网上预约（分钟）"),
     "cancel_cutoff_minutes": _l("开诊前多久停止取消（分钟）"),
@@ -103,4 +134,28 @@ FIELD_LABELS = {
     "max_per_day": _l("每人每天门诊上限"), "max_per_week": _l("每人每周门诊上限"),
     "max_per_month": _l("每人每月门诊上限"),
     "institution_id": _l("医院"), "centre_id": _l("卫生院"),
+    # the directory's fields
+    "name_en": _l("英文名称"), "title_en": _l("英文职称"), "expertise": _l("擅长"),
+    "specialty_id": _l("科室"), "department": _l("所在科室"), "native_township_id": _l("家乡"),
+    "bio": _l("简介"), "city": _l("城市"), "township_id": _l("乡镇"), "address": _l("地址"),
+    "directions": _l("怎么去"), "photo": _l("照片"),
+    # proposals, series, outcomes and the office's settings
+    "expert_id": _l("专家"), "half": _l("上午或下午"), "weekdays": _l("星期"),
+    "townships": _l("乡镇"), "township_ids": _l("乡镇"), "note": _l("备注"),
+    "series_id": _l("系列"), "session_id": _l("场次"), "count": _l("人数或台数"),
+    "dates": _l("日期"), "skipped": _l("跳过"), "minutes": _l("分钟"),
+    "saving_per_visit": _l("每次就诊节省（元）"),
 }
+
+# Fields whose meaning depends on what was changed: a person's name and mobile, a
+# place's name and phone, an expert's title.
+FIELD_LABELS_OF = {
+    "users": {"name": _l("姓名"), "phone": _l("手机号")},
+    "experts": {"name": _l("姓名"), "title": _l("职称")},
+    "patients": {"name": _l("姓名"), "phone": _l("手机号")},
+}
+
+
+def field_label(object_type: str, key: str) -> str:
+    """The audit log's name for field ``key`` of an ``object_type`` row."""
+    return str(FIELD_LABELS_OF.get(object_type, {}).get(key) or FIELD_LABELS.get(key, key))

@@ -30,10 +30,10 @@ from app.console.forms import (
 )
 from app.console.labels import (
     ACTION_LABELS,
-    FIELD_LABELS,
     MESSAGE_STATUS_LABELS,
     OBJECT_LABELS,
     SOURCE_LABELS,
+    field_label,
 )
 from app.console.services import save_policy, staff_cancel
 from app.core.clock import request_now
@@ -455,7 +455,7 @@ def audit_log():
         "console/audit.html", form=form, pagination=pagination,
         actors=queries.actors(pagination.items) if pagination else {},
         page_args={k: v for k, v in request.args.items() if k != "page" and v},
-        action_labels=ACTION_LABELS, object_labels=OBJECT_LABELS, field_labels=FIELD_LABELS,
+        action_labels=ACTION_LABELS, object_labels=OBJECT_LABELS, field_label=field_label,
     )
 
 

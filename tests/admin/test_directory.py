@@ -191,3 +191,25 @@ def test_experts_who_share_a_name_are_told_apart_by_title_specialty_and_hospital
     for expert in (first, second):
         assert (f"{expert.title} · {expert.specialty.name} · {expert.institution.name}"
                 in page)
+
+
+def test_the_audit_log_names_directory_changes_in_words(db, client, admin):
+    township = create_township(name="沩山乡")
+    db.session.commit()
+    path = f"/admin/directory/townships/{township.id}"
+    _post(client, path, {"name": "沩山镇", "kind": "town"})
+    specialty = Specialty(name="眼科")
+    db.session.add(specialty)
+    db.session.commit()
+    _post(client, "/admin/directory/experts/new", {
+        "name": "唐斌", "title": "副主任医师", "institution_id": create_expert().institution_id,
+        "specialty_id": specialty.id, "native_township_id": township.id,
+    }, page="/admin/directory/experts/new")
+
+    page = client.get("/admin/audit").text
+
+    for words in ("修改乡镇", "乡镇 #", "名称: 沩山乡 → 沩山镇", "新建专家", "姓名: 唐斌",
+                  "职称: 副主任医师", "科室: ", "家乡: "):
+        assert words in page
+    for code in ("townships.update", "experts.create", "specialty_id", "native_township_id"):
+        assert code not in page
