@@ -13,7 +13,7 @@ from app.console.forms import ProposalForm
 from app.console.views import _me, bp, staff_required
 from app.core.clock import request_now
 from app.core.errors import DomainError, NotFound
-from app.directory.models import Township
+from app.directory.models import Expert, Township
 from app.extensions import db, limiter
 from app.scheduling.models import HalfDay
 
@@ -56,7 +56,9 @@ def propose():
             field.errors.append(error.message)
         else:
             db.session.commit()
-            flash(_("已提交。排班员排定后，会用短信和站内消息通知您。"), "success")
+            own = db.session.get(Expert, form.expert.data).user_id == me.id
+            flash(_("已提交。排班员排定后，会用短信和站内消息通知您。") if own else
+                  _("已提交。排班员排定后，会用短信和站内消息通知专家和助手。"), "success")
             return redirect(url_for("console.proposal_list"))
     return render_template("console/propose.html", form=form)
 

@@ -213,3 +213,15 @@ def test_the_audit_log_names_directory_changes_in_words(db, client, admin):
         assert words in page
     for code in ("townships.update", "experts.create", "specialty_id", "native_township_id"):
         assert code not in page
+
+
+def test_retiring_from_the_list_is_a_confirm_step(db, client, admin):
+    township = create_township(name="沩山乡")
+    db.session.commit()
+
+    page = client.get("/admin/directory/townships").text
+
+    assert "停用“沩山乡”：它不再出现在公开页面和排班的选项里" in page
+    assert re.search(r'<summary class="button">停用</summary>', page)
+    assert page.count('name="enabled" value="0"') == 1  # only the confirm step's button
+    assert db.session.get(Township, township.id).is_enabled

@@ -69,6 +69,20 @@ def test_an_expert_proposes_on_the_page(world, client):
         [1, 3], HalfDay.AFTERNOON, [world["guanzhuang"].id], ProposalStatus.OPEN)
     page = client.get("/console/proposals").text
     assert "12月7日–1月3日 每周二、周四 下午" in page and "等待排班" in page
+    assert "会用短信和站内消息通知您" in page  # the expert hears of it themself
+
+
+def test_an_assistant_proposing_is_told_the_expert_will_hear(world, client):
+    assistant = create_assistant(world["expert"])
+    db.session.commit()
+    login_as(client, assistant)
+    form = client.get("/console/proposals/new").text
+    assert "告诉排班员专家哪天" in form
+    post_form(client, "/console/proposals/new", {
+        "expert": world["expert"].id, "first_day": MONDAY.isoformat(), "half": "morning"})
+
+    page = client.get("/console/proposals").text
+    assert "会用短信和站内消息通知专家和助手" in page and "通知您" not in page
 
 
 def test_bad_proposals_are_refused_with_a_message(world):
