@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as settings
+from app.core.coerce import IdConverter
 from app.core.time import set_local_zone
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -15,6 +16,8 @@ MIGRATIONS_DIR = str(settings.INSTANCE_DIR.parent / "migrations")
 def create_app(config: dict | None = None) -> Flask:
     """Build the site. ``config`` overrides what the environment says (tests use it)."""
     app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    # Every route's <int:…> stops at the largest id (before any route is added).
+    app.url_map.converters["int"] = IdConverter
     register_config(app, config)
     register_models()
     register_extensions(app)

@@ -24,8 +24,11 @@ def inbox_unread() -> int:
     return g.inbox_unread
 
 
+MAX_PAGE = 10_000  # a page beyond the inbox's last shows as empty; far beyond, the same
+
+
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
 @bp.get("")

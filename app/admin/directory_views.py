@@ -104,7 +104,9 @@ def listing(slug: str):
         query = query.where(model.name.contains(name))
     if model is Expert:  # each row names the expert's specialty and hospital
         query = query.options(selectinload(Expert.specialty), selectinload(Expert.institution))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    asked = request.args.get("page", 1, type=int)
+    page = db.paginate(query, page=min(max(asked, 1), 10_000), per_page=PER_PAGE,
+                       error_out=False)
     return render_template("admin/directory/list.html", slug=slug, label=label, page=page,
                            q=name, enabled_form=EnabledForm())
 

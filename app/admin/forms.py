@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -11,6 +11,7 @@ from app.admin.statistics import EARLIEST, GROUPS, LATEST
 from app.auth.forms import ServiceForm, new_password_field, phone_field
 from app.auth.labels import ROLE_LABELS, STAFF_ROLES
 from app.core.coerce import optional_int
+from app.core.fields import DayField
 from app.patients.forms import name_field
 
 
@@ -74,8 +75,8 @@ class StatisticsForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("从"), validators=[Optional()])
-    end = DateField(_l("到"), validators=[Optional()])
+    start = DayField(_l("从"), validators=[Optional()])
+    end = DayField(_l("到"), validators=[Optional()])
 
     def validate_start(self, field):
         _in_years(field)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from app.admin.directory_import import ImportRefused, read_rows
 from app.core import audit
+from app.core.coerce import digits
 from app.core.errors import DomainError
 from app.directory.models import Township, TravelTime
 from app.extensions import db
@@ -78,7 +79,7 @@ def import_file(data: bytes, *, by_id: int | None, now: datetime) -> int:
                                   name=row.cells[field]))
             ids.append(names.get(row.cells[field]))
         minutes = row.cells["minutes"]
-        if not minutes.isdigit() or not 1 <= int(minutes) <= MAX_MINUTES:
+        if not digits(minutes) or not 1 <= int(minutes) <= MAX_MINUTES:
             problems.append(_("第%(line)s行：分钟数应为 1 到 %(n)s 的整数", line=row.line,
                               n=MAX_MINUTES))
         elif None not in ids:

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, delete, select
 
 from app.auth.models import LoginSession, User
 from app.core.clock import request_now
+from app.core.coerce import id_or_none
 from app.core.db import restart_as_write
 from app.extensions import db, login_manager
 
@@ -88,7 +89,7 @@ def init_login(app: Flask) -> None:
         """The account of the session while it is enabled and the session's record
         exists on the server."""
         secret = session.get(SESSION_KEY)
-        if not user_id.isdigit() or not isinstance(secret, str):
+        if id_or_none(user_id) is None or not isinstance(secret, str):
             return None
         return signed_in(int(user_id), secret, now=request_now())
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from flask_babel import gettext as _
 
 from app.calendar.icsread import Occurrence, Problem, Reading
-from app.core.time import local_to_utc
+from app.core.time import FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY, local_to_utc
 from app.scheduling.services import PlanError
 
 CSV_REQUIRED = ("date", "start", "end")
@@ -73,6 +73,8 @@ def _row(row: dict, line: int) -> Occurrence:
         start, end = _hhmm(cell("start")), _hhmm(cell("end"))
     except ValueError:
         raise PlanError(_("日期或时间不存在（日期 YYYY-MM-DD，时间 HH:MM）")) from None
+    if not FIRST_PLAUSIBLE_DAY <= day <= LAST_PLAUSIBLE_DAY:
+        raise PlanError(_("请填写 2000 年到 2100 年之间的日期"))
     start_dt, end_dt = local_to_utc(day, start), local_to_utc(day, end)
     if end_dt <= start_dt:
         raise PlanError(_("结束时间必须晚于开始时间（同一天内）"))

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.calendar.icsread import Occurrence, Problem
+from app.core.coerce import digits, id_or_none
 from app.core.time import to_local
 from app.directory.models import Expert
 from app.extensions import db
@@ -70,8 +71,8 @@ class ExpertFinder:
             query = select(Expert.id, Expert.name, Expert.specialty_id).where(Expert.is_enabled)
             if PHONE.match(key):
                 query = query.join(User, User.id == Expert.user_id).where(User.phone == key)
-            elif key.isdigit():
-                query = query.where(Expert.id == int(key))
+            elif digits(key):
+                query = query.where(Expert.id == (id_or_none(key) or 0))
             else:
                 raise PlanError(_("专家“%(key)s”应写专家编号或专家账号的手机号", key=key))
             row = db.session.execute(query).first()
@@ -94,7 +95,7 @@ def plan_occurrence(occ: Occurrence, experts: ExpertFinder) -> Planned:
     expert = experts(occ.props.get("X-XQ-EXPERT"))
     kind = _kind(occ.props.get("X-XQ-KIND"))
     capacity = occ.props.get("X-XQ-CAPACITY")
-    if capacity is not None and not capacity.isdigit():
+    if capacity is not None and not digits(capacity):
         raise PlanError(_("人数/座位数“%(v)s”应为整数", v=capacity))
     number = int(capacity) if capacity else None
     if kind in TITLED_KINDS and not occ.summary:

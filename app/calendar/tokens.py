@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from app.auth.models import User
 from app.calendar.models import FeedLink, FeedOwner
+from app.core.coerce import id_or_none
 from app.core.crypto import keyed_hash
 from app.core.db import restart_as_write
 from app.core.formatting import short_datetime
@@ -84,9 +85,9 @@ def _tell_link_users(owner: FeedOwner, owner_id: int, *, now: datetime) -> None:
 def resolve(token: str, owner: FeedOwner) -> FeedLink | None:
     """The live link a token names, or None (unknown, malformed, reset or another kind)."""
     link_id, _, signature = token.partition("-")
-    if not link_id.isdigit() or not signature or len(token) > 100:
+    if (number := id_or_none(link_id)) is None or not signature or len(token) > 100:
         return None
-    link = db.session.get(FeedLink, int(link_id))
+    link = db.session.get(FeedLink, number)
     if link is None or link.owner_kind != owner:
         return None
     if not hmac.compare_digest(signature, _signature(link.id, link.secret)):

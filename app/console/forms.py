@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -30,7 +29,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.bookings.models import KEY_PATTERN
-from app.core.coerce import optional_int, strip
+from app.core.coerce import MAX_ID, optional_int, strip
+from app.core.fields import DayField
 from app.core.phones import InvalidPhone, normalize_desk_phone
 from app.directory.models import Expert, Venue
 from app.patients import idnumbers
@@ -56,8 +56,8 @@ class DateRangeForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("从"), validators=[Optional()])
-    end = DateField(_l("到"), validators=[Optional()])
+    start = DayField(_l("从"), validators=[Optional()])
+    end = DayField(_l("到"), validators=[Optional()])
 
     def validate_end(self, field):
         if self.start.data and field.data:
@@ -123,7 +123,7 @@ class SessionForm(FlaskForm):
     title = StringField(_l("标题（讲座、讲坛必填）"), filters=[strip],
                         validators=[Optional(), Length(max=120)])
     description = TextAreaField(_l("说明（可不填）"), validators=[Optional(), Length(max=2000)])
-    day = DateField(_l("日期"), validators=[InputRequired(_l("请填写日期"))])
+    day = DayField(_l("日期"), validators=[InputRequired(_l("请填写日期"))])
     start = TimeField(_l("开始时间"), default=time(8, 0),
                       validators=[InputRequired(_l("请填写开始时间"))])
     end = TimeField(_l("结束时间"), default=time(11, 30),
@@ -140,7 +140,8 @@ class SessionForm(FlaskForm):
     referral_hours = IntegerField(_l("转诊号没用完的，开诊前几小时放给大家"), default=24,
                                   validators=[Optional(), _between(1, 14 * 24)])
     # Planned from an expert's proposal (app.console.proposals): marked planned on save.
-    proposal = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    proposal = IntegerField(widget=HiddenInput(),
+                            validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
     status = SelectField(_l("保存为"), default=SessionStatus.DRAFT.value, choices=[
         SelectChoice(SessionStatus.DRAFT.value, STATUS_LABELS[SessionStatus.DRAFT]),
         SelectChoice(SessionStatus.PUBLISHED.value, _l("立即发布")),
@@ -265,8 +266,8 @@ class ProposalForm(FlaskForm):
     the townships they would like to serve."""
 
     expert = SelectField(_l("专家"), coerce=int, validators=[InputRequired(_l("请选择专家"))])
-    first_day = DateField(_l("日期（或从哪天起）"), validators=[InputRequired(_l("请填写日期"))])
-    last_day = DateField(_l("到哪天（只提一天可不填）"), validators=[Optional()])
+    first_day = DayField(_l("日期（或从哪天起）"), validators=[InputRequired(_l("请填写日期"))])
+    last_day = DayField(_l("到哪天（只提一天可不填）"), validators=[Optional()])
     weekdays = SelectMultipleField(
         _l("每周哪几天（提一段时间时选）"), coerce=int, validators=[Optional()],
         choices=[SelectChoice(i, label) for i, label in enumerate(WEEKDAYS)],

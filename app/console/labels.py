@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.bookings.models import BookingSource
+from app.core.coerce import digits
 from app.notifications.models import Channel, MessageStatus
 
 SOURCE_LABELS = {
@@ -107,7 +108,7 @@ MESSAGE_KIND_LABELS = {
 
 def message_kind_label(kind: str) -> str:
     """预约成功, 就诊提醒（24小时前）…; an unknown kind as it is stored."""
-    if kind.startswith("reminder_") and kind.endswith("h") and kind[9:-1].isdigit():
+    if kind.startswith("reminder_") and kind.endswith("h") and digits(kind[9:-1]):
         return _("就诊提醒（%(n)s小时前）", n=kind[9:-1])
     return str(MESSAGE_KIND_LABELS.get(kind, kind))
 

@@ -7,7 +7,6 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     SelectMultipleField,
     StringField,
@@ -18,6 +17,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.console.forms import SessionForm, _between
+from app.core.fields import DayField
 from app.scheduling.models import Audience, SessionKind, SessionStatus
 from app.scheduling.series import RRULE_DAYS, SeriesPlan
 
@@ -41,8 +41,8 @@ class SeriesForm(SessionForm):
 
     day = None
     description = None
-    first_day = DateField(_l("第一天"), validators=[InputRequired(_l("请填写第一天"))])
-    last_day = DateField(_l("最后一天"), validators=[Optional()])
+    first_day = DayField(_l("第一天"), validators=[InputRequired(_l("请填写第一天"))])
+    last_day = DayField(_l("最后一天"), validators=[Optional()])
     count = IntegerField(_l("或：一共几次（不填最后一天时）"),
                          validators=[Optional(), _between(1, 200)])
     weekdays = SelectMultipleField(

@@ -36,6 +36,11 @@ def local_today(now: datetime) -> date:
     return to_local(now).date()
 
 
+# The days a programme plans for: a date outside them is a typing slip, and near
+# date.min / date.max its week or month would overflow.
+FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def plausible_day(value: str | None, default: date) -> date:
     """A day asked for in a page's address (``2026-12-07``), when it reads as one within
     the years a programme plans (2000–2100); else ``default`` — never a date whose week
@@ -44,7 +49,7 @@ def plausible_day(value: str | None, default: date) -> date:
         day = date.fromisoformat(value or "")
     except ValueError:
         return default
-    return day if date(2000, 1, 1) <= day <= date(2100, 12, 31) else default
+    return day if FIRST_PLAUSIBLE_DAY <= day <= LAST_PLAUSIBLE_DAY else default
 
 
 def local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:

@@ -9,6 +9,7 @@ outbox small and lets notifications stay below the packages whose data it carrie
 from collections.abc import Callable
 from datetime import datetime
 
+from app.core.coerce import id_or_none
 from app.notifications.mail import Attachment
 
 Renderer = Callable[[int, datetime], Attachment | None]  # (id, now)
@@ -27,7 +28,7 @@ def register(kind: str, renderer: Renderer) -> None:
 def render(reference: str, *, now: datetime) -> Attachment:
     kind, _, raw_id = reference.partition(":")
     renderer = _renderers.get(kind)
-    if renderer is None or not raw_id.isdigit():
+    if renderer is None or id_or_none(raw_id) is None:
         raise AttachmentMissing(f"no renderer for attachment {reference!r}")
     attachment = renderer(int(raw_id), now)
     if attachment is None:

@@ -6,6 +6,8 @@ from datetime import date
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from app.core.coerce import digits
+
 
 class InvalidIdNumber(ValueError):
     pass
@@ -39,7 +41,7 @@ def parse(value: str) -> IdNumber:
     the GB 11643 check digit.
     """
     number = ric.compact(value or "").upper()
-    if len(number) != 18 or not number[:17].isdigit():
+    if len(number) != 18 or not digits(number[:17]):
         raise InvalidIdNumber("an 18-digit resident ID number is required")
     if number[:2] not in PROVINCE_CODES:
         raise InvalidIdNumber("unknown province code")

@@ -4,11 +4,12 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from app.core.coerce import optional_int
+from app.core.coerce import MAX_ID, optional_int
+from app.core.fields import DayField
 from app.core.formatting import localized
 from app.scheduling.labels import KIND_LABELS
 from app.scheduling.models import SessionKind
@@ -19,13 +20,13 @@ class ScheduleFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("开始日期"), validators=[Optional()])
-    end = DateField(_l("结束日期"), validators=[Optional()])
+    start = DayField(_l("开始日期"), validators=[Optional()])
+    end = DayField(_l("结束日期"), validators=[Optional()])
     township = SelectField(_l("乡镇"), coerce=optional_int, validators=[Optional()])
     venue = SelectField(_l("地点"), coerce=optional_int, validators=[Optional()])
     specialty = SelectField(_l("科室"), coerce=optional_int, validators=[Optional()])
     kind = SelectField(_l("类型"), validators=[Optional()])
-    expert = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    expert = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)])
 
     def fill_choices(self, choices: FilterChoices) -> None:

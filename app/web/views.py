@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.auth.care import CARE_COOKIE, care_mode
 from app.core.clock import request_now
+from app.core.coerce import id_or_none
 from app.core.db import first_line, forget_session, is_unavailable
 from app.core.fragments import public_fragment
 from app.core.models import MAIN_SCHEDULER, SchedulerHeartbeat
@@ -79,7 +80,7 @@ def home():
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return id_or_none(value)
 
 
 def _day(value: str | None, today: date) -> date | None:
