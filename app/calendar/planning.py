@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.calendar.icsread import Occurrence, Problem
 from app.core.coerce import digits, id_or_none
-from app.core.time import to_local
+from app.core.time import FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY, to_local
 from app.directory.models import Expert
 from app.extensions import db
 from app.scheduling.conflicts import find_conflicts_many, travel_times
@@ -92,6 +92,8 @@ class _SlotPlan:
 
 def plan_occurrence(occ: Occurrence, experts: ExpertFinder) -> Planned:
     """The session an occurrence asks for; PlanError names what is wrong with it."""
+    if not FIRST_PLAUSIBLE_DAY <= to_local(occ.start_dt).date() <= LAST_PLAUSIBLE_DAY:
+        raise PlanError(_("请填写 2000 年到 2100 年之间的日期"))
     expert = experts(occ.props.get("X-XQ-EXPERT"))
     kind = _kind(occ.props.get("X-XQ-KIND"))
     capacity = occ.props.get("X-XQ-CAPACITY")

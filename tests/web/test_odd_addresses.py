@@ -80,6 +80,8 @@ def test_staff_addresses(db, client):
     ("2026-12-09,14:00,16:00,²,,门诊,", "专家“²”应写专家编号或专家账号的手机号"),
     (f"2026-12-09,14:00,16:00,{HUGE},,门诊,", f"找不到专家“{HUGE}”"),
     ("2026-12-10,14:00,16:00,,lecture,讲座,²", "人数/座位数“²”应为整数"),
+    (f"2026-12-10,14:00,16:00,,lecture,讲座,{HUGE}", "座位数"),
+    ("2026-12-10,08:00,11:30,,,门诊,99999999999", "每个时段"),
 ])
 def test_a_schedule_file_with_odd_numbers_and_dates_is_refused_with_a_message(
         db, client, row, says):
@@ -91,3 +93,19 @@ def test_a_schedule_file_with_odd_numbers_and_dates_is_refused_with_a_message(
         "csrf_token": token, "file": (io.BytesIO(raw), "schedule.csv"),
         "venue": venue.id, "expert": expert.id})
     assert page.status_code == 200 and says in page.text
+
+
+@pytest.mark.parametrize("day", ["99991231", "00010101"])
+def test_a_calendar_file_far_in_time_is_refused_with_a_message(db, client, day):
+    venue, expert = create_venue(), create_expert()
+    login_as(client, create_coordinator(venue))
+    raw = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+           "UID:far@test\r\nDTSTAMP:20261101T000000Z\r\n"
+           f"DTSTART;TZID=Asia/Shanghai:{day}T080000\r\n"
+           f"DTEND;TZID=Asia/Shanghai:{day}T113000\r\n"
+           "SUMMARY:门诊\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+    token = csrf_token(client.get("/console/import").text)
+    page = client.post("/console/import", data={
+        "csrf_token": token, "file": (io.BytesIO(raw), "schedule.ics"),
+        "venue": venue.id, "expert": expert.id})
+    assert page.status_code == 200 and "flash-error" in page.text
