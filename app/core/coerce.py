@@ -1,5 +1,7 @@
 """Coercions shared by forms, and the numbers a request may name."""
 
+import re
+
 from werkzeug.routing import IntegerConverter
 
 # The largest id a row can have (the columns are 32-bit on PostgreSQL): a larger number
@@ -18,6 +20,11 @@ def id_or_none(value: str | None) -> int | None:
     """The id a query parameter names (``?township=3``), or None for anything that
     cannot be one."""
     return int(value) if digits(value) and 0 < int(value) <= MAX_ID else None
+
+
+# Characters nobody types and PostgreSQL partly refuses (NUL): C0 controls but tab and
+# newlines, and DEL. The API's text fields refuse the same (app.api.fields).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class IdConverter(IntegerConverter):

@@ -3,6 +3,8 @@ pages that read forms only."""
 
 from flask import Flask, Response, abort, request
 
+from app.core.coerce import CONTROL_CHARACTERS
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -44,6 +46,17 @@ def refuse_json_to_pages() -> None:
         abort(415)
 
 
+def refuse_control_characters() -> None:
+    """A form whose fields hold control characters (NUL …) is refused (400) before any
+    form reads it: nobody types them, SQLite would store them and PostgreSQL refuses
+    NUL in text — a failure instead of a message."""
+    if (request.method in FORM_METHODS and not request.path.startswith("/api/")
+            and any(CONTROL_CHARACTERS.search(value)
+                    for _name, value in request.form.items(multi=True))):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(refuse_json_to_pages)
+    app.before_request(refuse_control_characters)
     app.after_request(add_security_headers)

@@ -4,6 +4,7 @@ date in the year 9999 or 0001 — each is a 404, a form's message or the page as
 were not asked, never a 500 (found by fuzzing a development server, 2026-12-03)."""
 
 import io
+from datetime import timedelta
 
 import pytest
 
@@ -109,3 +110,26 @@ def test_a_calendar_file_far_in_time_is_refused_with_a_message(db, client, day):
         "csrf_token": token, "file": (io.BytesIO(raw), "schedule.ics"),
         "venue": venue.id, "expert": expert.id})
     assert page.status_code == 200 and "flash-error" in page.text
+
+
+@pytest.mark.parametrize("reason", ["a\x00b", "a\x01b", "\x7f"])
+def test_a_form_with_control_characters_is_refused_and_changes_nothing(db, client, reason):
+    """Nobody types them; PostgreSQL refuses NUL in text. Tabs and newlines are text."""
+    from app.bookings.models import Booking, BookingStatus
+    from tests.factories import NOW, book_slot, create_session
+
+    patient = create_patient()
+    session = create_session(day=NOW.date() + timedelta(days=3))
+    db.session.commit()
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    login_as(client, patient.account)
+    path = f"/bookings/{booking.id}/cancel"
+    token = csrf_token(client.get(path).text)
+
+    page = client.post(path, data={"csrf_token": token, "reason": reason})
+
+    assert page.status_code == 400 and "看不见的特殊字符" in page.text
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+    fine = client.post(path, data={"csrf_token": token, "reason": "有事\r\n\t改天"})
+    assert fine.status_code == 302

@@ -119,7 +119,7 @@ def test_language_switch_needs_a_csrf_token(db, client):
     assert response.status_code == 400
     # The site's own page, not the API's JSON (flask-smorest answers every HTTP error
     # of the application in JSON unless the pages' handler is registered after it).
-    assert response.mimetype == "text/html" and "出错了，请稍后再试" in response.text
+    assert response.mimetype == "text/html" and "页面可能已过期" in response.text
     assert "lang" not in response.headers.get("Set-Cookie", "")
 
 
