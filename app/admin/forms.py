@@ -4,10 +4,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.admin.statistics import EARLIEST, GROUPS, LATEST
+from app.admin.statistics import GROUPS
 from app.auth.forms import ServiceForm, new_password_field, phone_field
 from app.auth.labels import ROLE_LABELS, STAFF_ROLES
 from app.core.coerce import optional_int
@@ -77,19 +77,8 @@ class StatisticsForm(FlaskForm):
 
     start = DayField(_l("从"), validators=[Optional()])
     end = DayField(_l("到"), validators=[Optional()])
-
-    def validate_start(self, field):
-        _in_years(field)
-
-    def validate_end(self, field):
-        _in_years(field)
     group = SelectField(_l("分组"), default="township", choices=[
         SelectChoice(key, label) for key, label in GROUPS.items()])
-
-
-def _in_years(field) -> None:
-    if field.data and not EARLIEST <= field.data <= LATEST:
-        raise ValidationError(_l("请选择 2000 年到 2100 年之间的日期"))
 
 
 class SavingForm(ServiceForm):

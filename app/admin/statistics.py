@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, case, distinct, false, func, literal, or_,
 from app.auth.models import Role, User
 from app.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from app.core import audit
-from app.core.time import local_day_bounds, to_local
+from app.core.time import FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY, local_day_bounds, to_local
 from app.directory.models import (
     Expert,
     Institution,
@@ -136,7 +136,7 @@ def scope_clause(user: User) -> ColumnElement[bool]:
 
 
 MAX_YEARS = 20  # a range of session dates at most this long (the monthly chart's bound)
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # the dates a range may name
+EARLIEST, LATEST = FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY  # the dates a range may name
 
 
 def longest_range_end(first: date) -> date:

@@ -2,9 +2,9 @@
 
 from marshmallow import ValidationError, fields, validate
 
+from app.core.coerce import MAX_ID
 from app.core.time import UTC, to_local
 
-MAX_ID = 2**31 - 1
 # A path id: anything else (0, negative, past a 32-bit integer) is simply not found.
 ID_PATH = f"int(min=1, max={MAX_ID})"
 # Text without control characters (tab and newlines allowed); in the OpenAPI document

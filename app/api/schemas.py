@@ -1,18 +1,19 @@
 """The schemas that validate the API's input and shape its output; the OpenAPI
 document at /api/v1/openapi.json is generated from them."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from marshmallow import Schema, fields, post_load, validate
 
 from app.api.fields import Id, LocalDateTime, Text
 from app.bookings.models import KEY_PATTERN, BookingSource, BookingStatus
+from app.core.time import FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY
 from app.directory.models import InstitutionKind, TownshipKind, VenueKind
 from app.patients.models import Relation
 from app.scheduling.models import Audience, SessionKind, SessionStatus
 
 MAX_RANGE_DAYS = 366
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+EARLIEST, LATEST = FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY
 
 
 def clamp_days(data: dict, max_days: int) -> dict:

@@ -147,7 +147,7 @@ def stop(data, session_id: int):
     """Stop the session (停诊): every booking is stopped and its patient told at once,
     with the nearest alternative sessions of the same specialty — those a message
     reaches: a walk-in with a landline or no phone is for the venue to call (the
-    console's stop page lists them)."""
+    stopped session's console page lists them)."""
     stopping.stop_session(_load(session_id, manage=True), data["reason"], by=api_user(),
                           now=request_now())
     return _dump(_load(session_id))

@@ -47,7 +47,7 @@ from app.extensions import db
 from app.scheduling.circuit import circuit as expert_circuit
 from app.scheduling.conflicts import travel_times
 from app.scheduling.labels import STATUS_LABELS
-from app.scheduling.models import Session, SessionOutcome
+from app.scheduling.models import Session, SessionOutcome, SessionStatus
 from app.scheduling.queries import places_left
 from app.scheduling.services import create_session
 
@@ -101,7 +101,9 @@ def _load_booking(session_id: int, booking_id: int):
     return session, queries.booking_in(session, booking_id) or abort(404)
 
 
-def _back(session_id: int, anchor: str | None = None):
+def _back(session_id: int, anchor: str = "main"):
+    """The session's console page; at the top of its content unless ``anchor`` says
+    where (a redirect without one would keep the anchor of the form that posted)."""
     return redirect(url_for("console.session", session_id=session_id, _anchor=anchor))
 
 
@@ -118,7 +120,7 @@ def _act(session_id: int, action, success, *, row: int | None = None):
         db.session.rollback()
         flash(error.message, "error")
         return _back(session_id)
-    return _back(session_id, f"booking-{row}" if row else None)
+    return _back(session_id, f"booking-{row}" if row else "main")
 
 
 def _slot_label(slot) -> str:
@@ -175,13 +177,17 @@ def _session_page(session, *, check_in_form=None, walk_in_form=None, matches=Non
         outcome_form = OutcomeForm(formdata=None, count=outcome.count if outcome else None)
     if session.kind in outcomes.LABELS:
         outcome_form.count.label.text = outcomes.LABELS[session.kind]
+    bookings = queries.session_bookings(session.id)
+    manage = access.can_manage(_me(), session)
+    # A stopped session: whom no message told, for the desk to call (their record stays).
+    to_call = stopping.to_call([b for b in bookings if b.status == BookingStatus.STOPPED]
+                               ) if manage and session.status == SessionStatus.STOPPED else []
     return render_template(
         "console/session.html", session=session, now=now, outcome=outcome,
         outcome_form=outcome_form, outcome_window=outcomes.window(session, now=now),
         outcome_label=outcomes.LABELS.get(session.kind),
         check_in=desk.check_in_window(session.start_dt, now=now),
-        bookings=queries.session_bookings(session.id),
-        manage=access.can_manage(_me(), session), matches=matches,
+        bookings=bookings, manage=manage, matches=matches, to_call=to_call,
         patient_view=access.patient_view_for(_me(), session),
         check_in_form=check_in_form or CheckInForm(formdata=None),
         walk_in_form=walk_in_form, source_labels=SOURCE_LABELS,
@@ -222,7 +228,7 @@ def check_in_search(session_id: int):
         return _session_page(session, check_in_form=form, matches=matches)
     booking = matches[0]
     return _act(session_id, lambda: desk.check_in(booking, by=_me(), now=request_now()),
-                _checked_in)
+                _checked_in, row=booking.id)
 
 
 @bp.post("/console/sessions/<int:session_id>/bookings/<int:booking_id>/check-in")

@@ -276,7 +276,7 @@ def test_a_range_of_centuries_is_refused_not_a_500(world, client):
     admin = create_admin()
     login_as(client, admin)
 
-    for start, end, message in (("0001-01-01", "9999-12-31", "请选择 2000 年到 2100 年之间的日期"),
+    for start, end, message in (("0001-01-01", "9999-12-31", "请填写 2000 年到 2100 年之间的日期"),
                                 ("2001-01-01", "2099-12-31", "一次最多统计 20 年")):
         query = f"start={start}&end={end}"
         page = client.get(f"/admin/statistics?{query}")

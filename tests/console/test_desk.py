@@ -123,7 +123,11 @@ def test_a_row_action_comes_back_to_its_row_and_a_refusal_to_the_top(db, client,
     again = client.post(f"{base}/{second.id}/check-in", data={"csrf_token": token})
 
     assert done.headers["Location"] == f"/console/sessions/{session.id}#booking-{second.id}"
-    assert again.headers["Location"] == f"/console/sessions/{session.id}"
+    # Explicitly at the top: a redirect without an anchor keeps the posting form's.
+    assert again.headers["Location"] == f"/console/sessions/{session.id}#main"
+    found = client.post(f"/console/sessions/{session.id}/check-in",
+                        data={"csrf_token": token, "q": first.code})
+    assert found.headers["Location"] == f"/console/sessions/{session.id}#booking-{first.id}"
     page = client.get(f"/console/sessions/{session.id}").text
     assert f'id="booking-{second.id}"' in page
 
@@ -358,6 +362,10 @@ def test_stopping_names_the_walk_ins_no_message_reaches_for_the_desk_to_call(
         Message.kind == "session_stopped_expert"))
     assert "已通知 1 位预约的居民" in expert_notice
     assert "另有 2 位没有手机号、收不到通知，由出诊地点电话告知。" in expert_notice
+    # The stopped session's page keeps the list, for a desk that comes back to it.
+    later = client.get(f"/console/sessions/{session.id}").text
+    assert "这 2 位收不到停诊通知，请电话告知" in later
+    assert "6号 张桂兰 0733-2345678" in later and "11号 李冬生 未留电话" in later
 
 
 def test_the_desk_page_puts_the_walk_in_form_first_lists_in_time_order_and_finds_last_digits(
