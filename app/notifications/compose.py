@@ -129,10 +129,10 @@ def sms_to(to: Recipient | None, phone: str) -> str | None:
     return phone if is_mobile(phone) and (to is None or to.sms) else None
 
 
-def reaches(to: Recipient | None, phone: str) -> bool:
-    """Whether a message can reach anyone: the account's inbox, or an SMS to a mobile
-    (``routes`` queues nothing else for a walk-in with a landline or no phone)."""
-    return to is not None or sms_to(to, phone) is not None
+def reaches(account_id: int | None, phone: str) -> bool:
+    """Whether a message can reach anyone: an account's inbox, or else an SMS to a
+    mobile (``routes`` queues nothing for a walk-in with a landline or no phone)."""
+    return account_id is not None or sms_to(None, phone) is not None
 
 
 def email_subject(texts: Texts) -> str:

@@ -79,12 +79,6 @@ def facts_of(booking: Booking) -> BookingFacts:
     )
 
 
-def reachable(f: BookingFacts) -> bool:
-    """Whether the booking's messages reach anyone (its account, or an SMS to its
-    patient's mobile): else the desk has to call them."""
-    return compose.reaches(f.to, f.phone)
-
-
 def _texts(template: str, f: BookingFacts, **values) -> compose.Texts:
     """A booking message's texts, in the language of the account it goes to."""
     locale = f.to.locale if f.to and f.to.locale in compose.LOCALES else compose.DEFAULT_LOCALE

@@ -66,7 +66,7 @@ class Stopped:
 def to_call(bookings: list[Booking]) -> list[ToCall]:
     """Of ``bookings``, the patients no message reaches, in the order given."""
     return [ToCall(b.queue_number, b.patient.name, b.patient.phone) for b in bookings
-            if not notices.reachable(notices.facts_of(b))]
+            if not compose.reaches(b.account_id, b.patient.phone)]
 
 
 def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> Stopped:
