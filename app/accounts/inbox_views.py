@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.core.clock import request_now
+from app.core.coerce import page_number
 from app.core.errors import NotFound
 from app.extensions import db
 from app.notifications import queries, services
@@ -24,11 +25,8 @@ def inbox_unread() -> int:
     return g.inbox_unread
 
 
-MAX_PAGE = 10_000  # a page beyond the inbox's last shows as empty; far beyond, the same
-
-
 def _page() -> int:
-    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    return page_number(request.args.get("page", type=int))
 
 
 @bp.get("")

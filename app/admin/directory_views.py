@@ -18,6 +18,7 @@ from app.admin.forms import EnabledForm
 from app.auth.models import Role, User
 from app.auth.views import role_required
 from app.core.clock import request_now
+from app.core.coerce import page_number
 from app.core.errors import DomainError, NotFound
 from app.directory.models import Expert, Institution, Specialty, Township, Venue
 from app.extensions import db, limiter
@@ -104,9 +105,8 @@ def listing(slug: str):
         query = query.where(model.name.contains(name))
     if model is Expert:  # each row names the expert's specialty and hospital
         query = query.options(selectinload(Expert.specialty), selectinload(Expert.institution))
-    asked = request.args.get("page", 1, type=int)
-    page = db.paginate(query, page=min(max(asked, 1), 10_000), per_page=PER_PAGE,
-                       error_out=False)
+    page = db.paginate(query, page=page_number(request.args.get("page", type=int)),
+                       per_page=PER_PAGE, error_out=False)
     return render_template("admin/directory/list.html", slug=slug, label=label, page=page,
                            q=name, enabled_form=EnabledForm())
 

@@ -2,14 +2,14 @@
 
 from marshmallow import ValidationError, fields, validate
 
-from app.core.coerce import MAX_ID
+from app.core.coerce import CONTROL_RANGE, MAX_ID
 from app.core.time import UTC, to_local
 
 # A path id: anything else (0, negative, past a 32-bit integer) is simply not found.
 ID_PATH = f"int(min=1, max={MAX_ID})"
 # Text without control characters (tab and newlines allowed); in the OpenAPI document
 # as its pattern, so clients and fuzzers know it.
-NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+NO_CONTROL_CHARACTERS = f"^[^{CONTROL_RANGE}]*$"
 
 
 class LocalDateTime(fields.AwareDateTime):

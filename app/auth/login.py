@@ -89,9 +89,9 @@ def init_login(app: Flask) -> None:
         """The account of the session while it is enabled and the session's record
         exists on the server."""
         secret = session.get(SESSION_KEY)
-        if id_or_none(user_id) is None or not isinstance(secret, str):
+        if (account_id := id_or_none(user_id)) is None or not isinstance(secret, str):
             return None
-        return signed_in(int(user_id), secret, now=request_now())
+        return signed_in(account_id, secret, now=request_now())
 
 
 def sign_in(user: User) -> None:

@@ -23,8 +23,17 @@ def id_or_none(value: str | None) -> int | None:
 
 
 # Characters nobody types and PostgreSQL partly refuses (NUL): C0 controls but tab and
-# newlines, and DEL. The API's text fields refuse the same (app.api.fields).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# newlines, and DEL — refused in the pages' forms (app.web.security) and the API's text
+# fields (app.api.fields), as a regular-expression character range.
+CONTROL_RANGE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+CONTROL_CHARACTERS = re.compile(f"[{CONTROL_RANGE}]")
+MAX_PAGE = 10_000  # a list's ?page= beyond it (or past its last page) shows nothing
+
+
+def page_number(value: int | None) -> int:
+    """A list's page asked for in ``?page=`` (read with ``type=int``): 1 … MAX_PAGE, so
+    that no offset beyond SQLite's integers reaches the database."""
+    return min(max(value or 1, 1), MAX_PAGE)
 
 
 class IdConverter(IntegerConverter):

@@ -48,7 +48,8 @@ def home():
     now = request_now()
     today = local_today(now)
     asked = request.args.get("township")
-    township_id = _int(asked if asked is not None else request.cookies.get(TOWNSHIP_COOKIE))
+    township_id = id_or_none(asked if asked is not None
+                             else request.cookies.get(TOWNSHIP_COOKIE))
     day = _day(request.args.get("day"), today)
 
     care = care_mode()
@@ -77,10 +78,6 @@ def home():
         else:
             response.delete_cookie(TOWNSHIP_COOKIE)
     return response
-
-
-def _int(value: str | None) -> int | None:
-    return id_or_none(value)
 
 
 def _day(value: str | None, today: date) -> date | None:

@@ -174,7 +174,7 @@ def _book(slot_id: int, patient: Patient | Row, *, by: User | Caller, now: datet
         # undone and the twin's booking is the answer. Its key is the caller's own, so
         # nothing else of the unit of work can be lost with it.
         db.session.rollback()
-        return first_booking(by.id, idempotency_key)
+        return first_booking(by_id, idempotency_key)
     notices.booking_confirmed(notices.BookingFacts(
         booking_id=booked.id, code=booked.code, queue_number=booked.queue_number,
         name=patient.name, phone=patient.phone, account_id=patient.account_id,
