@@ -1,21 +1,22 @@
-"""The staff-account form and the enable/disable button."""
+"""The staff-account forms (new, changed) and the enable/disable button."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.admin.statistics import GROUPS
 from app.auth.forms import ServiceForm, new_password_field, phone_field
 from app.auth.labels import ROLE_LABELS, STAFF_ROLES
+from app.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.core.coerce import optional_int
-from app.core.fields import DayField
+from app.core.fields import ChoicesField, DayField
 from app.patients.forms import name_field
 
 
-class CheckboxesField(SelectMultipleField):
+class CheckboxesField(ChoicesField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
@@ -28,9 +29,9 @@ class StaffForm(ServiceForm):
         _l("角色"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES],
         render_kw={"class": "checks"},
     )
-    venues = SelectMultipleField(_l("负责的地点（排班员）"), coerce=int,
+    venues = ChoicesField(_l("负责的地点（排班员）"), coerce=int,
                                  render_kw={"size": 8})
-    experts = SelectMultipleField(_l("专家（专家本人选一位；助手选协助的专家）"), coerce=int,
+    experts = ChoicesField(_l("专家（专家本人选一位；助手选协助的专家）"), coerce=int,
                                   render_kw={"size": 8})
     institution = SelectField(_l("所在医院（医院管理员）"), coerce=optional_int)
     centre = SelectField(_l("所在卫生院（乡镇医生）"), coerce=optional_int)
@@ -47,6 +48,17 @@ class StaffForm(ServiceForm):
         self.institution.choices = none + [SelectChoice(i, n) for i, n in institutions]
         self.centre.choices = none + [SelectChoice(i, n) for i, n in centres]
         return self
+
+
+class StaffEditForm(StaffForm):
+    """Changing an account: the mobile number is its login and stays; a new password
+    only when one is typed."""
+    phone = None
+    password = PasswordField(
+        _l("新密码（不改就不填；改了，本人在所有设备上的登录都会退出）"),
+        validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
+                                       message=_l("密码要%(min)d到%(max)d位"))],
+        render_kw={"autocomplete": "new-password"})
 
 
 class TravelForm(ServiceForm):

@@ -1,16 +1,19 @@
 """What the staff-accounts page reads."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 
 from app.auth.labels import STAFF_ROLES
-from app.auth.models import User, UserRole
+from app.auth.models import Role, User, UserRole
 from app.directory.models import (
     Expert,
     ExpertAssistant,
     Institution,
     InstitutionAdmin,
+    Specialty,
     TownshipDoctor,
     Venue,
     VenueCoordinator,
@@ -66,24 +69,59 @@ def staff() -> list[StaffRow]:
                      institutions.get(u.id, []), centres.get(u.id, "")) for u in users]
 
 
-def venue_choices() -> list[tuple[int, str]]:
-    return list(db.session.execute(select(Venue.id, Venue.name).where(Venue.is_enabled)
-                                   .order_by(Venue.id)))
+class Assignments(NamedTuple):
+    """A staff account's staff roles and what each is assigned to."""
+    roles: set[Role]
+    venue_ids: set[int]
+    expert_ids: set[int]  # assisted experts, or the expert themself
+    institution_id: int | None
+    centre_id: int | None
 
 
-def institution_choices() -> list[tuple[int, str]]:
-    return list(db.session.execute(select(Institution.id, Institution.name)
-                                   .where(Institution.is_enabled).order_by(Institution.id)))
+def assignments(user: User) -> Assignments:
+    return Assignments(
+        user.roles & set(STAFF_ROLES),
+        set(db.session.scalars(
+            select(VenueCoordinator.venue_id).where(VenueCoordinator.user_id == user.id))),
+        set(db.session.scalars(
+            select(ExpertAssistant.expert_id).where(ExpertAssistant.user_id == user.id)))
+        | set(db.session.scalars(select(Expert.id).where(Expert.user_id == user.id))),
+        db.session.scalar(select(InstitutionAdmin.institution_id)
+                          .where(InstitutionAdmin.user_id == user.id)),
+        db.session.scalar(select(TownshipDoctor.venue_id)
+                          .where(TownshipDoctor.user_id == user.id)),
+    )
 
 
-def centre_choices() -> list[tuple[int, str]]:
+# The choices offer enabled entries, and ``also`` those (retired since) an account
+# being changed is assigned to, so that keeping them is not refused.
+
+def venue_choices(also: Iterable[int] = ()) -> list[tuple[int, str]]:
+    return list(db.session.execute(
+        select(Venue.id, Venue.name).where(Venue.is_enabled | Venue.id.in_(list(also)))
+        .order_by(Venue.id)))
+
+
+def institution_choices(also: Iterable[int] = ()) -> list[tuple[int, str]]:
+    return list(db.session.execute(
+        select(Institution.id, Institution.name)
+        .where(Institution.is_enabled | Institution.id.in_(list(also)))
+        .order_by(Institution.id)))
+
+
+def centre_choices(also: Iterable[int] = ()) -> list[tuple[int, str]]:
     """The township health centres a township doctor may work at."""
     return list(db.session.execute(
         select(Venue.id, Venue.name)
-        .where(Venue.is_enabled, Venue.kind == VenueKind.TOWNSHIP_CENTRE).order_by(Venue.id)))
+        .where(Venue.is_enabled | Venue.id.in_(list(also)),
+               Venue.kind == VenueKind.TOWNSHIP_CENTRE).order_by(Venue.id)))
 
 
-def expert_choices() -> list[tuple[int, str]]:
-    rows = db.session.scalars(select(Expert).where(Expert.is_enabled).order_by(Expert.id))
-    return [(e.id, f"{e.name}（{e.institution.name} {e.department or e.specialty.name}）")
-            for e in rows]
+def expert_choices(also: Iterable[int] = ()) -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(Expert.id, Expert.name, Institution.name, Expert.department, Specialty.name)
+        .join(Institution, Expert.institution_id == Institution.id)
+        .join(Specialty, Expert.specialty_id == Specialty.id)
+        .where(Expert.is_enabled | Expert.id.in_(list(also))).order_by(Expert.id))
+    return [(expert_id, f"{name}（{institution} {department or specialty}）")
+            for expert_id, name, institution, department, specialty in rows]

@@ -1,15 +1,17 @@
-"""Staff accounts: create them with their roles and assignments, enable and disable them.
+"""Staff accounts: create them with their roles and assignments, change them, enable
+and disable them.
 Every change is written to the audit log in the same unit of work."""
 
 from collections.abc import Iterable
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
+from app.admin import queries
 from app.auth import services as auth
 from app.auth.labels import STAFF_ROLES
-from app.auth.models import Role, User
+from app.auth.models import Role, User, UserRole
 from app.core import audit
 from app.core.db import restart_as_write
 from app.core.errors import Conflict, DomainError, NotFound
@@ -63,9 +65,67 @@ def create_staff(*, phone: str, name: str, password: str, roles: Iterable[Role],
     roles, venue_ids, expert_ids = set(roles), set(venue_ids), set(expert_ids)
     check_assignments(roles, venue_ids, expert_ids, institution_id, centre_id)
     restart_as_write(db.session)
-    venues = _load(Venue, venue_ids, _("找不到编号为%(ids)s的地点"), "bad_venues")
+    _check_targets(roles, venue_ids, expert_ids, institution_id, centre_id, account_id=None)
+    user = auth.create_account(phone=phone, name=name, password=password, roles=roles, now=now)
+    _assign(user, roles, venue_ids, expert_ids, institution_id, centre_id)
+    after = {"phone": user.phone, "name": user.name} | _assignments_record(
+        roles, venue_ids, expert_ids, institution_id, centre_id)
+    audit.record("user.create", user, actor_id=by_id, now=now, after=after)
+    return user
+
+
+def update_staff(user_id: int, *, name: str, roles: Iterable[Role],
+                 venue_ids: Iterable[int] = (), expert_ids: Iterable[int] = (),
+                 institution_id: int | None = None, centre_id: int | None = None,
+                 password: str | None = None, by_id: int, now: datetime) -> User:
+    """Change a staff account's name, roles and assignments (a coordinator moves to
+    another venue, an assistant takes on another expert …), and with ``password`` give
+    it a new one, which ends its sessions and revokes its API tokens. A role outside
+    the staff roles (a resident's) is kept; the admin cannot take away their own admin
+    role. The mobile number is the login and stays."""
+    roles, venue_ids, expert_ids = set(roles), set(venue_ids), set(expert_ids)
+    check_assignments(roles, venue_ids, expert_ids, institution_id, centre_id)
+    if password:
+        auth.check_new_password(password)
+    restart_as_write(db.session)
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff:
+        raise NotFound(_("找不到这个账号"))
+    if user.id == by_id and Role.ADMIN not in roles:
+        raise DomainError(_("不能取消自己的管理员角色"), code="bad_roles")
+    _check_targets(roles, venue_ids, expert_ids, institution_id, centre_id, account_id=user.id)
+    before = {"name": user.name} | _assignments_record(*queries.assignments(user))
+    kept = user.roles - set(STAFF_ROLES)
+    user.name = name.strip()
+    user.role_rows = [row for row in user.role_rows if row.role in kept | roles] + [
+        UserRole(role=role) for role in sorted(roles - user.roles)]
+    for link in (VenueCoordinator, ExpertAssistant, InstitutionAdmin, TownshipDoctor):
+        db.session.execute(delete(link).where(link.user_id == user.id))
+    db.session.execute(update(Expert).where(Expert.user_id == user.id).values(user_id=None))
+    _assign(user, roles, venue_ids, expert_ids, institution_id, centre_id)
+    after = {"name": user.name} | _assignments_record(
+        roles, venue_ids, expert_ids, institution_id, centre_id)
+    changed = {key for key in after if after[key] != before.get(key)} | {
+        key for key in before if key not in after}
+    if changed:
+        audit.record("user.update", user, actor_id=by_id, now=now,
+                     before={key: before.get(key) for key in sorted(changed)},
+                     after={key: after.get(key) for key in sorted(changed)})
+    if password:
+        auth.set_password(user, password, now=now)
+        audit.record("user.password", user, actor_id=by_id, now=now)
+    db.session.flush()
+    return user
+
+
+def _check_targets(roles: set[Role], venue_ids: set[int], expert_ids: set[int],
+                   institution_id: int | None, centre_id: int | None, *,
+                   account_id: int | None) -> None:
+    """The venues, experts, institution and health centre chosen exist; an expert's
+    own account is not already another account's."""
+    _load(Venue, venue_ids, _("找不到编号为%(ids)s的地点"), "bad_venues")
     experts = _load(Expert, expert_ids, _("找不到编号为%(ids)s的专家"), "bad_experts")
-    if Role.EXPERT in roles and experts[0].user_id is not None:
+    if Role.EXPERT in roles and experts[0].user_id not in (None, account_id):
         raise Conflict(_("这位专家已经有账号了"), code="bad_experts")
     if institution_id is not None:
         _load(Institution, {institution_id}, _("找不到编号为%(ids)s的医院"), "bad_institution")
@@ -73,23 +133,34 @@ def create_staff(*, phone: str, name: str, password: str, roles: Iterable[Role],
         centre = _load(Venue, {centre_id}, _("找不到编号为%(ids)s的地点"), "bad_centre")[0]
         if centre.kind is not VenueKind.TOWNSHIP_CENTRE:
             raise DomainError(_("乡镇医生要选择一家乡镇卫生院"), code="bad_centre")
-    user = auth.create_account(phone=phone, name=name, password=password, roles=roles, now=now)
-    db.session.add_all(VenueCoordinator(venue_id=v.id, user_id=user.id) for v in venues)
+
+
+def _assign(user: User, roles: set[Role], venue_ids: set[int], expert_ids: set[int],
+            institution_id: int | None, centre_id: int | None) -> None:
+    """Link the account to what its roles are assigned to (the links are new)."""
+    db.session.add_all(VenueCoordinator(venue_id=v, user_id=user.id) for v in sorted(venue_ids))
     if Role.ASSISTANT in roles:
-        db.session.add_all(ExpertAssistant(expert_id=e.id, user_id=user.id) for e in experts)
+        db.session.add_all(ExpertAssistant(expert_id=e, user_id=user.id)
+                           for e in sorted(expert_ids))
     if Role.EXPERT in roles:
-        experts[0].user_id = user.id
+        (expert_id,) = expert_ids
+        db.session.execute(update(Expert).where(Expert.id == expert_id)
+                           .values(user_id=user.id))
     if institution_id is not None:
         db.session.add(InstitutionAdmin(institution_id=institution_id, user_id=user.id))
     if centre_id is not None:
         db.session.add(TownshipDoctor(venue_id=centre_id, user_id=user.id))
     db.session.flush()
-    after = {"phone": user.phone, "name": user.name, "roles": sorted(r.value for r in roles),
-             "venue_ids": sorted(venue_ids), "expert_ids": sorted(expert_ids)}
-    after |= {key: value for key, value in (("institution_id", institution_id),
-                                            ("centre_id", centre_id)) if value is not None}
-    audit.record("user.create", user, actor_id=by_id, now=now, after=after)
-    return user
+
+
+def _assignments_record(roles: set[Role], venue_ids: set[int], expert_ids: set[int],
+                        institution_id: int | None, centre_id: int | None) -> dict:
+    """Roles and assignments as the audit log keeps them."""
+    record = {"roles": sorted(r.value for r in roles), "venue_ids": sorted(venue_ids),
+              "expert_ids": sorted(expert_ids)}
+    return record | {key: value for key, value in (("institution_id", institution_id),
+                                                   ("centre_id", centre_id))
+                     if value is not None}
 
 
 def set_enabled(user_id: int, enabled: bool, *, by_id: int, now: datetime) -> User:

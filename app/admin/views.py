@@ -1,4 +1,5 @@
-"""/admin/users: the programme admin lists, creates, enables and disables staff accounts."""
+"""/admin/users: the programme admin lists, creates, changes, enables and disables staff
+accounts."""
 
 from datetime import date
 
@@ -20,6 +21,7 @@ from app.admin import queries, services, statistics, travel
 from app.admin.forms import (
     EnabledForm,
     SavingForm,
+    StaffEditForm,
     StaffForm,
     StatisticsForm,
     TravelForm,
@@ -75,6 +77,46 @@ def new_user():
     return render_template("admin/user_form.html", form=form)
 
 
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@limiter.limit(WRITE_LIMIT, methods=["POST"])
+@role_required(Role.ADMIN)
+def edit_user(user_id: int):
+    """Change a staff account's name, roles and assignments, or give it a new password."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff:
+        abort(404)
+    current = queries.assignments(user)
+    form = StaffEditForm(data={
+        "name": user.name, "roles": sorted(r.value for r in current.roles),
+        "venues": sorted(current.venue_ids), "experts": sorted(current.expert_ids),
+        "institution": current.institution_id, "centre": current.centre_id,
+    }).fill_choices(queries.venue_choices(current.venue_ids),
+                    queries.expert_choices(current.expert_ids),
+                    queries.institution_choices([current.institution_id] if
+                                                current.institution_id else []),
+                    queries.centre_choices([current.centre_id] if current.centre_id else []))
+    if form.validate_on_submit():
+        try:
+            user = services.update_staff(
+                user_id, name=form.name.data, roles=[Role(r) for r in form.roles.data],
+                venue_ids=form.venues.data, expert_ids=form.experts.data,
+                institution_id=form.institution.data, centre_id=form.centre.data,
+                password=form.password.data or None, by_id=current_user.id,
+                now=request_now(),
+            )
+        except NotFound:
+            abort(404)
+        except DomainError as exc:
+            db.session.rollback()
+            form.add_domain_error(exc)
+        else:
+            name = user.name
+            db.session.commit()
+            flash(_("已保存%(name)s的账号", name=name), "success")
+            return redirect(url_for(".users", _anchor=f"user-{user_id}"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
 @bp.post("/users/<int:user_id>/enabled")
 @limiter.limit(WRITE_LIMIT)
 @role_required(Role.ADMIN)
@@ -83,17 +125,19 @@ def set_enabled(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.set_enabled(user_id, form.enabled.data == "1", by_id=current_user.id,
-                             now=request_now())
+        user = services.set_enabled(user_id, form.enabled.data == "1", by_id=current_user.id,
+                                    now=request_now())
     except NotFound:
         abort(404)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:
+        name = user.name
         db.session.commit()
-        flash(_("已启用") if form.enabled.data == "1" else _("已停用"), "success")
-    return redirect(url_for(".users"))
+        flash(_("已启用%(name)s的账号", name=name) if form.enabled.data == "1"
+              else _("已停用%(name)s的账号", name=name), "success")
+    return redirect(url_for(".users", _anchor=f"user-{user_id}"))
 
 
 @bp.route("/travel", methods=["GET", "POST"])

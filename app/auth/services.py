@@ -111,12 +111,14 @@ def change_password(account_id: int, current: str, new: str, *, now: datetime,
     user = db.session.get(User, account_id)
     if user is None or not verify_password(user.password_hash, current):
         raise DomainError(_("当前密码不正确"), code="bad_credentials")
-    _set_password(user, new, now=now, keep_session=keep_session)
+    set_password(user, new, now=now, keep_session=keep_session)
     return user
 
 
-def _set_password(user: User, password: str, *, now: datetime,
-                  keep_session: str | None = None) -> None:
+def set_password(user: User, password: str, *, now: datetime,
+                 keep_session: str | None = None) -> None:
+    """A new password (checked by the caller): every signed-in session of the account
+    ends but ``keep_session``, and every API token is revoked."""
     user.password_hash = hash_password(password)
     login.end_all(user.id, but=keep_session)
     tokens.revoke_all(user.id, now=now)
@@ -147,7 +149,7 @@ def reset_password(phone: str, code: str, new: str, *, now: datetime) -> User:
     if user is None:  # codes are sent to accounts only
         raise CodeRejected(_("请先获取验证码"))
     verify_code(phone, CodePurpose.RESET_PASSWORD, code, now=now)
-    _set_password(user, new, now=now)  # every session and token ends
+    set_password(user, new, now=now)  # every session and token ends
     return user
 
 

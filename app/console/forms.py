@@ -11,7 +11,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -30,7 +29,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.bookings.models import KEY_PATTERN
 from app.core.coerce import MAX_ID, optional_int, strip
-from app.core.fields import DayField
+from app.core.fields import ChoicesField, DayField
 from app.core.phones import InvalidPhone, normalize_desk_phone
 from app.directory.models import Expert, Venue
 from app.patients import idnumbers
@@ -117,7 +116,7 @@ class SessionForm(FlaskForm):
     venue = SelectField(_l("地点"), coerce=int, validators=[InputRequired(_l("请选择地点"))])
     kind = SelectField(_l("类型"), choices=[SelectChoice(k.value, KIND_LABELS[k])
                                             for k in SessionKind])
-    experts = SelectMultipleField(_l("专家（可多选）"), coerce=int,
+    experts = ChoicesField(_l("专家（可多选）"), coerce=int,
                                   validators=[DataRequired(message=_l("请至少选择一位专家"))])
     specialty = SelectField(_l("科室"), coerce=optional_int, validators=[Optional()])
     title = StringField(_l("标题（讲座、讲坛必填）"), filters=[strip],
@@ -268,14 +267,14 @@ class ProposalForm(FlaskForm):
     expert = SelectField(_l("专家"), coerce=int, validators=[InputRequired(_l("请选择专家"))])
     first_day = DayField(_l("日期（或从哪天起）"), validators=[InputRequired(_l("请填写日期"))])
     last_day = DayField(_l("到哪天（只提一天可不填）"), validators=[Optional()])
-    weekdays = SelectMultipleField(
+    weekdays = ChoicesField(
         _l("每周哪几天（提一段时间时选）"), coerce=int, validators=[Optional()],
         choices=[SelectChoice(i, label) for i, label in enumerate(WEEKDAYS)],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         render_kw={"class": "checks days"})
     half = SelectField(_l("上午还是下午"), choices=[SelectChoice("morning", _l("上午")),
                                                   SelectChoice("afternoon", _l("下午"))])
-    townships = SelectMultipleField(_l("想去的乡镇（可多选；不选：哪里都可以）"), coerce=int,
+    townships = ChoicesField(_l("想去的乡镇（可多选；不选：哪里都可以）"), coerce=int,
                                     validators=[Optional()], render_kw={"size": 8})
     note = StringField(_l("备注（可不填）"), filters=[strip], validators=[Length(max=300)])
 

@@ -50,6 +50,8 @@ ACTION_LABELS = {
     "user.create": _l("新建工作人员账号"),
     "user.enable": _l("启用账号"),
     "user.disable": _l("停用账号"),
+    "user.update": _l("修改工作人员账号"),
+    "user.password": _l("重设密码"),
     "message.resend": _l("重发消息"),
     "booking.referral": _l("转诊预约"),
     "series.create": _l("新建系列"),
@@ -134,7 +136,7 @@ FIELD_LABELS = {
     "waitlist_auto_confirm": _l("候补自动确认"),
     "max_per_day": _l("每人每天门诊上限"), "max_per_week": _l("每人每周门诊上限"),
     "max_per_month": _l("每人每月门诊上限"),
-    "institution_id": _l("医院"), "centre_id": _l("卫生院"),
+    "institution_id": _l("医院"), "centre_id": _l("卫生院"), "venue_ids": _l("地点"),
     # the directory's fields
     "name_en": _l("英文名称"), "title_en": _l("英文职称"), "expertise": _l("擅长"),
     "specialty_id": _l("科室"), "department": _l("所在科室"), "native_township_id": _l("家乡"),

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     IntegerField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -17,7 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.console.forms import SessionForm, _between
-from app.core.fields import DayField
+from app.core.fields import ChoicesField, DayField
 from app.scheduling.models import Audience, SessionKind, SessionStatus
 from app.scheduling.series import RRULE_DAYS, SeriesPlan
 
@@ -45,7 +44,7 @@ class SeriesForm(SessionForm):
     last_day = DayField(_l("最后一天"), validators=[Optional()])
     count = IntegerField(_l("或：一共几次（不填最后一天时）"),
                          validators=[Optional(), _between(1, 200)])
-    weekdays = SelectMultipleField(
+    weekdays = ChoicesField(
         _l("每周哪几天"), coerce=int, validators=[Optional()],
         choices=[SelectChoice(i, label) for i, label in enumerate(WEEKDAY_LABELS)],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),

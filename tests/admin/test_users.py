@@ -1,4 +1,5 @@
-"""/admin/users: only the programme admin creates, enables and disables staff accounts."""
+"""/admin/users: only the programme admin creates, changes, enables and disables staff
+accounts."""
 
 import re
 
@@ -15,7 +16,14 @@ from app.directory.models import (
     VenueCoordinator,
     VenueKind,
 )
-from tests.factories import NOW, create_expert, create_institution, create_user, create_venue
+from tests.factories import (
+    NOW,
+    create_expert,
+    create_expert_user,
+    create_institution,
+    create_user,
+    create_venue,
+)
 from tests.helpers import PASSWORD, login, login_as, post_form
 
 
@@ -124,10 +132,13 @@ def test_disable_and_enable_a_staff_account(app, db, client):
     login(staff_browser, staff.phone)
     login_as(client, admin)
 
+    # A confirm step says what it does.
+    assert "停用测试用户的账号：本人马上退出登录" in client.get("/admin/users").text
     response = post_form(client, f"/admin/users/{staff.id}/enabled", {"enabled": "0"},
                          page="/admin/users")
 
-    assert response.headers["Location"] == "/admin/users"
+    assert response.headers["Location"] == f"/admin/users#user-{staff.id}"
+    assert "已停用测试用户的账号" in client.get("/admin/users").text
     db.session.expire_all()
     assert db.session.get(User, staff.id).is_enabled is False
     assert staff_browser.get("/account").status_code == 302  # its session ended
@@ -220,3 +231,164 @@ def test_a_township_doctor_works_at_a_township_health_centre(db):
     with pytest.raises(DomainError, match="乡镇医生要选择一家乡镇卫生院"):
         create_staff(phone="13840000002", name="某医生", password="first-password",
                      roles=[Role.TOWNSHIP_DOCTOR], centre_id=hospital.id, by_id=None, now=NOW)
+
+
+# --- changing an account -------------------------------------------------------------
+
+
+def _edit(client, user, **data):
+    return post_form(client, f"/admin/users/{user.id}", data)
+
+
+def _links(db, user_id):
+    return (sorted(db.session.scalars(select(VenueCoordinator.venue_id)
+                                      .where(VenueCoordinator.user_id == user_id))),
+            sorted(db.session.scalars(select(ExpertAssistant.expert_id)
+                                      .where(ExpertAssistant.user_id == user_id))))
+
+
+def test_the_change_page_shows_what_the_account_holds(db, client):
+    admin = _admin(db)
+    first, second = create_venue(name="浦口镇卫生院"), create_venue(name="官庄镇卫生院")
+    staff = create_user(name="刘排班", phone="13810000009", roles=(Role.COORDINATOR,))
+    db.session.add(VenueCoordinator(venue_id=second.id, user_id=staff.id))
+    login_as(client, admin)
+
+    assert f'href="/admin/users/{staff.id}"' in client.get("/admin/users").text
+    html = client.get(f"/admin/users/{staff.id}").text
+
+    assert "修改工作人员账号" in html and "13810000009" in html and 'value="刘排班"' in html
+    assert re.search(r'<input checked[^>]*value="coordinator"', html)
+    assert re.search(rf'<option selected value="{second.id}">官庄镇卫生院', html)
+    assert re.search(rf'<option value="{first.id}">浦口镇卫生院', html)
+    assert 'name="phone"' not in html  # the login stays
+
+
+def test_a_coordinator_moves_to_another_venue_and_becomes_an_admin(app, db, client):
+    admin = _admin(db)
+    first, second = create_venue(), create_venue()
+    staff = create_user(name="刘排班", roles=(Role.COORDINATOR, Role.RESIDENT),
+                        password=PASSWORD)
+    db.session.add(VenueCoordinator(venue_id=first.id, user_id=staff.id))
+    login_as(client, admin)
+    staff_browser = app.test_client()
+    login(staff_browser, staff.phone)
+
+    response = _edit(client, staff, name="刘排班长", roles=["coordinator", "admin"],
+                     venues=[str(second.id)])
+
+    assert response.headers["Location"] == f"/admin/users#user-{staff.id}"
+    db.session.expire_all()
+    user = db.session.get(User, staff.id)
+    assert (user.name, user.roles) == ("刘排班长", {Role.COORDINATOR, Role.ADMIN, Role.RESIDENT})
+    assert _links(db, staff.id) == ([second.id], [])
+    assert staff_browser.get("/admin/users").status_code == 200  # at once, still signed in
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.update"))
+    assert (entry.actor_id, entry.object_id) == (admin.id, staff.id)
+    assert (entry.before, entry.after) == (
+        {"name": "刘排班", "roles": ["coordinator"], "venue_ids": [first.id]},
+        {"name": "刘排班长", "roles": ["admin", "coordinator"], "venue_ids": [second.id]})
+    assert "已保存刘排班长的账号" in client.get("/admin/users").text
+    assert "修改工作人员账号" in client.get("/admin/audit").text
+
+
+def test_an_assistant_takes_on_another_expert_and_an_expert_account_moves(db, client):
+    admin = _admin(db)
+    first, second, taken = create_expert(), create_expert(), create_expert()
+    assistant = create_user(roles=(Role.ASSISTANT,))
+    db.session.add(ExpertAssistant(expert_id=first.id, user_id=assistant.id))
+    db.session.flush()
+    own = create_expert_user(first)
+    create_expert_user(taken)
+    login_as(client, admin)
+
+    _edit(client, assistant, name="助手", roles=["assistant"],
+          experts=[str(first.id), str(second.id)])
+    response = _edit(client, own, name="专家", roles=["expert"], experts=[str(taken.id)])
+
+    assert response.status_code == 200 and "这位专家已经有账号了" in response.text
+    _edit(client, own, name="专家", roles=["expert"], experts=[str(second.id)])
+
+    db.session.expire_all()
+    assert _links(db, assistant.id) == ([], sorted([first.id, second.id]))
+    assert (db.session.get(Expert, first.id).user_id,
+            db.session.get(Expert, second.id).user_id) == (None, own.id)
+
+
+def test_a_new_password_ends_the_accounts_sessions(app, db, client):
+    admin = _admin(db)
+    venue = create_venue()
+    staff = create_user(roles=(Role.COORDINATOR,), password=PASSWORD)
+    db.session.add(VenueCoordinator(venue_id=venue.id, user_id=staff.id))
+    login_as(client, admin)
+    staff_browser = app.test_client()
+    login(staff_browser, staff.phone)
+
+    _edit(client, staff, name="测试用户", roles=["coordinator"], venues=[str(venue.id)],
+          password="a-new-password")
+
+    assert staff_browser.get("/account").status_code == 302
+    assert login(app.test_client(), staff.phone).status_code == 200  # the old one fails
+    assert login(app.test_client(), staff.phone, "a-new-password").status_code == 302
+    assert [(e.action, e.before, e.after) for e in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_id == staff.id))] == [
+        ("user.password", None, None)]  # nothing changed but the password, never written
+
+
+def test_change_refusals_are_form_errors_and_change_nothing(db, client):
+    admin = _admin(db)
+    venue = create_venue()
+    staff = create_user(name="刘排班", roles=(Role.COORDINATOR,), password=PASSWORD)
+    db.session.add(VenueCoordinator(venue_id=venue.id, user_id=staff.id))
+    login_as(client, admin)
+    cases = [
+        (staff, {"roles": []}, "请至少选择一个工作人员角色"),
+        (staff, {"roles": ["coordinator"], "venues": []}, "排班员要选择负责的地点"),
+        (staff, {"roles": ["admin"]}, "只有排班员需要选择地点"),
+        (staff, {"roles": ["assistant"], "venues": [], "experts": []}, "助手要选择协助的专家"),
+        (staff, {"name": " "}, "请输入姓名"),
+        (staff, {"password": "short"}, "密码要8到128位"),
+        (staff, {"venues": ["99999"]}, "所选的项目不在列表里，请重新选择"),
+        (admin, {"roles": ["coordinator"]}, "不能取消自己的管理员角色"),
+    ]
+    for user, overrides, message in cases:
+        data = {"name": "新名字", "roles": ["coordinator"], "venues": [str(venue.id)],
+                **overrides}
+        response = _edit(client, user, **data)
+
+        assert response.status_code == 200, overrides
+        assert message in response.text, (overrides, re.findall(r"error[^>]*>[^<]+", response.text))
+        assert "新名字" in response.text or overrides.get("name")  # what was typed is kept
+    db.session.expire_all()
+    assert (db.session.get(User, staff.id).name, db.session.get(User, admin.id).roles) == (
+        "刘排班", {Role.ADMIN})
+    assert _links(db, staff.id) == ([venue.id], [])
+    assert db.session.scalar(select(AuditEntry.id)) is None
+
+
+def test_a_retired_venue_can_be_kept_but_not_newly_given(db, client):
+    admin = _admin(db)
+    retired, other_retired = create_venue(is_enabled=False), create_venue(is_enabled=False)
+    staff = create_user(roles=(Role.COORDINATOR,))
+    db.session.add(VenueCoordinator(venue_id=retired.id, user_id=staff.id))
+    login_as(client, admin)
+
+    refused = _edit(client, staff, name="测试用户", roles=["coordinator"],
+                    venues=[str(retired.id), str(other_retired.id)])
+    kept = _edit(client, staff, name="改名", roles=["coordinator"], venues=[str(retired.id)])
+
+    assert refused.status_code == 200 and "所选的项目不在列表里" in refused.text
+    assert kept.status_code == 302
+    assert _links(db, staff.id) == ([retired.id], [])
+
+
+def test_only_staff_accounts_are_changed_here(db, client):
+    admin = _admin(db)
+    resident = create_user(roles=(Role.RESIDENT,))
+    coordinator = create_user(roles=(Role.COORDINATOR,))
+    login_as(client, admin)
+
+    assert client.get(f"/admin/users/{resident.id}").status_code == 404
+    assert client.get("/admin/users/999999").status_code == 404
+    login_as(client, coordinator)
+    assert client.get(f"/admin/users/{coordinator.id}").status_code == 403
