@@ -125,7 +125,7 @@ def update(data, session_id: int):
     plan = replace(current, **fields, **_times(data))
     _check_may_plan(plan)
     now = request_now()
-    if update_session(found, plan, by=api_user(), now=now) and found.status == \
+    if update_session(found, plan, by=api_user(), now=now).moved and found.status == \
             SessionStatus.PUBLISHED:
         stopping.sessions_moved([session_id], now=now)
     return _dump(_load(session_id))

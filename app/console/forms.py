@@ -173,7 +173,20 @@ class SessionForm(FlaskForm):
         self.experts.choices = ([self._expert_choice(e, marker) for e in home]
                                 + [self._expert_choice(e) for e in others])
 
-    def to_plan(self) -> SessionPlan:
+    def load(self, plan: SessionPlan) -> None:
+        """Fill the form from a session as it is (the edit page)."""
+        self.venue.data, self.kind.data = plan.venue_id, plan.kind.value
+        self.experts.data, self.specialty.data = list(plan.expert_ids), plan.specialty_id
+        self.title.data, self.description.data = plan.title, plan.description
+        self.day.data, self.start.data, self.end.data = plan.day, plan.start, plan.end
+        self.audience.data = plan.audience.value
+        self.slot_minutes.data, self.per_slot.data = plan.slot_minutes, plan.per_slot
+        self.seats.data = plan.seats
+        self.referral_places.data = plan.referral_places
+        self.referral_hours.data = plan.referral_hours
+
+    def to_plan(self, status: SessionStatus | None = None) -> SessionPlan:
+        """The plan typed; ``status``: the session's own (the edit form has none)."""
         return SessionPlan(
             venue_id=self.venue.data, kind=SessionKind(self.kind.data),
             expert_ids=list(self.experts.data), specialty_id=self.specialty.data,
@@ -181,10 +194,18 @@ class SessionForm(FlaskForm):
             day=self.day.data, start=self.start.data, end=self.end.data,
             audience=Audience(self.audience.data),
             slot_minutes=self.slot_minutes.data or 30, per_slot=self.per_slot.data or 5,
-            seats=self.seats.data, status=SessionStatus(self.status.data),
+            seats=self.seats.data, status=status or SessionStatus(self.status.data),
             referral_places=self.referral_places.data or 0,
             referral_hours=self.referral_hours.data or 24,
         )
+
+
+class SessionEditForm(SessionForm):
+    """Changing a session: its status is not edited here (发布 and 停诊 are their own
+    buttons), nor is a proposal planned."""
+
+    status = None
+    proposal = None
 
 
 class PolicyForm(FlaskForm):

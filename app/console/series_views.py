@@ -1,14 +1,14 @@
 """Console pages for recurring series: plan one, see its occurrences, change its future.
 Routes on the console blueprint; the rules are in ``app.scheduling.series``."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.bookings.services import stopping
 from app.console import access, proposals
 from app.console.series_forms import SeriesForm
-from app.console.views import _me, bp, planner_required
+from app.console.views import _me, bp, flash_told, planner_required
 from app.core.clock import request_now
 from app.core.errors import DomainError
 from app.core.time import local_today
@@ -39,20 +39,21 @@ def _load(series_id: int) -> SessionSeries:
 
 
 def _save(form: SeriesForm, action, template: str, **context):
-    """Run ``action(plan)``; on success the series page, on a refusal the form again."""
+    """Run ``action(plan)`` (the series, and the booked patients told of a change); on
+    success the series page, on a refusal the form again."""
     plan = form.to_plan()
     if not access.can_plan(_me(), plan.venue_id, plan.expert_ids):
         form.venue.errors.append(_("您只能在自己负责的地点、或为自己协助的专家安排场次"))
         return render_template(template, form=form, **context)
     try:
-        series = action(plan)
+        series, told = action(plan)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         field = getattr(error, "field", None) or "first_day"
         form[field].errors.extend(getattr(error, "lines", [error.message]))
         return render_template(template, form=form, **context)
-    flash(_("系列已保存。"), "success")
+    flash_told(_("系列已保存。"), told)
     return redirect(url_for("console.series_page", series_id=series.id))
 
 
@@ -66,7 +67,7 @@ def new_series():
             if form.proposal.data:
                 proposals.mark_planned(form.proposal.data, series=series, by=_me(),
                                        now=request_now())
-            return series
+            return series, None
 
         return _save(form, action, "console/series_form.html", series=None)
     if not form.is_submitted():
@@ -103,8 +104,7 @@ def edit_series(series_id: int):
         def action(plan):
             now = request_now()
             changes = update_series(series, plan, by=_me(), now=now)
-            stopping.sessions_moved(changes["changed"], now=now)  # tell who is booked
-            return series
+            return series, stopping.sessions_moved(changes["moved"], now=now)
 
         return _save(form, action, "console/series_form.html", series=series)
     if not form.is_submitted():

@@ -24,6 +24,7 @@ from app.console.forms import (
     DateRangeForm,
     OutcomeForm,
     PolicyForm,
+    SessionEditForm,
     SessionForm,
     StopForm,
     WalkInForm,
@@ -49,7 +50,7 @@ from app.scheduling.conflicts import travel_times
 from app.scheduling.labels import STATUS_LABELS
 from app.scheduling.models import Session, SessionOutcome, SessionStatus
 from app.scheduling.queries import places_left
-from app.scheduling.services import create_session
+from app.scheduling.services import create_session, plan_of_session, update_session
 
 bp = Blueprint("console", __name__)
 
@@ -367,6 +368,60 @@ def new_session():
             form.process(request.args, day=form.day.data)
     form.hometown_experts_first()
     return render_template("console/new_session.html", form=form)
+
+
+@bp.route("/console/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_session(session_id: int):
+    """Change a draft or published session before it starts: time, place, experts,
+    slots, title. Booked patients hear of a new time, place or experts (those no
+    message reaches are listed for the desk to call); a new capacity is not news."""
+    session = _load(session_id, manage=True)
+    me = _me()
+    venues = access.planning_venues(me)
+    experts = access.planning_experts(me)
+    # Its own venue and experts stay choices even where the planner could not pick them.
+    venues += [session.venue] if session.venue not in venues else []
+    experts += [e for e in session.experts if e not in experts]
+    form = SessionEditForm()
+    form.fill(venues, experts, specialties())
+    if form.validate_on_submit():
+        plan = form.to_plan(status=session.status)
+        if (plan.venue_id, sorted(plan.expert_ids)) != (
+                session.venue_id, sorted(e.id for e in session.experts)) and \
+                not access.can_plan(me, plan.venue_id, plan.expert_ids):
+            form.venue.errors.append(_("您只能在自己负责的地点、或为自己协助的专家安排场次"))
+        else:
+            try:
+                now = request_now()
+                reshaped = update_session(session, plan, by=me, now=now)
+                told = stopping.sessions_moved([session_id], now=now) if reshaped.moved \
+                    and session.status == SessionStatus.PUBLISHED else None
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                field = getattr(error, "field", None)
+                (form[field] if field and field in form else form.day).errors.extend(
+                    getattr(error, "lines", [error.message]))
+            else:
+                flash_told(_("场次已修改。") if reshaped.changed else _("没有改动。"), told)
+                return _back(session_id)
+    elif not form.is_submitted():
+        form.load(plan_of_session(session))
+    form.hometown_experts_first()
+    return render_template("console/edit_session.html", form=form, session=session,
+                           booked=session.last_queue_number > 0)
+
+
+def flash_told(done: str, told: stopping.Told | None) -> None:
+    """A change's flash: what was done, how many booked patients were told, and whom
+    no message reaches, for the desk to call."""
+    if told and told.told:
+        done += " " + _("已通知 %(n)s 位预约的患者。", n=told.told)
+    flash(done, "success")
+    if told and told.to_call:
+        flash(_("以下 %(n)s 位患者没有手机号，收不到改动通知，请电话告知：%(who)s",
+                n=len(told.to_call), who=_who_to_call(told.to_call)), "error")
 
 
 @bp.get("/console/venues/<int:venue_id>/week")

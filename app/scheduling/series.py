@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.auth.models import User
 from app.core import audit
@@ -131,8 +131,10 @@ def create_series(plan: SeriesPlan, *, by: User, now: datetime) -> SessionSeries
 def update_series(series: SessionSeries, plan: SeriesPlan, *, by: User,
                   now: datetime) -> dict[str, list[int]]:
     """Change the future of a series to ``plan`` (see the module docstring for what
-    happens to booked occurrences). Returns the ids of the sessions ``created``,
-    ``changed`` and ``withdrawn``. Audited. The caller commits."""
+    happens to booked occurrences; saved as published, its future drafts are
+    published). Returns the ids of the sessions ``created``, ``changed`` (``moved``,
+    those of them whose booked patients must hear of it), ``published`` and
+    ``withdrawn``. Audited. The caller commits."""
     series_id = series.id
     restart_as_write(db.session)
     series = db.session.get(SessionSeries, series_id)
@@ -149,7 +151,8 @@ def update_series(series: SessionSeries, plan: SeriesPlan, *, by: User,
     _check_free(plan, days, expert_ids, venue.id,
                 exclude=tuple(s.id for s in current.values()))
     before = _summary(series)
-    done: dict[str, list[int]] = {"created": [], "changed": [], "withdrawn": []}
+    done: dict[str, list[int]] = {"created": [], "changed": [], "moved": [], "published": [],
+                                  "withdrawn": []}
     for day in days:
         session = current.pop(day, None)
         if session is None:
@@ -157,15 +160,24 @@ def update_series(series: SessionSeries, plan: SeriesPlan, *, by: User,
             db.session.add(session)
             db.session.flush()
             done["created"].append(session.id)
-        elif reshape_session(session, plan, day, venue.id, experts, specialty_id, title, now):
-            done["changed"].append(session.id)
+        else:
+            reshaped = reshape_session(session, plan, day, venue.id, experts, specialty_id,
+                                       title, now)
+            if reshaped.changed:
+                done["changed"].append(session.id)
+            if reshaped.moved:
+                done["moved"].append(session.id)
+            if plan.status == SessionStatus.PUBLISHED and _publish_draft(session, now):
+                done["published"].append(session.id)
     for session in current.values():
         _withdraw(session, now)
         done["withdrawn"].append(session.id)
     _apply(series, plan, dates, venue.id, expert_ids, specialty_id, title, now)
     db.session.flush()
     audit.record("series.update", series, actor_id=by.id, now=now, before=before,
-                 after={**_summary(series), **done})
+                 after={**_summary(series), "created": done["created"],
+                        "changed": done["changed"], "published": done["published"],
+                        "withdrawn": done["withdrawn"]})
     return done
 
 
@@ -304,6 +316,15 @@ def _new_session(series: SessionSeries, plan: SeriesPlan, day: date, experts,
         end_dt=end_dt, experts=list(experts), slots=build_slots(plan, start_dt, end_dt),
         series_id=series.id, created_dt=now, updated_dt=now,
     )
+
+
+def _publish_draft(session: Session, now: datetime) -> bool:
+    """A draft occurrence published with its series (unless stopped meanwhile)."""
+    if session.status != SessionStatus.DRAFT:
+        return False
+    return db.session.execute(
+        update(Session).where(Session.id == session.id, Session.status == SessionStatus.DRAFT)
+        .values(status=SessionStatus.PUBLISHED, updated_dt=now)).rowcount == 1
 
 
 def _withdraw(session: Session, now: datetime) -> None:

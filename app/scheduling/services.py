@@ -7,6 +7,7 @@ time at which an expert is not free (``app.scheduling.conflicts``).
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -125,11 +126,21 @@ def plan_of_session(session: Session) -> SessionPlan:
     )
 
 
-def update_session(session: Session, plan: SessionPlan, *, by: User, now: datetime) -> bool:
+class Reshaped(NamedTuple):
+    """What changing a session did: ``changed``, anything; ``moved``, what its booked
+    patients must hear of — the time of a slot, the place or the experts (a new
+    capacity, title or description is not news to them)."""
+
+    changed: bool
+    moved: bool
+
+
+def update_session(session: Session, plan: SessionPlan, *, by: User,
+                   now: datetime) -> Reshaped:
     """Change a draft or published session that has not started to ``plan``, by the
     rules of planning one (venue, experts free, slots, title). A booked session keeps
     its slots, moved in place, and never below what is booked (``reshape_session``).
-    Returns whether anything changed; the caller tells booked patients
+    The caller tells booked patients when it ``moved``
     (``app.bookings.services.stopping.sessions_moved``). Audited. The caller commits."""
     session_id = session.id
     restart_as_write(db.session)
@@ -143,15 +154,16 @@ def update_session(session: Session, plan: SessionPlan, *, by: User, now: dateti
     check_experts_free([e.id for e in experts], start_dt, end_dt, venue.id,
                        exclude_session_ids=(session.id,))
     before = _audit_state(session)
-    changed = reshape_session(session, plan, plan.day, venue.id, experts, specialty_id,
-                              title, now)
+    reshaped = reshape_session(session, plan, plan.day, venue.id, experts, specialty_id,
+                               title, now)
     if session.description != plan.description.strip():
-        session.description, session.updated_dt, changed = plan.description.strip(), now, True
+        session.description, session.updated_dt = plan.description.strip(), now
+        reshaped = reshaped._replace(changed=True)
     db.session.flush()
-    if changed:
+    if reshaped.changed:
         audit.record("session.update", session, actor_id=by.id, now=now, before=before,
                      after=_audit_state(session))
-    return changed
+    return reshaped
 
 
 def _audit_state(session: Session) -> dict:
@@ -162,12 +174,12 @@ def _audit_state(session: Session) -> dict:
 
 
 def reshape_session(session: Session, plan, day: date, venue_id: int, experts,
-                    specialty_id: int, title: str, now: datetime) -> bool:
+                    specialty_id: int, title: str, now: datetime) -> Reshaped:
     """Bring a future session (a one-off, or an occurrence of a series) in line with
-    ``plan`` on local ``day``; whether anything changed."""
+    ``plan`` on local ``day``; what changed."""
     start_dt, end_dt = local_to_utc(day, plan.start), local_to_utc(day, plan.end)
     new_slots = build_slots(plan, start_dt, end_dt)
-    before = _state(session)
+    before, where_before = _state(session), _whereabouts(session)
     if session.last_queue_number == 0:  # never booked: nothing refers to its slots
         if [(s.start_dt, s.end_dt, s.capacity, s.reserved, s.reserved_until)
                 for s in session.slots] != [
@@ -181,10 +193,10 @@ def reshape_session(session: Session, plan, day: date, venue_id: int, experts,
     session.experts, session.specialty_id = list(experts), specialty_id
     session.title, session.audience = title, plan.audience
     if _state(session) == before:
-        return False
+        return Reshaped(changed=False, moved=False)
     session.sequence += 1
     session.updated_dt = now
-    return True
+    return Reshaped(changed=True, moved=_whereabouts(session) != where_before)
 
 
 def _map_slots(session: Session, new_slots, day: date, kind: SessionKind,
@@ -211,6 +223,12 @@ def _state(session: Session) -> tuple:
             tuple(e.id for e in session.experts),
             tuple((s.start_dt, s.end_dt, s.capacity, s.reserved, s.reserved_until)
                   for s in session.slots))
+
+
+def _whereabouts(session: Session) -> tuple:
+    """Where, when and with whom a booked patient is seen."""
+    return (session.venue_id, tuple(e.id for e in session.experts),
+            tuple((s.start_dt, s.end_dt) for s in session.slots))
 
 
 def plan_times(plan, *, now: datetime) -> tuple[datetime, datetime]:

@@ -169,6 +169,21 @@ def test_update_moves_a_booked_session_and_tells_its_patients(client, db):
     assert inbox_kinds[-1] == "booking_rescheduled"
 
 
+def test_a_new_capacity_alone_tells_nobody_their_booking_moved(client, db):
+    venue = create_venue()
+    session = create_session(venue=venue, day=TODAY + timedelta(days=3), start=time(8, 0),
+                             hours=1, slots=2, capacity=5)
+    _booked(session)
+    headers = bearer(create_coordinator(venue))
+
+    changed = client.patch(f"/api/v1/staff/sessions/{session.id}", headers=headers,
+                           json={"per_slot": 3})
+
+    assert changed.status_code == 200
+    assert _db.session.execute(_db.text(
+        "SELECT count(*) FROM messages WHERE kind = 'booking_rescheduled'")).scalar() == 0
+
+
 def test_stop_needs_a_reason_and_stops_every_booking(client, db):
     venue = create_venue()
     session = create_session(venue=venue, day=TODAY + timedelta(days=3))

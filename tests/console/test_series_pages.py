@@ -111,6 +111,29 @@ def test_edit_page_moves_the_future_occurrences(db, client, login_as):
             for s in series_sessions(series.id)} == {("14:00", 1)}
 
 
+def test_saving_a_draft_series_as_published_publishes_its_drafts(db, client, login_as):
+    venue, expert = create_venue(), create_expert()
+    by = create_user()
+    db.session.commit()
+    series = create_series(SeriesPlan(
+        venue_id=venue.id, kind=SessionKind.CLINIC, expert_ids=[expert.id], first_day=FIRST,
+        last_day=LAST, weekdays=(1,), start=time(8, 0), end=time(11, 30)), by=by, now=NOW)
+    db.session.commit()
+    login_as(create_admin(password=PASSWORD))
+    path = f"/console/series/{series.id}/edit"
+
+    response = client.post(path, data={
+        "csrf_token": csrf(client.get(path).text), "venue": venue.id, "experts": [expert.id],
+        "kind": "clinic", "first_day": FIRST.isoformat(), "last_day": LAST.isoformat(),
+        "weekdays": ["1"], "start": "08:00", "end": "11:30", "audience": "public",
+        "slot_minutes": "30", "per_slot": "5", "status": "published", "skip_holidays": "y"})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert {s.status for s in series_sessions(series.id)} == {SessionStatus.PUBLISHED}
+    assert "系列已保存。" in client.get(response.headers["Location"]).text
+
+
 @pytest.mark.parametrize(("who", "status"), [
     ("resident", 403), ("other_coordinator", 404), ("expert_assistant", 200),
     ("other_assistant", 404), ("coordinator", 200), ("admin", 200)])

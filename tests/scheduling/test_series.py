@@ -224,7 +224,8 @@ def test_update_moves_future_occurrences_only(db):
     assert [(f"{to_local(s.start_dt):%m-%d %H:%M}", s.sequence, s.updated_dt)
             for s in now_sessions[2:]] == [
         ("02-28 14:00", 1, EDIT_NOW), ("03-02 14:00", 1, EDIT_NOW), ("03-09 14:00", 1, EDIT_NOW)]
-    assert done == {"created": [], "changed": [s.id for s in sessions[2:]], "withdrawn": []}
+    assert done == {"created": [], "changed": [s.id for s in sessions[2:]],
+                    "moved": [s.id for s in sessions[2:]], "published": [], "withdrawn": []}
     assert f"{to_local(now_sessions[2].slots[0].start_dt):%H:%M}" == "14:00"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "series.update"))
     assert (entry.before["start"], entry.after["start"]) == ("08:00", "14:00")
@@ -269,7 +270,7 @@ def test_patients_booked_into_a_moved_occurrence_are_told_and_reminders_follow(d
     changes = _edit(series, _plan(venue_id=series.venue_id, expert_ids=series.expert_ids,
                                   start=time(8, 30), end=time(12, 0)))
 
-    told = stopping.sessions_moved(changes["changed"], now=EDIT_NOW)
+    told = stopping.sessions_moved(changes["moved"], now=EDIT_NOW)
     db.session.commit()
 
     booking = db.session.scalar(select(Booking).where(Booking.session_id == sessions[3].id))
@@ -278,7 +279,7 @@ def test_patients_booked_into_a_moved_occurrence_are_told_and_reminders_follow(d
     reminder = db.session.scalar(select(Message).where(
         Message.kind == "reminder_24h", Message.booking_id == booking.id,
         Message.status == MessageStatus.PENDING))
-    assert (told, booking.sequence) == (1, 1)
+    assert (told.count, told.to_call, booking.sequence) == (1, [], 1)
     assert "3月2日 08:30" in notice.body
     assert reminder.due_dt == booking.slot.start_dt - timedelta(hours=24)
 

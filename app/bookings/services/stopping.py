@@ -54,8 +54,10 @@ class ToCall:
 
 
 @dataclass(frozen=True)
-class Stopped:
-    count: int  # the bookings stopped
+class Told:
+    """Bookings a change reached: how many, and whom the venue must call instead."""
+
+    count: int  # the bookings stopped or moved
     to_call: list[ToCall]  # those of them no message reaches
 
     @property
@@ -69,7 +71,7 @@ def to_call(bookings: list[Booking]) -> list[ToCall]:
             if not compose.reaches(b.account_id, b.patient.phone)]
 
 
-def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> Stopped:
+def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> Told:
     """Stop a session (停诊) in one transaction: every active booking is stopped and its
     place freed, pending reminders are cancelled, the waitlist closes, and every patient
     a message reaches is told at once, with the nearest alternative sessions of the
@@ -102,7 +104,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> S
                                         or f"/sessions/{s.id}")
                     for s in nearest_alternatives(session, now=now)]
     link = compose.site_link(f"/s/{session_id}")
-    result = Stopped(len(bookings), to_call(bookings))
+    result = Told(len(bookings), to_call(bookings))
     for booking in bookings:
         booking.status, booking.updated_dt, booking.cancel_reason = (
             BookingStatus.STOPPED, now, reason[:200])
@@ -122,7 +124,7 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> S
     return result
 
 
-def _tell_experts(session: Session, *, reason: str, stopped: Stopped, link: str,
+def _tell_experts(session: Session, *, reason: str, stopped: Told, link: str,
                   now: datetime) -> None:
     """The session's experts and their assistants hear of the stop (inbox, e-mail)."""
     compose.tell_accounts(
@@ -132,22 +134,25 @@ def _tell_experts(session: Session, *, reason: str, stopped: Stopped, link: str,
         count=stopped.told, to_call=len(stopped.to_call), link=link)
 
 
-def sessions_moved(session_ids: list[int], *, now: datetime) -> int:
-    """Tell everyone booked into sessions whose time or place was changed (a series
-    edit moves its future occurrences) and re-time their reminders, in the caller's
-    write unit of work. Returns how many bookings were told."""
+def sessions_moved(session_ids: list[int], *, now: datetime) -> Told:
+    """Tell everyone booked into sessions whose time, place or experts were changed (a
+    session's edit, a series edit moving its future occurrences) and re-time their
+    reminders, in the caller's write unit of work. Returns how many bookings were told,
+    and whom no message reaches (the venue calls them)."""
     if not session_ids:
-        return 0
+        return Told(0, [])
     bookings = db.session.scalars(
-        select(Booking).where(Booking.session_id.in_(session_ids),
-                              Booking.status == BookingStatus.CONFIRMED)
+        select(Booking).join(Booking.slot)
+        .where(Booking.session_id.in_(session_ids),
+               Booking.status == BookingStatus.CONFIRMED)
+        .order_by(Slot.start_dt, Booking.queue_number)
     ).all()
     for booking in bookings:
         booking.sequence += 1
         booking.updated_dt = now
         notices.booking_rescheduled(notices.facts_of(booking), now=now)
     db.session.flush()
-    return len(bookings)
+    return Told(len(bookings), to_call(bookings))
 
 
 def _describe(session: Session) -> str:
