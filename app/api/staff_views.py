@@ -30,7 +30,13 @@ from app.core.clock import request_now
 from app.core.errors import Forbidden
 from app.core.time import local_today, to_local
 from app.scheduling.models import SessionStatus
-from app.scheduling.services import SessionPlan, create_session, plan_of_session, update_session
+from app.scheduling.services import (
+    SessionPlan,
+    create_session,
+    discard_draft,
+    plan_of_session,
+    update_session,
+)
 
 blp = api_blueprint("staff", __name__, "Staff: plan, publish and stop sessions at your venues "
                                        "or for your experts; check-in and no-shows (Bearer "
@@ -129,6 +135,15 @@ def update(data, session_id: int):
             SessionStatus.PUBLISHED:
         stopping.sessions_moved([session_id], now=now)
     return _dump(_load(session_id))
+
+
+@blp.delete(f"/staff/sessions/<{ID_PATH}:session_id>")
+@staff_required
+@blp.response(204)
+def discard(session_id: int):
+    """Delete a draft (it was never public, nobody booked it). A published session is
+    stopped instead (停诊, ``/stop``); a draft cannot be stopped."""
+    discard_draft(_load(session_id, manage=True), by=api_user(), now=request_now())
 
 
 @blp.post(f"/staff/sessions/<{ID_PATH}:session_id>/publish")

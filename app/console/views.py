@@ -50,7 +50,12 @@ from app.scheduling.conflicts import travel_times
 from app.scheduling.labels import STATUS_LABELS
 from app.scheduling.models import Session, SessionOutcome, SessionStatus
 from app.scheduling.queries import places_left
-from app.scheduling.services import create_session, plan_of_session, update_session
+from app.scheduling.services import (
+    create_session,
+    discard_draft,
+    plan_of_session,
+    update_session,
+)
 
 bp = Blueprint("console", __name__)
 
@@ -308,6 +313,22 @@ def publish(session_id: int):
     return _act(session_id, lambda: stopping.publish_session(session, by=_me(),
                                                              now=request_now()),
                 lambda _s: _("已发布，居民现在可以看到并预约本场。"))
+
+
+@bp.post("/console/sessions/<int:session_id>/discard")
+@staff_required
+def discard(session_id: int):
+    """Delete a draft (it was never public): the coordinator's planning list, after."""
+    session = _load(session_id, manage=True)
+    try:
+        discard_draft(session, by=_me(), now=request_now())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(session_id)
+    flash(_("草稿已删除。"), "success")
+    return redirect(url_for("console.index"))
 
 
 @bp.route("/console/sessions/<int:session_id>/stop", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.auth.models import User
 from app.core import audit
@@ -20,8 +20,18 @@ from app.core.formatting import short_datetime
 from app.core.time import local_to_utc, to_local
 from app.directory.models import Expert, Specialty, Venue
 from app.extensions import db
+from app.scheduling import workdays
 from app.scheduling.conflicts import Conflict, find_conflicts, travel_times
-from app.scheduling.models import Audience, Session, SessionKind, SessionStatus, Slot
+from app.scheduling.models import (
+    Audience,
+    Proposal,
+    ProposalStatus,
+    Session,
+    SessionKind,
+    SessionSeries,
+    SessionStatus,
+    Slot,
+)
 
 TITLED_KINDS = (SessionKind.LECTURE, SessionKind.FORUM)
 SEATED_KINDS = (SessionKind.LECTURE, SessionKind.FORUM, SessionKind.TEACHING)
@@ -164,6 +174,28 @@ def update_session(session: Session, plan: SessionPlan, *, by: User,
         audit.record("session.update", session, actor_id=by.id, now=now, before=before,
                      after=_audit_state(session))
     return reshaped
+
+
+def discard_draft(session: Session, *, by: User, now: datetime) -> None:
+    """Delete a draft nobody needs: it was never public and nobody booked it. An
+    occurrence of a series becomes one of the series' skipped dates (a later edit of
+    the series does not plan it again); a proposal planned into it is open again.
+    Audited. The caller commits."""
+    session_id = session.id
+    restart_as_write(db.session)
+    session = db.session.get(Session, session_id)
+    if session is None or session.status != SessionStatus.DRAFT or session.last_queue_number:
+        raise PlanError(_("只有草稿可以删除；已发布的场次请用停诊"), field="status")
+    if session.series_id is not None:
+        series = db.session.get(SessionSeries, session.series_id)
+        day = to_local(session.start_dt).date().isoformat()
+        series.overrides = {**(series.overrides or {}), day: workdays.SKIP}
+    db.session.execute(update(Proposal).where(Proposal.session_id == session_id)
+                       .values(status=ProposalStatus.OPEN, session_id=None, updated_dt=now))
+    audit.record("session.discard", session, actor_id=by.id, now=now,
+                 before=_audit_state(session))
+    db.session.delete(session)
+    db.session.flush()
 
 
 def _audit_state(session: Session) -> dict:

@@ -27,7 +27,7 @@ def test_every_secured_operation_needs_a_bearer_token(client, db):
                 for m, p in operations}
 
     # 12 the directory's writes (admins), 1 the statistics, 2 the referrals
-    assert len(operations) == 34
+    assert len(operations) == 35
     assert statuses == {key: 401 for key in statuses}
 
 
@@ -46,7 +46,7 @@ def test_every_staff_operation_refuses_a_resident(client, db):
     statuses = {client.open(p, method=m.upper(), json={}, headers=headers).status_code
                 for m, p in staff}
 
-    assert len(staff) == 9
+    assert len(staff) == 10
     assert statuses == {403}
 
 

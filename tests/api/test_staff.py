@@ -184,6 +184,27 @@ def test_a_new_capacity_alone_tells_nobody_their_booking_moved(client, db):
         "SELECT count(*) FROM messages WHERE kind = 'booking_rescheduled'")).scalar() == 0
 
 
+def test_a_draft_is_deleted_and_cannot_be_stopped(client, db):
+    venue = create_venue()
+    draft = create_session(venue=venue, day=TODAY + timedelta(days=3),
+                           status=SessionStatus.DRAFT)
+    published = create_session(venue=venue, day=TODAY + timedelta(days=4))
+    draft_id, published_id = draft.id, published.id
+    headers = bearer(create_coordinator(venue))
+
+    stop = client.post(f"/api/v1/staff/sessions/{draft.id}/stop", json={"reason": "排错了"},
+                       headers=headers)
+    kept = client.delete(f"/api/v1/staff/sessions/{published.id}", headers=headers)
+    gone = client.delete(f"/api/v1/staff/sessions/{draft_id}", headers=headers)
+
+    assert stop.status_code == 409
+    assert kept.status_code == 422
+    assert gone.status_code == 204
+    assert _db.session.execute(_db.text("SELECT id FROM sessions ORDER BY id")).scalars(
+        ).all() == [published_id]
+    assert client.get(f"/api/v1/sessions/{draft_id}").status_code == 404
+
+
 def test_stop_needs_a_reason_and_stops_every_booking(client, db):
     venue = create_venue()
     session = create_session(venue=venue, day=TODAY + timedelta(days=3))

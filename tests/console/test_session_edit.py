@@ -159,3 +159,44 @@ def test_only_who_runs_a_future_session_changes_it(app, db, client, login_as):
     gone = client.post(f"/console/sessions/{stopped.id}/edit", data=_form(client, stopped))
     assert "不能修改已经开始或已经过去的场次" in late.text
     assert "只能修改草稿或已发布的场次" in gone.text
+
+
+# --- a draft nobody needs -------------------------------------------------------------
+
+
+def test_a_draft_is_deleted_not_stopped_and_never_shows(db, client, login_as):
+    """Stopping a draft showed a clinic that never existed on the public pages as 停诊,
+    with the coordinator's reason."""
+    session = create_session(day=DAY, status=SessionStatus.DRAFT)
+    session_id = session.id
+    coordinator = create_coordinator(session.venue, password=PASSWORD)
+    db.session.commit()
+    login_as(coordinator)
+    html = client.get(f"/console/sessions/{session.id}").text
+    assert "删除草稿" in html and f'href="/console/sessions/{session.id}/stop"' not in html
+
+    stop = client.post(f"/console/sessions/{session.id}/stop",
+                       data={"csrf_token": csrf(html), "reason": "排错了"})
+    assert "草稿还没有发布，不用停诊；不要了可以删除草稿" in stop.text
+    page = client.post(f"/console/sessions/{session_id}/discard",
+                       data={"csrf_token": csrf(html)}, follow_redirects=True)
+
+    assert flashes(page.text) == ["草稿已删除。"]
+    assert db.session.scalar(select(Session.id).where(Session.id == session_id)) is None
+    assert client.get(f"/sessions/{session_id}").status_code == 404
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "session.discard"))
+    assert (entry.object_id, entry.actor_id) == (session_id, coordinator.id)
+
+
+def test_a_published_session_is_not_deleted(db, client, login_as):
+    session = create_session(day=DAY)
+    coordinator = create_coordinator(session.venue, password=PASSWORD)
+    db.session.commit()
+    login_as(coordinator)
+    html = client.get(f"/console/sessions/{session.id}").text
+
+    page = client.post(f"/console/sessions/{session.id}/discard",
+                       data={"csrf_token": csrf(html)}, follow_redirects=True)
+
+    assert flashes(page.text) == ["只有草稿可以删除；已发布的场次请用停诊"]
+    assert db.session.get(Session, session.id) is not None

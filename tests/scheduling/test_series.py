@@ -1,6 +1,7 @@
 """Recurring series: the dates (holidays, 调休, overrides) on real 2026 calendars, the
 sessions they generate, clashes, editing the future only, stopping one occurrence."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -18,10 +19,11 @@ from app.scheduling.series import (
     SeriesClashError,
     SeriesPlan,
     create_series,
+    plan_of,
     series_sessions,
     update_series,
 )
-from app.scheduling.services import PlanError
+from app.scheduling.services import PlanError, discard_draft
 from app.scheduling.workdays import series_dates
 from tests.factories import book_slot, create_expert, create_patient, create_user, create_venue
 from tests.factories import create_session as create_existing
@@ -313,3 +315,18 @@ def test_stopping_one_occurrence_leaves_the_rest_and_an_edit_keeps_it_stopped(db
         ("2026-02-02", SessionStatus.PUBLISHED), ("2026-02-09", SessionStatus.PUBLISHED),
         ("2026-02-28", SessionStatus.PUBLISHED), ("2026-03-02", SessionStatus.STOPPED),
         ("2026-03-09", SessionStatus.PUBLISHED)]
+
+
+def test_a_discarded_draft_occurrence_stays_skipped_when_the_series_changes(db):
+    series, sessions = _series(status=SessionStatus.DRAFT)
+    gone = _days(sessions)[3]  # 2026-03-02, after EDIT_NOW
+    coordinator = create_user()
+    _db.session.commit()
+
+    discard_draft(sessions[3], by=coordinator, now=EDIT_NOW)
+    _db.session.commit()
+    _edit(series, replace(plan_of(series), start=time(9, 0), end=time(12, 30)))
+
+    days = _days(series_sessions(series.id))
+    assert gone not in days and len(days) == len(sessions) - 1
+    assert D(gone) in plan_of(series).skip_dates

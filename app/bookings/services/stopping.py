@@ -80,14 +80,16 @@ def stop_session(session: Session, reason: str, *, by: User, now: datetime) -> T
     reason = reason.strip()
     if not reason:
         raise NotBookable(_("请填写停诊原因"))
-    if session.status not in (SessionStatus.PUBLISHED, SessionStatus.DRAFT):
+    if session.status == SessionStatus.DRAFT:
+        # A stopped draft would show on the public pages as 停诊 with its reason.
+        raise NotBookable(_("草稿还没有发布，不用停诊；不要了可以删除草稿"))
+    if session.status != SessionStatus.PUBLISHED:
         raise NotBookable(_("本场已停诊或已结束"))
     session_id, by_id, before = session.id, by.id, session.status.value
     restart_as_write(db.session)
     stopped = db.session.execute(
         update(Session)
-        .where(Session.id == session_id,
-               Session.status.in_((SessionStatus.PUBLISHED, SessionStatus.DRAFT)))
+        .where(Session.id == session_id, Session.status == SessionStatus.PUBLISHED)
         .values(status=SessionStatus.STOPPED, stop_reason=reason[:200], stopped_dt=now,
                 updated_dt=now, sequence=Session.sequence + 1)
     ).rowcount
