@@ -178,6 +178,59 @@ def test_accepting_an_offer_books_the_held_place(db):
     assert db.session.get(WaitlistEntry, entries[0].id).status == WaitlistStatus.ACCEPTED
 
 
+def _two_full_slots_one_waiter_on_both(db):
+    """Two full slots of one session; the same person waits for both, another waits
+    behind them on the second."""
+    session = _clinic(db, slots=2, capacity=1)
+    first, second = session.slots
+    holder_a, holder_b, waiter, behind = _people(db, 4)
+    bookings = [book_slot(first.id, holder_a, by=holder_a.account, now=NOW),
+                book_slot(second.id, holder_b, by=holder_b.account, now=NOW)]
+    db.session.commit()
+    entries = [waitlist.join_waitlist(slot.id, waiter, by=waiter.account, now=NOW)
+               for slot in (first, second)]
+    entries.append(waitlist.join_waitlist(second.id, behind, by=behind.account, now=NOW))
+    db.session.commit()
+    return (holder_a, holder_b, waiter), bookings, entries
+
+
+def test_a_waiter_booked_into_the_session_is_not_held_another_place_in_it(db):
+    """Accepting one slot's offer ends the person's wait for the session's other slot:
+    a place freed there goes to the next waiter, not to them (who could not take it:
+    one place per person and session), which kept everyone behind waiting 30 minutes."""
+    (holder_a, holder_b, waiter), (first, second), (mine_1, mine_2, theirs) = \
+        _two_full_slots_one_waiter_on_both(db)
+    changes.cancel_booking(first, by=holder_a.account, now=NOW)
+    db.session.commit()
+    waitlist.accept_offer(db.session.get(WaitlistEntry, mine_1.id), by=waiter.account,
+                          now=NOW)
+    db.session.commit()
+
+    changes.cancel_booking(second, by=holder_b.account, now=NOW)
+    db.session.commit()
+
+    assert [db.session.get(WaitlistEntry, e.id).status for e in (mine_1, mine_2, theirs)] == [
+        WaitlistStatus.ACCEPTED, WaitlistStatus.CANCELLED, WaitlistStatus.OFFERED]
+
+
+def test_a_waiter_who_booked_the_session_directly_is_passed_over(db):
+    (holder_a, holder_b, waiter), (first, second), (mine_1, mine_2, theirs) = \
+        _two_full_slots_one_waiter_on_both(db)
+    waiter_patient, account = waiter, waiter.account
+    changes.cancel_booking(first, by=holder_a.account, now=NOW)
+    db.session.commit()
+    waitlist.leave_waitlist(db.session.get(WaitlistEntry, mine_1.id), by=account, now=NOW)
+    db.session.commit()  # the freed place returns to the slot: nobody else waits for it
+    book_slot(first.slot_id, waiter_patient, by=account, now=NOW)
+    db.session.commit()
+
+    changes.cancel_booking(second, by=holder_b.account, now=NOW)
+    db.session.commit()
+
+    assert [db.session.get(WaitlistEntry, e.id).status for e in (mine_2, theirs)] == [
+        WaitlistStatus.CANCELLED, WaitlistStatus.OFFERED]
+
+
 def test_an_expired_offer_passes_to_the_next_waiter_then_back_to_the_slot(db):
     slot, holder, booking, queue, entries = _full_slot_with_waiters(db)
     changes.cancel_booking(booking, by=holder.account, now=NOW)

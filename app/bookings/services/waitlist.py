@@ -101,6 +101,13 @@ def pass_place_on(slot_id: int, *, now: datetime, policy: BookingPolicy) -> bool
         if entry is None:
             engine.release_capacity(slot_id)
             return False
+        if policy.one_per_session and queries.active_booked_by(
+                entry.person_key, session_id=entry.slot.session_id):
+            # Booked into this session meanwhile (another slot's offer, or directly):
+            # a place held for them would keep the waiters behind waiting for nothing.
+            entry.status = WaitlistStatus.CANCELLED
+            db.session.flush()
+            continue
         if policy.waitlist_auto_confirm:
             if _confirm_held(entry, now=now, policy=policy):
                 return True
@@ -177,7 +184,27 @@ def accept_offer(entry: WaitlistEntry, *, by: User, now: datetime,
         raise WaitlistError(_("这个空位已经过期或不再为您保留"))
     booking = _accepted(entry, _book_held(entry, by=by, now=now))
     notices.withdraw_waitlist_offers([entry_id])
+    if policy.one_per_session:
+        _leave_the_rest_of_the_session(entry, now=now, policy=policy)
     return booking
+
+
+def _leave_the_rest_of_the_session(entry: WaitlistEntry, *, now: datetime,
+                                   policy: BookingPolicy) -> None:
+    """The person now has a place in the session: their other waits in it end, and a
+    place offered to them there passes on to the next waiter."""
+    others = db.session.scalars(
+        select(WaitlistEntry).join(Slot, Slot.id == WaitlistEntry.slot_id)
+        .where(WaitlistEntry.person_key == entry.person_key, WaitlistEntry.id != entry.id,
+               Slot.session_id == entry.slot.session_id, WaitlistEntry.status.in_(OPEN))
+        .order_by(WaitlistEntry.id)).all()
+    for other in others:
+        was_offered = other.status == WaitlistStatus.OFFERED
+        other.status = WaitlistStatus.CANCELLED
+        db.session.flush()
+        if was_offered:
+            notices.withdraw_waitlist_offers([other.id])
+            pass_place_on(other.slot_id, now=now, policy=policy)
 
 
 def leave_waitlist(entry: WaitlistEntry, *, by: User, now: datetime,
