@@ -72,9 +72,10 @@ def new_series():
         return _save(form, action, "console/series_form.html", series=None)
     if not form.is_submitted():
         form.first_day.data = local_today(request_now())
-        form.skip_holidays.data = True
         if request.args:  # planned from an expert's proposal: the form filled in
-            form.process(request.args, first_day=form.first_day.data, skip_holidays=True)
+            form.process(request.args, first_day=form.first_day.data)
+        # A checkbox missing from the query reads as unchecked: holidays off by default.
+        form.skip_holidays.data = request.args.get("skip_holidays", "y") not in ("", "0")
     form.hometown_experts_first()
     return render_template("console/series_form.html", form=form, series=None)
 

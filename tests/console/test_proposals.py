@@ -150,6 +150,7 @@ def test_a_range_becomes_a_series(world, client):
                      client.get("/console/proposals").text).group(1).replace("&amp;", "&")
     form = client.get(link).text
     assert 'value="2026-12-07"' in form and 'value="2027-01-03"' in form
+    assert re.search(r'<input checked[^>]*name="skip_holidays"', form)  # as a new series
     data = {k: v for k, v in parse_qs(urlsplit(link).query).items()}
     data.update({"kind": "clinic", "end": "17:00", "audience": "public", "slot_minutes": "30",
                  "per_slot": "5", "skip_holidays": "y"})
