@@ -26,6 +26,7 @@ from app.core.time import local_today
 from app.directory.models import Expert, Township, Venue, VenueCoordinator
 from app.extensions import db
 from app.notifications import compose
+from app.scheduling.labels import KIND_LABELS, rule_words
 from app.scheduling.models import HalfDay, Proposal, ProposalStatus, Session, SessionSeries
 
 MAX_DAYS = 183  # a proposal covers at most half a year
@@ -172,7 +173,8 @@ def mark_planned(proposal_id: int, *, session: Session | None = None,
         when, what = partial(short_datetime, session.start_dt), session.display_title
         link = compose.site_link(f"/s/{session.id}")
     else:  # the series' days, as its page lists them
-        when, what, link = partial(_series_when, series.first_day), series.title, ""
+        when = partial(_series_when, series.first_day, series.rule)
+        what, link = series.title or str(KIND_LABELS[series.kind]), ""
     values = {"expert": expert.name, "when": when, "place": venue.name, "what": what,
               "link": link}
     if expert.user is not None:
@@ -183,8 +185,8 @@ def mark_planned(proposal_id: int, *, session: Session | None = None,
     compose.tell_accounts(expert.assistants, "proposal_planned", now=now, **values)
 
 
-def _series_when(first_day: date) -> str:
-    return _("%(first)s起，按系列", first=short_date(first_day))
+def _series_when(first_day: date, rule: str) -> str:
+    return _("%(first)s起%(rule)s", first=short_date(first_day), rule=rule_words(rule))
 
 
 def describe(proposal: Proposal) -> str:

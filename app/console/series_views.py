@@ -4,6 +4,7 @@ Routes on the console blueprint; the rules are in ``app.scheduling.series``."""
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from app.bookings.services import stopping
 from app.console import access, proposals
@@ -12,10 +13,11 @@ from app.console.views import _me, bp, flash_told, planner_required
 from app.core.clock import request_now
 from app.core.errors import DomainError
 from app.core.time import local_today
+from app.directory.models import Expert
 from app.directory.queries import specialties
 from app.extensions import db
 from app.scheduling import workdays
-from app.scheduling.labels import KIND_LABELS, STATUS_LABELS
+from app.scheduling.labels import KIND_LABELS, STATUS_LABELS, rule_words
 from app.scheduling.models import SessionSeries
 from app.scheduling.series import create_series, plan_of, series_sessions, update_series
 
@@ -93,7 +95,10 @@ def series_page(series_id: int):
     return render_template(
         "console/series.html", series=series, sessions=series_sessions(series.id),
         skipped=skipped, skip_labels=SKIP_LABELS, holds=plan.hold_dates,
-        kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, now=request_now())
+        kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, now=request_now(),
+        rule=rule_words(series.rule),
+        experts=db.session.scalars(select(Expert.name).where(Expert.id.in_(series.expert_ids))
+                                   .order_by(Expert.id)).all())
 
 
 @bp.route("/console/series/<int:series_id>/edit", methods=["GET", "POST"])

@@ -221,7 +221,7 @@ def test_retiring_from_the_list_is_a_confirm_step(db, client, admin):
 
     page = client.get("/admin/directory/townships").text
 
-    assert "停用“沩山乡”：它不再出现在公开页面和排班的选项里" in page
+    assert "停用“沩山乡”：不再出现在公开页面和排班的选项里" in page
     assert re.search(r'<summary class="button">停用</summary>', page)
     assert page.count('name="enabled" value="0"') == 1  # only the confirm step's button
     assert db.session.get(Township, township.id).is_enabled

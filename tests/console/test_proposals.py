@@ -163,6 +163,9 @@ def test_a_range_becomes_a_series(world, client):
     assert db.session.get(Proposal, proposal.id).series_id == series.id
     assert len(db.session.scalars(select(Session).where(Session.series_id == series.id)
                                   ).all()) == 4  # the Tuesdays 8, 15, 22 and 29 December
+    sms = db.session.scalar(select(Message.body).where(
+        Message.kind == "proposal_planned", Message.channel == Channel.SMS))
+    assert "已排定：12月7日起每周二 " in sms and " 。" not in sms
 
 
 def test_withdrawing_and_who_may(world, client):

@@ -60,6 +60,7 @@ def test_coordinator_plans_a_series_with_a_skipped_date(db, client, login_as):
     assert page.status_code == 200
     assert len(re.findall(r'href="/console/sessions/\d+"', page.text)) == 2
     assert "2026-12-15：手动跳过" in page.text
+    assert "<dd>每周二</dd>" in page.text and expert.name in page.text  # not FREQ=WEEKLY…
 
 
 def test_a_clash_is_shown_on_the_form(db, client, login_as):
@@ -175,3 +176,15 @@ def test_coordinator_cannot_plan_a_series_at_another_venue(db, client, login_as)
 
     assert page.status_code == 200
     assert _newest(db) is None
+
+
+@pytest.mark.parametrize(("rule", "words"), [
+    ("FREQ=WEEKLY;BYDAY=MO,WE", "每周一、周三"),
+    ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "每 2 周：周二"),
+    ("FREQ=MONTHLY;BYMONTHDAY=1", "FREQ=MONTHLY;BYMONTHDAY=1"),
+])
+def test_a_repeat_rule_in_words(app, rule, words):
+    from app.scheduling.labels import rule_words
+
+    with app.test_request_context():
+        assert rule_words(rule) == words
