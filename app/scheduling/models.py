@@ -41,6 +41,12 @@ class SessionKind(StrEnum):
         return self not in (SessionKind.WARD_ROUND, SessionKind.SURGERY)
 
     @property
+    def is_gathering(self) -> bool:
+        """A lecture, forum or teaching visit: called off (取消), where clinical work
+        is stopped (停诊)."""
+        return self in (SessionKind.LECTURE, SessionKind.FORUM, SessionKind.TEACHING)
+
+    @property
     def counts_toward_limit(self) -> bool:
         """Only a clinic place counts toward a person's limit of active bookings and
         toward a suspension for no-shows: a lecture's or forum's seat does not."""

@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
 from app.auth.care import care_mode
-from app.bookings.labels import BOOKING_STATUS_LABELS
+from app.bookings.labels import BOOKING_STATUS_LABELS, booking_status_label
 from app.bookings.models import BookingPolicy, SlotState
 from app.bookings.services.policy import current_policy
 from app.core.clock import request_now
@@ -47,6 +47,7 @@ def init_web(app: Flask) -> None:
             "status_labels": STATUS_LABELS,
             "audience_labels": AUDIENCE_LABELS,
             "booking_status_labels": BOOKING_STATUS_LABELS,
+            "booking_status_label": booking_status_label,
             "slot_state": slot_state,
             "session_state": session_state,
             "public_left": public_left,

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
-from app.bookings.services import changes, waitlist
+from app.bookings.services import changes, stopping, waitlist
 from app.patients.models import Patient, Relation
-from app.scheduling.models import SessionStatus
+from app.scheduling.models import SessionKind, SessionStatus
 from tests.factories import (
     NOW,
     TODAY,
@@ -192,6 +192,22 @@ def test_my_bookings_and_cancel(db, client):
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
     assert "预约已取消。" in client.get(f"/bookings/{booking.id}").text
+
+
+def test_a_lecture_seat_is_worded_as_a_seat_not_a_visit(db, client):
+    session, patient = _setup(db, kind=SessionKind.LECTURE, title="高血压讲座", slots=1,
+                              capacity=80)
+    booking = book_slot(session.slots[0].id, patient, by=patient.account, now=NOW)
+    db.session.commit()
+    _login(client, patient.account)
+    stopping.stop_session(session, "场地维修", by=patient.account, now=NOW)
+    db.session.commit()
+
+    listing = client.get("/bookings").text
+    page = client.get(f"/bookings/{booking.id}").text
+
+    assert '<span class="status status-stopped">活动取消</span>' in listing
+    assert "<dt>参加人</dt>" in page and "就诊人" not in page and "停诊" not in listing
 
 
 def _checked(html: str) -> list[str]:

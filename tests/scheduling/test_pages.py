@@ -1,6 +1,7 @@
 import re
 from datetime import timedelta
 
+from app.core.time import to_local
 from app.directory.models import VenueKind
 from app.scheduling.models import Audience, SessionKind, SessionStatus
 from tests.factories import (
@@ -42,6 +43,18 @@ def test_stopped_session_page_says_so_with_the_reason(db, client):
     html = client.get(f"/sessions/{session.id}").text
 
     assert "本场已停诊。原因：专家临时有手术安排" in html
+
+
+def test_a_called_off_lecture_is_cancelled_not_stopped(db, client):
+    """停诊 is for clinical work; a lecture or forum is called off (取消)."""
+    session = create_session(kind=SessionKind.LECTURE, title="高血压讲座", slots=1,
+                             capacity=80, status=SessionStatus.STOPPED, stop_reason="场地维修")
+
+    page = client.get(f"/sessions/{session.id}").text
+    listing = client.get(f"/schedule?kind=lecture&start={to_local(session.start_dt).date()}").text
+
+    assert "本场已取消。原因：场地维修" in page and "停诊" not in page.split("<main")[1]
+    assert '<span class="tag tag-stopped">已取消</span>' in listing
 
 
 def test_surgery_page_has_no_public_slots(db, client):
