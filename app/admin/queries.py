@@ -31,13 +31,24 @@ class StaffRow:
     centre: str  # a township doctor's health centre, or ""
 
 
-def staff() -> list[StaffRow]:
-    """Every account holding a staff role, with what it is assigned to, by id."""
-    users = db.session.scalars(
-        select(User).where(User.id.in_(
-            select(UserRole.user_id).where(UserRole.role.in_(STAFF_ROLES))
-        )).order_by(User.id)
-    ).all()
+PER_PAGE = 50
+
+
+def staff(*, q: str = "", role: Role | None = None, page: int = 1):
+    """A page of the accounts holding a staff role (``role``, if given) whose name or
+    mobile number contains ``q``, by id: the rows, each with what it is assigned to, and
+    Flask-SQLAlchemy's pagination (for the pager)."""
+    roles = [role] if role in STAFF_ROLES else list(STAFF_ROLES)
+    query = select(User).where(User.id.in_(
+        select(UserRole.user_id).where(UserRole.role.in_(roles)))).order_by(User.id)
+    if q:
+        query = query.where(User.name.contains(q, autoescape=True)
+                            | User.phone.contains(q, autoescape=True))
+    found = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return _staff_rows(found.items), found
+
+
+def _staff_rows(users: list[User]) -> list[StaffRow]:
     ids = [u.id for u in users]
     venues: dict[int, list[str]] = {}
     for user_id, name in db.session.execute(

@@ -27,11 +27,12 @@ from app.admin.forms import (
     TravelForm,
     YearForm,
 )
-from app.auth.labels import ROLE_LABELS
+from app.auth.labels import ROLE_LABELS, STAFF_ROLES
 from app.auth.models import Role, User
 from app.auth.views import role_required
 from app.core import fragments
 from app.core.clock import request_now
+from app.core.coerce import page_number
 from app.core.csv_export import csv_response
 from app.core.errors import DomainError, NotFound
 from app.core.time import local_today
@@ -48,7 +49,14 @@ WRITE_LIMIT = "30 per minute"  # per account
 @bp.get("/users")
 @role_required(Role.ADMIN)
 def users():
-    return render_template("admin/users.html", rows=queries.staff(), role_labels=ROLE_LABELS,
+    """The staff accounts, 50 a page; ``q`` finds a name or mobile number, ``role`` one
+    role's holders."""
+    q = request.args.get("q", "").strip()[:50]
+    role = next((r for r in STAFF_ROLES if r.value == request.args.get("role")), None)
+    rows, page = queries.staff(q=q, role=role,
+                               page=page_number(request.args.get("page", type=int)))
+    return render_template("admin/users.html", rows=rows, page=page, q=q, role=role,
+                           roles=STAFF_ROLES, role_labels=ROLE_LABELS,
                            enabled_form=EnabledForm())
 
 

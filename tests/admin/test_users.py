@@ -392,3 +392,25 @@ def test_only_staff_accounts_are_changed_here(db, client):
     assert client.get("/admin/users/999999").status_code == 404
     login_as(client, coordinator)
     assert client.get(f"/admin/users/{coordinator.id}").status_code == 403
+
+
+def test_the_staff_list_finds_by_name_phone_or_role_and_pages(db, client):
+    admin = _admin(db)
+    create_user(name="排班甲", phone="13810000001", roles=(Role.COORDINATOR,))
+    create_user(name="助手乙", phone="13820000002", roles=(Role.ASSISTANT,))
+    for n in range(55):
+        create_user(name=f"专家{n}", phone=f"137{n:08d}", roles=(Role.EXPERT,))
+    login_as(client, admin)
+
+    def names(path):
+        return re.findall(r"<strong>(\S+) <span", client.get(path).text)
+
+    assert names("/admin/users?q=排班") == ["排班甲"]
+    assert names("/admin/users?q=13820000002") == ["助手乙"]
+    assert names("/admin/users?role=coordinator") == ["排班甲"]
+    assert names("/admin/users?role=assistant&q=排班") == []
+    assert len(names("/admin/users")) == 50
+    second = client.get("/admin/users?page=2").text
+    assert "2 / 2" in second and "共 58 个账号" in second
+    assert len(names("/admin/users?page=2")) == 8
+    assert client.get("/admin/users?role=nonsense&page=999999999999").status_code == 200
