@@ -3,9 +3,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.auth.labels import ROLE_LABELS
 from app.bookings.models import BookingSource
 from app.core.coerce import digits
 from app.notifications.models import Channel, MessageStatus
+from app.scheduling.labels import AUDIENCE_LABELS, KIND_LABELS
 
 SOURCE_LABELS = {
     BookingSource.WEB: _l("网上"),
@@ -147,6 +149,8 @@ FIELD_LABELS = {
     "townships": _l("乡镇"), "township_ids": _l("乡镇"), "note": _l("备注"),
     "series_id": _l("系列"), "session_id": _l("场次"), "count": _l("人数或台数"),
     "dates": _l("日期"), "skipped": _l("跳过"), "minutes": _l("分钟"),
+    "capacity": _l("号数"), "changed": _l("改了的场次"), "withdrawn": _l("撤下的场次"),
+    "published": _l("发布的场次"), "audience": _l("面向"),
     "saving_per_visit": _l("每次就诊节省（元）"),
 }
 
@@ -162,3 +166,23 @@ FIELD_LABELS_OF = {
 def field_label(object_type: str, key: str) -> str:
     """The audit log's name for field ``key`` of an ``object_type`` row."""
     return str(FIELD_LABELS_OF.get(object_type, {}).get(key) or FIELD_LABELS.get(key, key))
+
+
+# Recorded values that are codes, as the log shows them (the statuses are in the
+# console's STATUS_NAMES): a session's kind and audience, a half day, a proposal's
+# status, a role.
+VALUE_LABELS = {
+    "morning": _l("上午"), "afternoon": _l("下午"),
+    "open": _l("等待排班"), "planned": _l("已排班"), "withdrawn": _l("已撤回"),
+    **{str(kind): label for kind, label in KIND_LABELS.items()},
+    **{str(audience): label for audience, label in AUDIENCE_LABELS.items()},
+    **{str(role): label for role, label in ROLE_LABELS.items()},
+}
+# Fields that hold ids, by the kind of row they name.
+ID_FIELDS = {
+    "venue_id": "venues", "venue_ids": "venues", "centre_id": "venues",
+    "expert_id": "experts", "expert_ids": "experts",
+    "institution_id": "institutions", "specialty_id": "specialties",
+    "township_id": "townships", "township_ids": "townships", "townships": "townships",
+    "native_township_id": "townships",
+}

@@ -10,6 +10,7 @@ from app.auth.models import User
 from app.bookings.models import Booking
 from app.core.models import AuditEntry
 from app.core.time import local_day_bounds, to_local
+from app.directory.models import Expert, Institution, Specialty, Township, Venue
 from app.extensions import db
 from app.scheduling.models import Session, Slot
 
@@ -73,6 +74,30 @@ def actors(entries: list[AuditEntry]) -> dict[int, User]:
     if not ids:
         return {}
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+_NAMED = {"venues": Venue, "experts": Expert, "institutions": Institution,
+          "specialties": Specialty, "townships": Township}
+
+
+def audit_names(entries: list[AuditEntry], id_fields: dict[str, str]) -> dict[tuple, str]:
+    """The names of the rows the entries' id fields (``id_fields``: field → kind of
+    row) refer to, by (kind, id): one query per kind of row."""
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        for values in (entry.before or {}, entry.after or {}):
+            for key, value in values.items():
+                if key in id_fields:
+                    ids = value if isinstance(value, list) else [value]
+                    wanted.setdefault(id_fields[key], set()).update(
+                        i for i in ids if isinstance(i, int) and not isinstance(i, bool))
+    names = {}
+    for kind, ids in wanted.items():
+        model = _NAMED[kind]
+        for row_id, name in db.session.execute(select(model.id, model.name)
+                                               .where(model.id.in_(ids))):
+            names[(kind, row_id)] = name
+    return names
 
 
 # The parts of a day a venue's week is planned in: (key, first hour, default start, end).

@@ -31,9 +31,11 @@ from app.console.forms import (
 )
 from app.console.labels import (
     ACTION_LABELS,
+    ID_FIELDS,
     MESSAGE_STATUS_LABELS,
     OBJECT_LABELS,
     SOURCE_LABELS,
+    VALUE_LABELS,
     field_label,
 )
 from app.console.services import save_policy, staff_cancel
@@ -536,18 +538,31 @@ def audit_log():
     return render_template(
         "console/audit.html", form=form, pagination=pagination,
         actors=queries.actors(pagination.items) if pagination else {},
+        names=queries.audit_names(pagination.items, ID_FIELDS) if pagination else {},
         page_args={k: v for k, v in request.args.items() if k != "page" and v},
         action_labels=ACTION_LABELS, object_labels=OBJECT_LABELS, field_label=field_label,
     )
 
 
 @bp.app_template_filter()
-def audit_value(value):
+def audit_value(value, key: str = "", names: dict | None = None):
     """A value an audit entry recorded, as the log shows it: a moment in the
-    programme's zone and the reader's language (recorded as ISO 8601 in UTC), a status
-    by its name, anything else as recorded."""
+    programme's zone and the reader's language (recorded as ISO 8601 in UTC), a status,
+    kind, role or half day by its name, an id of a venue, expert … by the row's name
+    (``names``, from ``queries.audit_names``), yes or no, a list item by item; anything
+    else as recorded."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, list):
+        return "、".join(str(audit_value(v, key, names)) for v in value) or "—"
+    if key in ID_FIELDS and isinstance(value, int):
+        return (names or {}).get((ID_FIELDS[key], value), f"#{value}")
     if isinstance(value, str) and AUDIT_MOMENT.fullmatch(value):
         return short_datetime(datetime.fromisoformat(value))
     if isinstance(value, str) and value in STATUS_NAMES:
         return STATUS_NAMES[value]
+    if isinstance(value, str) and value in VALUE_LABELS:
+        return str(VALUE_LABELS[value])
     return value

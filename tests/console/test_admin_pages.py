@@ -154,3 +154,28 @@ def test_the_audit_log_shows_moments_in_local_time(db, client, login_as):
                  after={"start_dt": "2026-12-03T01:30:00+00:00"})
     db.session.commit()
     assert "开始: 12月3日 08:00 → 12月3日 09:30" in client.get("/admin/audit").text
+
+
+def test_the_audit_log_shows_codes_and_ids_in_words(db, client, login_as):
+    """Kinds, half days, proposal statuses, yes/no, nothing and ids of the directory
+    are shown by name (the log showed clinic, afternoon, False, None and 地点: 4)."""
+    _admin(db, login_as)
+    from app.core import audit
+    from tests.factories import NOW, create_expert
+
+    venue, expert = create_venue(name="浦口镇卫生院"), create_expert(name="欧阳医生")
+    session = create_session(venue=venue)
+    audit.record("session.update", session, actor_id=None, now=NOW,
+                 before={"kind": "clinic", "half": "afternoon", "status": "open",
+                         "skip_holidays": False, "venue_id": None, "expert_ids": []},
+                 after={"kind": "lecture", "half": "morning", "status": "withdrawn",
+                        "skip_holidays": True, "venue_id": venue.id,
+                        "expert_ids": [expert.id, 999999], "capacity": 35})
+    db.session.commit()
+
+    html = client.get("/admin/audit").text
+
+    for line in ("类型: 专家门诊 → 讲座", "上午或下午: 下午 → 上午", "状态: 等待排班 → 已撤回",
+                 "节假日停: 否 → 是", "地点: — → 浦口镇卫生院", "专家: — → 欧阳医生、#999999",
+                 "号数: 35"):
+        assert line in html, line
