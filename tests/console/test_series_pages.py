@@ -188,3 +188,18 @@ def test_a_repeat_rule_in_words(app, rule, words):
 
     with app.test_request_context():
         assert rule_words(rule) == words
+
+
+def test_a_refusal_far_down_the_form_is_named_at_its_top(db, client, login_as):
+    """On a phone the series form is some 2,400 px tall: the fields to correct are
+    listed, linked, at the top."""
+    venue, expert = create_venue(), create_expert()
+    login_as(create_coordinator(venue, password=PASSWORD))
+
+    page = _post_new(client, venue=venue.id, experts=[expert.id], per_slot="0",
+                     slot_minutes="1")
+
+    top = page.text.split('<div class="notice error-summary" role="alert">')[1].split("</div>")[0]
+    assert "请修改以下 2 处：" in top
+    assert 'href="#slot_minutes"' in top and 'href="#per_slot"' in top
+    assert _newest(db) is None
