@@ -90,6 +90,7 @@ class SessionPlaces(NamedTuple):
     left: int
     capacity: int
     slots: tuple[tuple[datetime, int], ...]  # (start, places left) of each slot, in order
+    booked: int = 0  # places taken (a referral place still held is neither booked nor left)
 
 
 def places_left(session_ids: list[int], *, now: datetime) -> dict[int, SessionPlaces]:
@@ -108,9 +109,9 @@ def places_left(session_ids: list[int], *, now: datetime) -> dict[int, SessionPl
     for session_id, start_dt, capacity, booked, reserved, referred, until in rows:
         held = held_for_referrals(reserved, referred, until, now=now)
         slots.setdefault(session_id, []).append(
-            (start_dt, max(capacity - booked - held, 0), capacity))
+            (start_dt, max(capacity - booked - held, 0), capacity, booked))
     return {sid: SessionPlaces(sum(s[1] for s in own), sum(s[2] for s in own),
-                               tuple((s[0], s[1]) for s in own))
+                               tuple((s[0], s[1]) for s in own), sum(s[3] for s in own))
             for sid, own in slots.items()}
 
 

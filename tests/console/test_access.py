@@ -44,6 +44,23 @@ def test_console_lists_the_coordinators_venues_for_today_and_the_next_7_days(db,
     assert "已约 0 / 35" in html
 
 
+def test_console_counts_held_referral_places_as_neither_booked_nor_left(
+        db, client, login_as):
+    """The list showed 已约 10 / 25 for one booking and ten places kept for referrals
+    (its session page said 已约 1 / 25)."""
+    venue = create_venue()
+    session = create_session(venue=venue, day=TODAY + timedelta(days=3), slots=5,
+                             capacity=5)
+    for slot in session.slots:
+        slot.reserved, slot.reserved_until = 2, session.start_dt - timedelta(hours=24)
+    session.slots[0].booked_count = 1
+    coordinator = create_coordinator(venue, password=PASSWORD)
+    db.session.commit()
+    login_as(coordinator)
+
+    assert "已约 1 / 25" in client.get("/console").text
+
+
 def test_console_date_filter(db, client, login_as):
     venue = create_venue()
     create_session(venue=venue)
