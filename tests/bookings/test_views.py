@@ -186,12 +186,15 @@ def test_my_bookings_and_cancel(db, client):
 
     listing = client.get("/bookings").text
     assert f'href="/bookings/{booking.id}"' in listing
+    assert "<h2>待就诊</h2>" in listing and "以往和已取消的" not in listing
     page = client.get(f"/bookings/{booking.id}").text
     client.post(f"/bookings/{booking.id}/cancel", data={"csrf_token": _csrf(page)})
 
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
     assert "预约已取消。" in client.get(f"/bookings/{booking.id}").text
+    listing = client.get("/bookings").text
+    assert "<h2>以往和已取消的</h2>" in listing and "待就诊" not in listing
 
 
 def test_a_lecture_seat_is_worded_as_a_seat_not_a_visit(db, client):
