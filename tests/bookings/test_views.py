@@ -192,7 +192,9 @@ def test_my_bookings_and_cancel(db, client):
 
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
-    assert "预约已取消。" in client.get(f"/bookings/{booking.id}").text
+    cancelled = client.get(f"/bookings/{booking.id}").text
+    assert "预约已取消。" in cancelled
+    assert "ticket-number" not in cancelled and "已取消 · 原第 1 号" in cancelled  # no ticket
     listing = client.get("/bookings").text
     assert "<h2>以往和已取消的</h2>" in listing and "待就诊" not in listing
 
