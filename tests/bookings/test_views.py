@@ -143,6 +143,7 @@ def test_full_slot_page_offers_the_waitlist_and_tells_the_position(db, client):
     session, patient = _setup(db, slots=1, capacity=0)
     _login(client, patient.account)
     page = client.get(f"/slots/{session.slots[0].id}/book").text
+    assert "<h1>登记候补</h1>" in page and "<title>登记候补" in page
 
     response = client.post(f"/slots/{session.slots[0].id}/waitlist", data={
         "csrf_token": _csrf(page), "patient": patient.id})
