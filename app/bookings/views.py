@@ -175,7 +175,7 @@ def my_waitlist():
 @bp.post("/waitlist/<int:entry_id>/accept")
 @login_required
 def accept_offer(entry_id: int):
-    return _waitlist_action(entry_id, waitlist.accept_offer, _("已确认，预约成功。"))
+    return _waitlist_action(entry_id, waitlist.accept_offer)
 
 
 @bp.post("/waitlist/<int:entry_id>/leave")
@@ -184,7 +184,9 @@ def leave_waitlist(entry_id: int):
     return _waitlist_action(entry_id, waitlist.leave_waitlist, _("已退出候补。"))
 
 
-def _waitlist_action(entry_id: int, action, success: str):
+def _waitlist_action(entry_id: int, action, success: str = ""):
+    """Run a waitlist ``action`` on one of the account's entries: a booking made opens
+    its page (which says 预约成功), anything else flashes ``success`` on the waitlist."""
     try:
         entry = waitlist.my_entry(entry_id, current_user)
     except DomainError:
@@ -193,9 +195,9 @@ def _waitlist_action(entry_id: int, action, success: str):
         try:
             result = action(entry, by=current_user, now=request_now())
             db.session.commit()
-            flash(success, "success")
-            if result is not None:
+            if result is not None:  # the booking's page says 预约成功 itself
                 return redirect(url_for("bookings.detail", booking_id=result.id, new=1))
+            flash(success, "success")
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")

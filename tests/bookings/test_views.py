@@ -171,12 +171,16 @@ def test_accept_an_offer_from_the_waitlist_page(db, client):
 
     page = client.get("/waitlist").text
     assert "有空位了！" in page
+    assert 'href="/waitlist">去确认' not in page  # the banner does not point to this page
+    assert 'href="/waitlist">去确认' in client.get("/").text
     response = client.post(f"/waitlist/{entry.id}/accept", data={"csrf_token": _csrf(page)})
 
     db.session.expire_all()
     assert db.session.get(WaitlistEntry, entry.id).status == WaitlistStatus.ACCEPTED
     accepted = db.session.get(Booking, db.session.get(WaitlistEntry, entry.id).booking_id)
     assert response.headers["Location"] == f"/bookings/{accepted.id}?new=1"
+    assert re.findall(r'class="flash[^"]*"[^>]*>([^<]+)<', client.get(
+        response.headers["Location"]).text) == ["预约成功！"]  # said once
 
 
 def test_my_bookings_and_cancel(db, client):
