@@ -10,7 +10,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from app.core.coerce import MAX_ID, optional_int
 from app.core.fields import DayField
-from app.core.formatting import localized
+from app.core.formatting import localized, short_date
 from app.scheduling.labels import KIND_LABELS
 from app.scheduling.models import SessionKind
 from app.scheduling.queries import MAX_RANGE_DAYS, FilterChoices, ScheduleFilter
@@ -40,6 +40,17 @@ class ScheduleFilterForm(FlaskForm):
         self.kind.choices = [SelectChoice("", _l("全部"))] + [
             SelectChoice(k.value, KIND_LABELS[k]) for k in SessionKind
         ]
+
+    def chosen(self) -> list[str]:
+        """What the search asked for, in words (its filters fold away once it ran):
+        the chosen township, venue, specialty and kind, and the dates."""
+        words = [str(label) for select in (self.township, self.venue, self.specialty, self.kind)
+                 for value, label, selected, _render in select.iter_choices()
+                 if selected and value not in ("", None)]
+        if self.start.data or self.end.data:
+            words.append("–".join(short_date(d) if d else "" for d in (
+                self.start.data, self.end.data)))
+        return words
 
     def validate_end(self, field):
         if self.start.data and field.data:

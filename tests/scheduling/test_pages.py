@@ -152,3 +152,7 @@ def test_the_schedule_leaves_surgeries_and_ward_rounds_out_unless_asked_and_fold
 
     assert '<details class="filter-box" open>' in client.get("/schedule").text
     assert '<details class="filter-box">' in client.get(f"/schedule?township={town.id}").text
+    # Folded, the filters still say what was searched.
+    folded = client.get(f"/schedule?township={town.id}&kind=surgery&start=2026-12-08"
+                        "&end=2026-12-14").text
+    assert f"筛选条件：<strong>{town.name} · 手术 · 12月8日–12月14日</strong>" in folded
