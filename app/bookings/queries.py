@@ -12,6 +12,7 @@ from app.bookings.models import (
     ACTIVE_STATUSES,
     Booking,
     BookingPolicy,
+    BookingSource,
     BookingStatus,
     WaitlistEntry,
     WaitlistStatus,
@@ -328,3 +329,18 @@ def offer_counts() -> list[tuple[str, int]]:
     return [(str(status), count) for status, count in db.session.execute(
         select(WaitlistEntry.status, func.count())
         .where(WaitlistEntry.offered_dt.is_not(None)).group_by(WaitlistEntry.status))]
+
+
+def referred_by(user_id: int, *, since: datetime, limit: int = 200) -> list[Booking]:
+    """The patients ``user_id`` referred (转诊) into slots starting after ``since``:
+    the coming ones first (soonest first), then the rest (latest first)."""
+    coming = case((Booking.status.in_(ACTIVE_STATUSES), 0), else_=1)
+    return db.session.scalars(
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.booked_by_id == user_id, Booking.source == BookingSource.REFERRAL,
+               Slot.start_dt >= since)
+        .options(joinedload(Booking.slot), joinedload(Booking.patient),
+                 joinedload(Booking.session))
+        .order_by(coming, case((Booking.status.in_(ACTIVE_STATUSES), Slot.start_dt)),
+                  Slot.start_dt.desc())
+        .limit(limit)).all()

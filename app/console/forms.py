@@ -274,8 +274,9 @@ class AuditFilterForm(FlaskForm):
 class ReferralForm(WalkInForm):
     """A township doctor refers a patient into one of a session's referral places."""
 
-    note = StringField(_l("转诊说明（病情、为什么转诊；专家会看到）"), filters=[strip], validators=[
-        DataRequired(message=_l("请写一句转诊说明")), Length(max=200)])
+    note = TextAreaField(_l("转诊说明（病情、为什么转诊；专家会看到，200字以内）"), filters=[strip],
+                         validators=[DataRequired(message=_l("请写一句转诊说明")),
+                                     Length(max=200, message=_l("转诊说明请写在200字以内"))])
 
 
 WEEKDAYS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))

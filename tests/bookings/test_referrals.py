@@ -184,6 +184,40 @@ def test_the_referral_page_books_and_the_expert_reads_the_note(world, client):
     assert "转诊说明：血压控制不佳，请专家调药" in page and "已转诊 1 / 2" in page
 
 
+def test_the_doctor_sees_and_cancels_the_patients_they_referred(world, client):
+    """After 已转诊 there was nowhere to see a referral again, nor to cancel it."""
+    first, second = _refer(world, 1), _refer(world, 2)
+    other = create_township_doctor(world["centre"], name="别的医生")
+    db.session.commit()
+    login_as(client, world["doctor"])
+
+    page = client.get("/console/referrals").text
+    assert "我转诊的病人" in page
+    assert "病人1" in page and "病人2" in page and first.code in page
+    assert page.count("取消转诊") == 2
+    response = post_form(client, f"/console/referrals/bookings/{first.id}/cancel", {},
+                         page="/console/referrals")
+
+    assert response.headers["Location"] == "/console/referrals#referred"
+    db.session.expire_all()
+    assert db.session.get(Booking, first.id).status == BookingStatus.CANCELLED
+    assert db.session.get(Slot, world["slot"].id).referred_count == 1  # kept again
+    assert "已取消病人1的转诊预约。" in client.get("/console/referrals").text
+    login_as(client, other)  # another doctor's referral is not found
+    assert post_form(client, f"/console/referrals/bookings/{second.id}/cancel", {},
+                     page="/console/referrals").status_code == 404
+    assert "病人2" not in client.get("/console/referrals").text
+
+
+def test_a_session_without_referral_places_left_says_so(world, client):
+    _refer(world, 1), _refer(world, 2)  # both kept places used
+    login_as(client, world["doctor"])
+
+    page = client.get(f"/console/referrals/{world['session'].id}").text
+
+    assert "本场的转诊号已经用完或已经放给大家" in page and 'name="id_number"' not in page
+
+
 def test_the_referral_form_refuses_bad_input_and_books_nothing(world, client):
     login_as(client, world["doctor"])
     path = f"/console/referrals/{world['session'].id}"
