@@ -192,7 +192,7 @@ def test_the_doctor_sees_and_cancels_the_patients_they_referred(world, client):
     login_as(client, world["doctor"])
 
     page = client.get("/console/referrals").text
-    assert "我转诊的病人" in page
+    assert "我转诊的病人" in page and "我的场次" not in page  # that menu item led here too
     assert "病人1" in page and "病人2" in page and first.code in page
     assert page.count("取消转诊") == 2
     response = post_form(client, f"/console/referrals/bookings/{first.id}/cancel", {},
