@@ -279,6 +279,14 @@ class ReferralForm(WalkInForm):
                                      Length(max=200, message=_l("转诊说明请写在200字以内"))])
 
 
+class DeclineForm(FlaskForm):
+    """Why a proposal cannot be met; the expert reads it."""
+
+    answer = TextAreaField(_l("原因（专家会看到，200字以内）"), filters=[strip], validators=[
+        DataRequired(message=_l("请写一句原因，专家会看到")),
+        Length(max=200, message=_l("原因请写在200字以内"))])
+
+
 WEEKDAYS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))
 
 

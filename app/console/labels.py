@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "proposal.create": _l("提出出诊时间"),
     "proposal.plan": _l("按提议排班"),
     "proposal.withdraw": _l("撤回出诊提议"),
+    "proposal.decline": _l("回复提议排不了"),
     "travel_times.update": _l("修改路程时间"),
     "programme.saving": _l("修改每次就诊节省的费用"),
     "programme.year": _l("录入往年总数"),
@@ -104,6 +105,7 @@ MESSAGE_KIND_LABELS = {
     "session_stopped_expert": _l("出诊已停诊"),
     "feed_link_reset": _l("日历订阅链接已重置"),
     "proposal_planned": _l("出诊提议已排定"),
+    "proposal_declined": _l("出诊提议排不了"),
     "booked_for_you": _l("他人为您预约"),
     "suspended": _l("暂停网上预约"),
     "already_registered": _l("已注册提醒"),
@@ -174,6 +176,7 @@ def field_label(object_type: str, key: str) -> str:
 VALUE_LABELS = {
     "morning": _l("上午"), "afternoon": _l("下午"),
     "open": _l("等待排班"), "planned": _l("已排班"), "withdrawn": _l("已撤回"),
+    "declined": _l("排不了"),
     **{str(kind): label for kind, label in KIND_LABELS.items()},
     **{str(audience): label for audience, label in AUDIENCE_LABELS.items()},
     **{str(role): label for role, label in ROLE_LABELS.items()},

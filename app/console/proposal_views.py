@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.auth.views import role_required
 from app.console import proposals
-from app.console.forms import ProposalForm
+from app.console.forms import DeclineForm, ProposalForm
 from app.console.views import _me, bp, staff_required
 from app.core.clock import request_now
 from app.core.errors import DomainError, NotFound
@@ -78,4 +78,28 @@ def withdraw_proposal(proposal_id: int):
     else:
         db.session.commit()
         flash(_("已撤回"), "success")
+    return redirect(url_for("console.proposal_list"))
+
+
+@bp.post("/console/proposals/<int:proposal_id>/decline")
+@limiter.limit(WRITE_LIMIT)
+@staff_required
+def decline_proposal(proposal_id: int):
+    """A coordinator answers that an open proposal cannot be met, with a reason."""
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        flash(form.answer.errors[0] if form.answer.errors else _("请写一句原因，专家会看到"),
+              "error")
+        return redirect(url_for("console.proposal_list", _anchor=f"proposal-{proposal_id}"))
+    try:
+        proposal = proposals.decline(proposal_id, form.answer.data, by=_me(), now=request_now())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        name = proposal.expert.name
+        db.session.commit()
+        flash(_("已回复%(name)s：这次排不了。", name=name), "success")
     return redirect(url_for("console.proposal_list"))

@@ -88,6 +88,34 @@ def withdraw(proposal_id: int, *, by: User, now: datetime) -> Proposal:
     return proposal
 
 
+def decline(proposal_id: int, answer: str, *, by: User, now: datetime) -> Proposal:
+    """A coordinator (or admin) who may plan an open proposal says it cannot be met,
+    and why: the expert hears it by SMS and inbox, their assistants by inbox — so a
+    proposal does not wait for ever without a word."""
+    answer = answer.strip()
+    if not answer:
+        raise DomainError(_("请写一句原因，专家会看到"), code="answer")
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.id not in {p.id for p in to_plan(by, now=now)}:
+        raise NotFound(_("找不到这条提议"))
+    proposal.status, proposal.answer, proposal.updated_dt = (
+        ProposalStatus.DECLINED, answer[:200], now)
+    proposal.planned_by_id = by.id
+    db.session.flush()
+    audit.record("proposal.decline", proposal, actor_id=by.id, now=now,
+                 before={"status": "open"}, after={"status": "declined", "note": answer[:200]})
+    expert = proposal.expert
+    values = {"expert": expert.name, "when": partial(describe, proposal),
+              "reason": answer[:200]}
+    if expert.user is not None:
+        to = compose.recipient_of(expert.user)
+        compose.send("proposal_declined", compose.render("proposal_declined",
+                                                         locale=to.locale, **values),
+                     now=now, to=to, phone=expert.user.phone)
+    compose.tell_accounts(expert.assistants, "proposal_declined", now=now, **values)
+    return proposal
+
+
 def _coordinated_townships(user: User) -> set[int]:
     return set(db.session.scalars(
         select(Venue.township_id).join(VenueCoordinator, VenueCoordinator.venue_id == Venue.id)

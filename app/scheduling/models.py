@@ -322,6 +322,7 @@ class ProposalStatus(StrEnum):
     OPEN = "open"  # waiting for a coordinator
     PLANNED = "planned"  # turned into a session or a series
     WITHDRAWN = "withdrawn"  # by the expert or their assistant
+    DECLINED = "declined"  # by a coordinator, with an answer the expert reads
 
 
 class HalfDay(StrEnum):
@@ -353,6 +354,7 @@ class Proposal(db.Model):
     note: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[ProposalStatus] = mapped_column(
         enum_column(ProposalStatus, "proposal_status"), default=ProposalStatus.OPEN)
+    answer: Mapped[str] = mapped_column(String(200), default="", server_default="")
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id",
                                                               ondelete="SET NULL"))
     series_id: Mapped[int | None] = mapped_column(ForeignKey("session_series.id",

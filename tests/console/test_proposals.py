@@ -200,3 +200,31 @@ def create_session_for(expert, venue):
     session = create_session(day=MONDAY, venue=venue, experts=[expert])
     db.session.commit()
     return session
+
+
+def test_a_coordinator_declines_with_a_reason_the_expert_reads(world, client):
+    """A proposal nobody could meet waited for ever and the expert never heard back."""
+    proposal = _propose(world)
+    login_as(client, world["far_coordinator"])  # not their township: not theirs to answer
+    assert post_form(client, f"/console/proposals/{proposal.id}/decline",
+                     {"answer": "不行"}, page="/console/proposals").status_code == 404
+    login_as(client, world["coordinator"])
+    empty = post_form(client, f"/console/proposals/{proposal.id}/decline", {"answer": " "},
+                      page="/console/proposals")
+    assert db.session.get(Proposal, proposal.id).status == ProposalStatus.OPEN
+    assert "请写一句原因，专家会看到" in client.get(empty.headers["Location"]).text
+
+    response = post_form(client, f"/console/proposals/{proposal.id}/decline",
+                         {"answer": "那周卫生院装修，下个月再排"}, page="/console/proposals")
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    declined = db.session.get(Proposal, proposal.id)
+    assert (declined.status, declined.answer) == (ProposalStatus.DECLINED,
+                                                  "那周卫生院装修，下个月再排")
+    sms = db.session.scalar(select(Message.body).where(
+        Message.kind == "proposal_declined", Message.channel == Channel.SMS))
+    assert "易建华医生：您提出的出诊时间（12月7日 上午）这次排不了：那周卫生院装修" in sms
+    assert "易建华" not in client.get("/console/proposals").text.split("待排班")[1]
+    login_as(client, world["account"])
+    assert "这次排不了：那周卫生院装修，下个月再排" in client.get("/console/proposals").text
