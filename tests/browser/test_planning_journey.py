@@ -43,7 +43,7 @@ def test_a_referral_a_proposal_planned_and_the_circuit(db, site, phone):
     phone.get_by_role("link", name="官庄镇卫生院").first.click()
     phone.get_by_label("姓名").fill("王秀兰")
     phone.get_by_label("身份证号码（18位）").fill(make_id_number(seq=88))
-    phone.get_by_label("转诊说明（病情、为什么转诊；专家会看到）").fill("血压控制不佳")
+    phone.get_by_label("转诊说明（病情、为什么转诊；专家会看到，200字以内）").fill("血压控制不佳")
     phone.shot("refer-form")
     phone.get_by_role("button", name="转诊预约").click()
     phone.get_by_text("已转诊：王秀兰").wait_for()
